@@ -1,0 +1,44 @@
+#pragma once
+// Shared pieces of the kvrecycle-cli subcommands.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace kvr::cli {
+
+// A command line that parses but makes no sense; exits with status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Prints one JSON document on stdout; invalid UTF-8 (partial tokens) becomes U+FFFD.
+void printJson(const nlohmann::ordered_json& json, int indent = -1);
+
+// Options every model-loading command shares.
+struct ModelOptions {
+  std::string model;
+  std::string device = "auto";
+  std::string tokenizerDir;
+  int threads = 0;
+};
+void addModelOptions(CLI::App& command, ModelOptions& options);
+
+std::string readTextFile(const std::filesystem::path& path);
+
+// The warning shown wherever a synthetic model's text appears.
+constexpr const char* kSyntheticNote =
+    "synthetic model: random weights, so its text is meaningless; its timings are faithful";
+
+// Subcommand registration; each returns the action to run after parsing.
+using Action = std::function<int()>;
+void registerMakeModel(CLI::App& app, Action& action);
+void registerTokenize(CLI::App& app, Action& action);
+void registerGenerate(CLI::App& app, Action& action);
+void registerBenchEngine(CLI::App& app, Action& action);
+void registerLogits(CLI::App& app, Action& action);
+
+}  // namespace kvr::cli

@@ -1,0 +1,103 @@
+// bench-engine: prefill and decode throughput of one model, with warm-up,
+// repeats, median and spread, and the memory-bandwidth bound for decoding.
+#include <iostream>
+
+#include "cli_common.h"
+#include "kvrecycle/generation.h"
+#include "kvrecycle/model.h"
+#include "kvrecycle/stats.h"
+#include "kvrecycle/system_info.h"
+
+namespace kvr::cli {
+namespace {
+
+// A deterministic pseudo-random prompt: timing does not depend on the text.
+std::vector<int> benchPrompt(int length, int vocab) {
+  std::vector<int> ids;
+  uint64_t x = 0x2545F4914F6CDD1Dull;
+  for (int i = 0; i < length; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    ids.push_back(static_cast<int>(x % static_cast<uint64_t>(vocab - 1)));
+  }
+  return ids;
+}
+
+nlohmann::ordered_json summaryJson(const Summary& s) {
+  return {{"median", s.median}, {"iqr", s.iqr}, {"min", s.min}, {"max", s.max},
+          {"mean", s.mean},     {"stddev", s.stddev}, {"samples", s.count}};
+}
+
+}  // namespace
+
+void registerBenchEngine(CLI::App& app, Action& action) {
+  struct Args {
+    ModelOptions model;
+    int promptTokens = 128;
+    int newTokens = 32;
+    int repeats = 5;
+    int warmup = 1;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("bench-engine", "Prefill and decode tokens/s");
+  addModelOptions(*cmd, args->model);
+  cmd->add_option("--prompt-tokens", args->promptTokens, "Prompt length")->check(CLI::PositiveNumber);
+  cmd->add_option("--new-tokens", args->newTokens, "Decoded tokens per repeat")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--repeats", args->repeats, "Measured repeats")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->warmup, "Unmeasured warm-up runs")->check(CLI::NonNegativeNumber);
+  cmd->callback([args, &action] {
+    action = [args] {
+      LoadOptions load;
+      load.device = parseDevicePreference(args->model.device);
+      load.threads = args->model.threads;
+      load.tokenizerDirectory = args->model.tokenizerDir;
+      const auto model = Model::load(args->model.model, load);
+      const ModelConfig& config = model->config();
+      const std::vector<int> prompt = benchPrompt(args->promptTokens, config.vocabSize);
+      const auto cache = model->newCache();
+      GenerationOptions options;
+      options.maxNewTokens = args->newTokens + 1;  // the first token belongs to prefill
+      options.ignoreEos = true;
+
+      std::vector<double> prefillRates, decodeRates;
+      for (int i = 0; i < args->warmup + args->repeats; ++i) {
+        cache->truncate(0);
+        const GenerationResult r = generateGreedy(*model, *cache, prompt, options);
+        if (i < args->warmup) continue;
+        prefillRates.push_back(args->promptTokens / r.prefillSeconds);
+        decodeRates.push_back((r.outputIds.size() - 1) / r.decodeSeconds);
+      }
+      const SystemInfo sys = systemInfo();
+      // Decoding one token reads every weight once, the LM head (tied wte) included.
+      const int64_t weightBytesPerToken =
+          (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) * 4;
+      const double bandwidth = measureMemcpyBandwidthGBs();
+
+      nlohmann::ordered_json out;
+      out["model"] = model->directory().string();
+      out["preset"] = config.syntheticPreset;
+      out["synthetic"] = config.synthetic;
+      out["parameters"] = config.parameterCount();
+      out["prompt_tokens"] = args->promptTokens;
+      out["new_tokens"] = args->newTokens;
+      out["repeats"] = args->repeats;
+      out["warmup"] = args->warmup;
+      out["prefill_tokens_per_s"] = summaryJson(summarize(prefillRates));
+      out["decode_tokens_per_s"] = summaryJson(summarize(decodeRates));
+      out["weight_bytes_per_decoded_token"] = weightBytesPerToken;
+      out["memcpy_bandwidth_gbs"] = bandwidth;  // bytes read + written per second
+      out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);
+      out["device"] = model->deviceName();
+      out["threads"] = model->threads();
+      out["torch_version"] = sys.torchVersion;
+      out["cpu_model"] = sys.cpuModel;
+      out["logical_cores"] = sys.logicalCores;
+      out["compiler"] = sys.compiler;
+      out["kvrecycle_version"] = sys.kvrecycleVersion;
+      printJson(out);
+      return 0;
+    };
+  });
+}
+
+}  // namespace kvr::cli

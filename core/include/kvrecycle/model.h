@@ -1,0 +1,95 @@
+#pragma once
+// A GPT-2-family language model on CPU or CUDA, and its K/V cache. This header
+// exposes no torch types, so Qt code may include it (see GUIDE section 2).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kvrecycle/model_config.h"
+#include "kvrecycle/tokenizer.h"
+
+namespace kvr {
+
+enum class DevicePreference { Auto, Cpu, Cuda };
+// "auto", "cpu" or "cuda"; throws kvr::Error otherwise.
+DevicePreference parseDevicePreference(const std::string& name);
+
+struct LoadOptions {
+  DevicePreference device = DevicePreference::Auto;
+  int threads = 0;  // intra-op threads; 0 = all cores
+  // Tokenizer used when the model directory has none (default: the data directory's).
+  std::filesystem::path tokenizerDirectory;
+};
+
+class Model;
+
+// Per-layer K and V for up to capacity() positions, preallocated once. It
+// remembers the token ids it holds so that a prefix can be verified before reuse.
+class KVCache {
+ public:
+  ~KVCache();
+  KVCache(const KVCache&) = delete;
+  KVCache& operator=(const KVCache&) = delete;
+
+  int length() const;
+  int capacity() const;
+  const std::vector<int>& tokens() const;
+  // Keeps positions [0, length) and forgets the rest; truncate(0) empties it.
+  void truncate(int length);
+  // Copies the first `length` positions of `other` (same model shape) into this cache.
+  void copyPrefixFrom(const KVCache& other, int length);
+  // Bytes one position occupies across all layers (K and V, float32).
+  int64_t bytesPerPosition() const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend class Model;
+  explicit KVCache(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Model {
+ public:
+  // `dir` may be a model directory or a hub cache directory. Throws kvr::Error
+  // naming the file (and tensor) at fault.
+  static std::unique_ptr<Model> load(const std::filesystem::path& dir,
+                                     const LoadOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const;
+  const std::filesystem::path& directory() const;  // the resolved snapshot directory
+  const std::filesystem::path& weightsFile() const;
+  // xxh3-128 of the config and the weights file, hex: identifies K/V compatibility.
+  const std::string& fingerprint() const;
+  std::string deviceName() const;  // "cpu" or "cuda:N"
+  bool onCuda() const;
+  int threads() const;
+  const Gpt2Tokenizer& tokenizer() const;
+
+  // capacity 0 = the model's context length.
+  std::unique_ptr<KVCache> newCache(int capacity = 0) const;
+
+  // Runs `tokens` at positions cache.length() onwards, appends their K/V to the
+  // cache and returns logits: of the last token ([vocab]) or of every token
+  // ([tokens.size() * vocab], row-major) when allLogits is set.
+  std::vector<float> forward(KVCache& cache, const std::vector<int>& tokens,
+                             bool allLogits = false) const;
+
+  // Waits for queued device work (a no-op on CPU); call before reading a clock.
+  void synchronize() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kvr

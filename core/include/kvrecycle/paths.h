@@ -1,0 +1,18 @@
+#pragma once
+// Where kvrecycle keeps its data, and how a user-given model path becomes a
+// directory holding config.json (including the Hugging Face hub cache layout).
+#include <filesystem>
+
+namespace kvr {
+
+// $KVRECYCLE_DATA_DIR, else $XDG_DATA_HOME/kvrecycle, else ~/.local/share/kvrecycle.
+std::filesystem::path dataDirectory();
+// The GPT-2 tokenizer files fetched by the setup script: <data>/tokenizer/gpt2.
+std::filesystem::path defaultTokenizerDirectory();
+
+// Accepts a model directory, or a hub cache directory `models--ORG--NAME`
+// (its snapshot named by refs/main, else the newest snapshot). Throws
+// kvr::Error naming the path when no config.json is found.
+std::filesystem::path resolveModelDirectory(const std::filesystem::path& path);
+
+}  // namespace kvr

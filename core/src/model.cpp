@@ -1,0 +1,131 @@
+#include "kvrecycle/model.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <thread>
+
+#include "fingerprint.h"
+#include "kvrecycle/error.h"
+#include "kvrecycle/paths.h"
+#include "model_impl.h"
+#include "weights_loader.h"
+
+namespace kvr {
+namespace fs = std::filesystem;
+namespace {
+
+at::Device chooseDevice(DevicePreference preference) {
+  const bool cuda = torch::cuda::is_available();
+  switch (preference) {
+    case DevicePreference::Cpu: return at::Device(at::kCPU);
+    case DevicePreference::Cuda:
+      if (!cuda) throw Error("device cuda: this libtorch build has no CUDA or no GPU was found");
+      return at::Device(at::kCUDA, 0);
+    case DevicePreference::Auto: break;
+  }
+  return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+}
+
+std::unique_ptr<Gpt2Tokenizer> loadTokenizer(const fs::path& modelDir, const LoadOptions& options,
+                                             const ModelConfig& config) {
+  fs::path dir = modelDir;
+  if (!Gpt2Tokenizer::hasFiles(dir)) {
+    dir = options.tokenizerDirectory.empty() ? defaultTokenizerDirectory()
+                                             : options.tokenizerDirectory;
+  }
+  if (!Gpt2Tokenizer::hasFiles(dir)) {
+    throw Error(modelDir.string() + ": no vocab.json + merges.txt, and no tokenizer in " +
+                dir.string() + " (run the setup script)");
+  }
+  auto tokenizer = Gpt2Tokenizer::load(dir);
+  if (tokenizer->vocabSize() > config.vocabSize) {
+    throw Error(dir.string() + ": tokenizer has " + std::to_string(tokenizer->vocabSize()) +
+                " tokens but the model's vocab_size is " + std::to_string(config.vocabSize));
+  }
+  return tokenizer;
+}
+
+std::string fingerprintOf(const ModelConfig& config, const fs::path& weightsFile) {
+  Fingerprinter fp;
+  ModelConfig architecture = config;
+  architecture.synthetic = false;  // identity is the weights, not our labels
+  fp.add(architecture.toJson());
+  fp.addFile(weightsFile);
+  return fp.hex();
+}
+
+}  // namespace
+
+DevicePreference parseDevicePreference(const std::string& name) {
+  if (name == "auto") return DevicePreference::Auto;
+  if (name == "cpu") return DevicePreference::Cpu;
+  if (name == "cuda") return DevicePreference::Cuda;
+  throw Error("unknown device '" + name + "' (expected cpu, cuda or auto)");
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->directory = resolveModelDirectory(dir);
+  impl->config = ModelConfig::fromFile(impl->directory / "config.json");
+  impl->tokenizer = loadTokenizer(impl->directory, options, impl->config);
+  impl->weightsFile = findWeightsFile(impl->directory);
+  impl->device = chooseDevice(options.device);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  impl->threads = options.threads > 0 ? options.threads : static_cast<int>(cores);
+  at::set_num_threads(impl->threads);
+  impl->fingerprint = fingerprintOf(impl->config, impl->weightsFile);
+
+  GptWeights w = loadGptWeights(impl->weightsFile, impl->config);
+  if (impl->device.is_cuda()) {
+    const auto move = [&](at::Tensor& t) { t = t.to(impl->device); };
+    for (at::Tensor* t : {&w.wte, &w.wpe, &w.lnfWeight, &w.lnfBias, &w.lmHead}) move(*t);
+    for (auto& l : w.layers) {
+      for (at::Tensor* t : {&l.ln1Weight, &l.ln1Bias, &l.attnWeight, &l.attnBias,
+                            &l.attnProjWeight, &l.attnProjBias, &l.ln2Weight, &l.ln2Bias,
+                            &l.fcWeight, &l.fcBias, &l.mlpProjWeight, &l.mlpProjBias}) {
+        move(*t);
+      }
+    }
+  }
+  impl->weights = std::move(w);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const ModelConfig& Model::config() const { return impl_->config; }
+const fs::path& Model::directory() const { return impl_->directory; }
+const fs::path& Model::weightsFile() const { return impl_->weightsFile; }
+const std::string& Model::fingerprint() const { return impl_->fingerprint; }
+std::string Model::deviceName() const { return impl_->device.str(); }
+bool Model::onCuda() const { return impl_->device.is_cuda(); }
+int Model::threads() const { return impl_->threads; }
+const Gpt2Tokenizer& Model::tokenizer() const { return *impl_->tokenizer; }
+
+std::unique_ptr<KVCache> Model::newCache(int capacity) const {
+  const ModelConfig& c = impl_->config;
+  if (capacity <= 0 || capacity > c.nPositions) capacity = c.nPositions;
+  auto cache = std::make_unique<KVCache::Impl>();
+  cache->capacity = capacity;
+  const auto options = at::TensorOptions().dtype(at::kFloat).device(impl_->device);
+  for (int l = 0; l < c.nLayer; ++l) {
+    cache->keys.push_back(at::empty({c.nHead, capacity, c.headDim()}, options));
+    cache->values.push_back(at::empty({c.nHead, capacity, c.headDim()}, options));
+  }
+  return std::unique_ptr<KVCache>(new KVCache(std::move(cache)));
+}
+
+std::vector<float> Model::forward(KVCache& cache, const std::vector<int>& tokens,
+                                  bool allLogits) const {
+  const at::Tensor logits = impl_->forward(cache.impl(), tokens, allLogits).to(at::kCPU);
+  const float* data = logits.data_ptr<float>();
+  return std::vector<float>(data, data + logits.numel());
+}
+
+void Model::synchronize() const {
+  if (impl_->device.is_cuda()) torch::cuda::synchronize();
+}
+
+}  // namespace kvr

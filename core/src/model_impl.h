@@ -1,0 +1,51 @@
+#pragma once
+// Engine internals shared by the model, cache and generation sources (torch inside).
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kvrecycle/model.h"
+
+namespace kvr {
+
+struct LayerWeights {
+  at::Tensor ln1Weight, ln1Bias;
+  at::Tensor attnWeight, attnBias;  // Conv1D layout [in, out]
+  at::Tensor attnProjWeight, attnProjBias;
+  at::Tensor ln2Weight, ln2Bias;
+  at::Tensor fcWeight, fcBias;
+  at::Tensor mlpProjWeight, mlpProjBias;
+};
+
+struct GptWeights {
+  at::Tensor wte, wpe, lnfWeight, lnfBias, lmHead;
+  std::vector<LayerWeights> layers;
+};
+
+struct KVCache::Impl {
+  std::vector<at::Tensor> keys;    // per layer [heads, capacity, headDim]
+  std::vector<at::Tensor> values;  // per layer [heads, capacity, headDim]
+  std::vector<int> tokens;         // ids at positions [0, length)
+  int capacity = 0;
+  int length() const { return static_cast<int>(tokens.size()); }
+};
+
+struct Model::Impl {
+  ModelConfig config;
+  std::filesystem::path directory;
+  std::filesystem::path weightsFile;
+  std::string fingerprint;
+  at::Device device{at::kCPU};
+  int threads = 1;
+  GptWeights weights;
+  std::unique_ptr<Gpt2Tokenizer> tokenizer;
+
+  // Logits [rows, vocab] for `ids` placed after the cache's content.
+  at::Tensor forward(KVCache::Impl& cache, const std::vector<int>& ids, bool allLogits) const;
+  void checkTokenIds(const std::vector<int>& ids) const;
+};
+
+}  // namespace kvr

@@ -1,0 +1,58 @@
+#include "kvrecycle/system_info.h"
+
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "kvrecycle/stats.h"
+#include "kvrecycle/version.h"
+
+namespace kvr {
+namespace {
+
+std::string readCpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+SystemInfo systemInfo() {
+  SystemInfo info;
+  info.cpuModel = readCpuModel();
+  info.logicalCores = static_cast<int>(std::thread::hardware_concurrency());
+  info.torchVersion = TORCH_VERSION;
+  info.compiler = "gcc " __VERSION__;
+  info.kvrecycleVersion = kVersion;
+  info.cudaAvailable = torch::cuda::is_available();
+  return info;
+}
+
+double measureMemcpyBandwidthGBs(size_t bytes, int repeats) {
+  std::vector<char> from(bytes, 1), to(bytes, 0);
+  std::memcpy(to.data(), from.data(), bytes);  // warm-up: fault in every page
+  std::vector<double> rates;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    std::memcpy(to.data(), from.data(), bytes);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rates.push_back(2.0 * static_cast<double>(bytes) / s / 1e9);
+  }
+  volatile char sink = to[bytes / 2];
+  (void)sink;
+  return summarize(rates).median;
+}
+
+}  // namespace kvr
