@@ -40,5 +40,6 @@ void registerTokenize(CLI::App& app, Action& action);
 void registerGenerate(CLI::App& app, Action& action);
 void registerBenchEngine(CLI::App& app, Action& action);
 void registerLogits(CLI::App& app, Action& action);
+void registerConvertWeights(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

@@ -22,6 +22,15 @@ int main(int argc, char** argv) {
   kvr::cli::registerGenerate(app, action);
   kvr::cli::registerBenchEngine(app, action);
   kvr::cli::registerLogits(app, action);
+  kvr::cli::registerConvertWeights(app, action);
+  const auto isCommand = [&app](const std::string& name) {
+    return !app.get_subcommands([&name](CLI::App* sub) { return sub->get_name() == name; }).empty();
+  };
+  if (argc > 1 && argv[1][0] != '-' && !isCommand(argv[1])) {
+    std::cerr << "error: unknown command '" << argv[1] << "'\n(run with --help for usage)"
+              << std::endl;
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

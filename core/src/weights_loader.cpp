@@ -15,8 +15,6 @@ namespace kvr {
 namespace fs = std::filesystem;
 namespace {
 
-using TensorMap = std::map<std::string, at::Tensor>;
-
 std::string shapeText(at::IntArrayRef shape) {
   std::ostringstream ss;
   ss << '[';
@@ -41,26 +39,38 @@ std::string canonicalName(const std::string& name) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
 
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool isMaskBuffer(const std::string& name) {
+  return endsWith(name, ".attn.bias") || endsWith(name, ".attn.masked_bias");
+}
+
 bool isFloating(const at::Tensor& t) { return at::isFloatingType(t.scalar_type()); }
 
-TensorMap readSafetensors(const fs::path& path) {
+}  // namespace
+
+TensorMap readSafetensorsTensors(const fs::path& path) {
   const SafetensorsFile file(path);
   TensorMap tensors;
   for (const auto& [name, info] : file.header().tensors) {
+    // Old checkpoints carry attention-mask buffers (any dtype); they are not weights.
+    if (isMaskBuffer(name)) continue;
     const auto type = scalarTypeOf(info.dtype);
     if (!type) {
-      // Integer/bool buffers (e.g. old attn.bias masks) are not weights; skip them.
-      continue;
+      throw Error(path.string() + ": tensor '" + name + "' has dtype " + dtypeName(info.dtype) +
+                  "; weights must be F32, F16, BF16 or F64");
     }
     // Copy out of the map (which is unmapped when `file` goes) into float32.
     at::Tensor view = at::from_blob(const_cast<uint8_t*>(file.data(info)), info.shape,
                                     at::TensorOptions().dtype(*type));
-    tensors[canonicalName(name)] = view.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+    tensors[name] = view.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
   }
   return tensors;
 }
 
-TensorMap readPytorchBin(const fs::path& path) {
+TensorMap readPytorchBinTensors(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open file");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -77,16 +87,29 @@ TensorMap readPytorchBin(const fs::path& path) {
   for (const auto& item : root.toGenericDict()) {
     if (!item.key().isString() || !item.value().isTensor()) continue;
     const at::Tensor t = item.value().toTensor();
-    if (!isFloating(t)) continue;
-    tensors[canonicalName(item.key().toStringRef())] = t.to(at::kFloat).contiguous().clone();
+    const std::string& name = item.key().toStringRef();
+    if (isMaskBuffer(name)) continue;
+    if (!isFloating(t)) {
+      throw Error(path.string() + ": tensor '" + name + "' has dtype " +
+                  std::string(c10::toString(t.scalar_type())) + "; weights must be floating point");
+    }
+    tensors[name] = t.to(at::kFloat).contiguous().clone();
   }
   return tensors;
 }
 
+TensorMap readWeightTensors(const fs::path& path) {
+  return path.extension() == ".safetensors" ? readSafetensorsTensors(path)
+                                            : readPytorchBinTensors(path);
+}
+
+namespace {
+
 class WeightPicker {
  public:
-  WeightPicker(TensorMap tensors, const fs::path& path)
-      : tensors_(std::move(tensors)), where_(path.string()) {}
+  WeightPicker(const TensorMap& tensors, const fs::path& path) : where_(path.string()) {
+    for (const auto& [name, tensor] : tensors) tensors_[canonicalName(name)] = tensor;
+  }
 
   at::Tensor take(const std::string& name, std::vector<int64_t> shape) {
     const auto it = tensors_.find(name);
@@ -114,9 +137,7 @@ fs::path findWeightsFile(const fs::path& modelDir) {
 }
 
 GptWeights loadGptWeights(const fs::path& weightsFile, const ModelConfig& c) {
-  const bool safetensors = weightsFile.extension() == ".safetensors";
-  WeightPicker pick(safetensors ? readSafetensors(weightsFile) : readPytorchBin(weightsFile),
-                    weightsFile);
+  WeightPicker pick(readWeightTensors(weightsFile), weightsFile);
   const int64_t e = c.nEmbd, inner = c.nInner;
   GptWeights w;
   w.wte = pick.take("wte.weight", {c.vocabSize, e});

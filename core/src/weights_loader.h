@@ -4,11 +4,20 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "kvrecycle/model_config.h"
 #include "model_impl.h"
 
 namespace kvr {
+
+using TensorMap = std::map<std::string, at::Tensor>;
+
+// Every floating-point tensor of a weights file, as float32, under its stored name.
+TensorMap readSafetensorsTensors(const std::filesystem::path& path);
+TensorMap readPytorchBinTensors(const std::filesystem::path& path);
+TensorMap readWeightTensors(const std::filesystem::path& path);  // by extension
 
 // The weights file a model directory provides (safetensors preferred).
 std::filesystem::path findWeightsFile(const std::filesystem::path& modelDir);

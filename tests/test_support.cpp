@@ -1,0 +1,47 @@
+#include "test_support.h"
+
+#include <QFile>
+#include <QtTest>
+
+#include <random>
+
+namespace kvr::test {
+
+std::filesystem::path tinyModel() { return std::filesystem::path(KVR_TEST_MODELS) / "tiny"; }
+std::filesystem::path tinyChaoticModel() {
+  return std::filesystem::path(KVR_TEST_MODELS) / "tiny-chaotic";
+}
+std::filesystem::path dataFile(const std::string& name) {
+  return std::filesystem::path(KVR_TEST_DATA) / name;
+}
+QString cliPath() { return QStringLiteral(KVR_CLI); }
+
+QByteArray readBytes(const std::filesystem::path& path) {
+  QFile f(QString::fromStdString(path.string()));
+  if (!f.open(QIODevice::ReadOnly)) qFatal("cannot read %s", path.c_str());
+  return f.readAll();
+}
+
+void writeBytes(const std::filesystem::path& path, const QByteArray& bytes) {
+  QFile f(QString::fromStdString(path.string()));
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) qFatal("cannot write %s", path.c_str());
+  f.write(bytes);
+}
+
+void copyModel(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::create_directories(to);
+  for (const auto& entry : std::filesystem::directory_iterator(from)) {
+    std::filesystem::copy_file(entry.path(), to / entry.path().filename(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+}
+
+std::vector<int> randomTokens(unsigned seed, int count) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(0, 50255);
+  std::vector<int> ids;
+  for (int i = 0; i < count; ++i) ids.push_back(dist(rng));
+  return ids;
+}
+
+}  // namespace kvr::test

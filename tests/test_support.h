@@ -1,0 +1,25 @@
+#pragma once
+// Paths and small file helpers shared by the test suites.
+#include <QByteArray>
+#include <QString>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kvr::test {
+
+std::filesystem::path tinyModel();         // standard GPT-2 init (std 0.02)
+std::filesystem::path tinyChaoticModel();  // init std 0.3: outputs depend on the whole prompt
+std::filesystem::path dataFile(const std::string& name);
+QString cliPath();
+
+QByteArray readBytes(const std::filesystem::path& path);
+void writeBytes(const std::filesystem::path& path, const QByteArray& bytes);
+// Copies a model directory (config, weights, tokenizer) for a test to break.
+void copyModel(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Deterministic pseudo-random token ids below 50256.
+std::vector<int> randomTokens(unsigned seed, int count);
+
+}  // namespace kvr::test
