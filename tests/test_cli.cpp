@@ -28,7 +28,9 @@ Run cli(const QStringList& args) {
   return r;
 }
 
-QString tiny() { return QString::fromStdString(kvr::test::tinyModel().string()); }
+QString tiny() {
+  return QString::fromStdString(kvr::test::tinyModel().string());
+}
 
 // One line on stderr, "error: ...", containing `needle`.
 void expectErrorLine(const Run& r, int code, const QString& needle) {
@@ -50,7 +52,8 @@ class TestCli : public QObject {
   void makeModelIsReproducible() {
     for (const char* name : {"a", "b", "c"}) {
       const QString seed = QString(name) == "c" ? "2" : "1";
-      const Run r = cli({"make-model", "--preset", "tiny", "--seed", seed, "--quiet", "--out", path(name)});
+      const Run r =
+          cli({"make-model", "--preset", "tiny", "--seed", seed, "--quiet", "--out", path(name)});
       QCOMPARE(r.exitCode, 0);
       QCOMPARE(r.json()["parameters"].toInteger(), 3382080);
     }
@@ -123,7 +126,8 @@ class TestCli : public QObject {
     kvr::test::writeBytes(weights, kvr::test::readBytes(weights).left(5000));
     expectErrorLine(cli({"generate", "--model", path("broken"), "--prompt", "x"}), 1,
                     "model.safetensors");
-    const Run tooLong = cli({"generate", "--model", tiny(), "--prompt", QString("word ").repeated(1100)});
+    const Run tooLong =
+        cli({"generate", "--model", tiny(), "--prompt", QString("word ").repeated(1100)});
     expectErrorLine(tooLong, 1, "exceeds the context");
   }
 
@@ -138,6 +142,7 @@ class TestCli : public QObject {
       QCOMPARE(s["samples"].toInt(), 3);
       QVERIFY(s.contains("iqr"));
     }
+    QVERIFY(j["tokenizer_tokens_per_s"].toObject()["cold"].toDouble() > 0);
     QVERIFY(j["threads"].toInt() >= 1);
     QVERIFY(!j["torch_version"].toString().isEmpty());
     QVERIFY(!j["cpu_model"].toString().isEmpty());

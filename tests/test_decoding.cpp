@@ -66,8 +66,9 @@ class TestDecoding : public QObject {
     const auto prompt = kvr::test::randomTokens(8, 10);
     const auto free = generate(*model_, prompt, 10);
     const int stopToken = free.outputIds[3];
-    const size_t stopAt = static_cast<size_t>(
-        std::find(free.outputIds.begin(), free.outputIds.end(), stopToken) - free.outputIds.begin());
+    const size_t stopAt =
+        static_cast<size_t>(std::find(free.outputIds.begin(), free.outputIds.end(), stopToken) -
+                            free.outputIds.begin());
 
     QTemporaryDir dir;
     const std::filesystem::path copy = dir.path().toStdString();

@@ -67,7 +67,8 @@ class TestExactness : public QObject {
       const std::vector<float> tail = m.forward(*cache, suffix, true);
       QCOMPARE(cache->tokens(), tokens);
       worst = std::max(worst, maxAbsDiff(head.data(), reference.data(), head.size()));
-      worst = std::max(worst, maxAbsDiff(tail.data(), reference.data() + split * vocab, tail.size()));
+      worst =
+          std::max(worst, maxAbsDiff(tail.data(), reference.data() + split * vocab, tail.size()));
     }
     QVERIFY2(worst <= kTolerance, qPrintable(QString("max |logit diff| %1").arg(worst)));
   }

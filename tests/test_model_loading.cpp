@@ -31,8 +31,8 @@ void rewriteWeights(const fs::path& dir,
     const kvr::SafetensorsFile file(dir / "model.safetensors");
     copy.assign(file.bytes(), file.bytes() + file.size());
     for (const auto& [name, info] : file.header().tensors) {
-      tensors.push_back({name, info.dtype, info.shape,
-                         copy.data() + file.header().dataOffset + info.begin});
+      tensors.push_back(
+          {name, info.dtype, info.shape, copy.data() + file.header().dataOffset + info.begin});
     }
   }
   edit(tensors);
@@ -177,9 +177,10 @@ class TestModelLoading : public QObject {
   void reportsMissingTensor() {
     const fs::path dir = freshCopy();
     rewriteWeights(dir, [](std::vector<kvr::TensorToWrite>& tensors) {
-      tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
-                                   [](const auto& t) { return t.name == "transformer.h.1.mlp.c_fc.bias"; }),
-                    tensors.end());
+      tensors.erase(
+          std::remove_if(tensors.begin(), tensors.end(),
+                         [](const auto& t) { return t.name == "transformer.h.1.mlp.c_fc.bias"; }),
+          tensors.end());
     });
     expectLoadError(dir, {"model.safetensors", "h.1.mlp.c_fc.bias", "missing"});
   }

@@ -42,10 +42,9 @@ class TestSafetensors : public QObject {
     const std::vector<float> a = {1.5f, -2.25f, 3.0f, 1e-30f, -0.0f, 7.0f};
     const std::vector<int64_t> b = {1, -2, 1LL << 40};
     const auto p = path("round.safetensors");
-    kvr::writeSafetensors(p,
-                          {{"a", kvr::DType::F32, {2, 3}, a.data()},
-                           {"b", kvr::DType::I64, {3}, b.data()}},
-                          {{"format", "pt"}, {"note", "x"}});
+    kvr::writeSafetensors(
+        p, {{"a", kvr::DType::F32, {2, 3}, a.data()}, {"b", kvr::DType::I64, {3}, b.data()}},
+        {{"format", "pt"}, {"note", "x"}});
     const kvr::SafetensorsFile file(p);
     QCOMPARE(file.header().tensors.size(), size_t{2});
     QCOMPARE(file.header().metadata.at("note"), std::string("x"));

@@ -7,14 +7,18 @@
 
 namespace kvr::test {
 
-std::filesystem::path tinyModel() { return std::filesystem::path(KVR_TEST_MODELS) / "tiny"; }
+std::filesystem::path tinyModel() {
+  return std::filesystem::path(KVR_TEST_MODELS) / "tiny";
+}
 std::filesystem::path tinyChaoticModel() {
   return std::filesystem::path(KVR_TEST_MODELS) / "tiny-chaotic";
 }
 std::filesystem::path dataFile(const std::string& name) {
   return std::filesystem::path(KVR_TEST_DATA) / name;
 }
-QString cliPath() { return QStringLiteral(KVR_CLI); }
+QString cliPath() {
+  return QStringLiteral(KVR_CLI);
+}
 
 QByteArray readBytes(const std::filesystem::path& path) {
   QFile f(QString::fromStdString(path.string()));

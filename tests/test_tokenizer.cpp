@@ -59,8 +59,8 @@ class TestTokenizer : public QObject {
     std::mt19937 rng(42);
     // Code points from ASCII, Latin-1, Greek, CJK, emoji and combining marks.
     const std::vector<std::pair<char32_t, char32_t>> ranges = {
-        {0x20, 0x7E}, {0x09, 0x0D}, {0xA0, 0xFF}, {0x370, 0x3FF}, {0x4E00, 0x4FFF},
-        {0x1F600, 0x1F64F}, {0x300, 0x36F}, {0x2000, 0x206F}};
+        {0x20, 0x7E},     {0x09, 0x0D},       {0xA0, 0xFF},   {0x370, 0x3FF},
+        {0x4E00, 0x4FFF}, {0x1F600, 0x1F64F}, {0x300, 0x36F}, {0x2000, 0x206F}};
     for (int n = 0; n < 300; ++n) {
       std::u32string s;
       const int len = std::uniform_int_distribution<int>(0, 60)(rng);
@@ -68,7 +68,8 @@ class TestTokenizer : public QObject {
         const auto& r = ranges[std::uniform_int_distribution<size_t>(0, ranges.size() - 1)(rng)];
         s += static_cast<char32_t>(std::uniform_int_distribution<uint32_t>(r.first, r.second)(rng));
       }
-      const std::string text = QString::fromUcs4(s.data(), static_cast<int>(s.size())).toStdString();
+      const std::string text =
+          QString::fromUcs4(s.data(), static_cast<int>(s.size())).toStdString();
       QCOMPARE(tok_->decode(tok_->encode(text)), text);
     }
   }

@@ -1,10 +1,12 @@
 // bench-engine: prefill and decode throughput of one model, with warm-up,
 // repeats, median and spread, and the memory-bandwidth bound for decoding.
+#include <chrono>
 #include <iostream>
 
 #include "cli_common.h"
 #include "kvrecycle/generation.h"
 #include "kvrecycle/model.h"
+#include "kvrecycle/paths.h"
 #include "kvrecycle/stats.h"
 #include "kvrecycle/system_info.h"
 
@@ -22,8 +24,43 @@ std::vector<int> benchPrompt(int length, int vocab) {
   return ids;
 }
 
+// Text made of every 7th vocabulary entry (those that are valid UTF-8 alone),
+// so the piece cache starts cold and every pre-tokenizer path is exercised.
+std::string tokenizerCorpus(const Gpt2Tokenizer& tokenizer) {
+  std::string text;
+  for (int id = 0; id < tokenizer.vocabSize(); id += 7) {
+    const std::string piece = tokenizer.tokenBytes(id);
+    try {
+      tokenizer.encode(piece);
+    } catch (const std::exception&) {
+      continue;  // a partial UTF-8 sequence
+    }
+    text += piece;
+    text += (id % 5 == 0) ? ". " : " ";
+  }
+  return text;
+}
+
+// Tokens per second of a fresh tokenizer (cold piece cache) and of a second pass (warm).
+nlohmann::ordered_json tokenizerThroughput(const std::filesystem::path& modelDir,
+                                           const std::filesystem::path& fallbackDir) {
+  const std::filesystem::path dir = Gpt2Tokenizer::hasFiles(modelDir) ? modelDir : fallbackDir;
+  const std::string corpus = tokenizerCorpus(*Gpt2Tokenizer::load(dir));
+  const auto tokenizer = Gpt2Tokenizer::load(dir);  // not yet warmed by the corpus
+  nlohmann::ordered_json out;
+  for (const char* pass : {"cold", "warm"}) {
+    const auto start = std::chrono::steady_clock::now();
+    const size_t tokens = tokenizer->encode(corpus).size();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out[pass] = tokens / s;
+  }
+  out["corpus_bytes"] = corpus.size();
+  return out;
+}
+
 nlohmann::ordered_json summaryJson(const Summary& s) {
-  return {{"median", s.median}, {"iqr", s.iqr}, {"min", s.min}, {"max", s.max},
+  return {{"median", s.median}, {"iqr", s.iqr},       {"min", s.min},      {"max", s.max},
           {"mean", s.mean},     {"stddev", s.stddev}, {"samples", s.count}};
 }
 
@@ -40,11 +77,13 @@ void registerBenchEngine(CLI::App& app, Action& action) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("bench-engine", "Prefill and decode tokens/s");
   addModelOptions(*cmd, args->model);
-  cmd->add_option("--prompt-tokens", args->promptTokens, "Prompt length")->check(CLI::PositiveNumber);
+  cmd->add_option("--prompt-tokens", args->promptTokens, "Prompt length")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--new-tokens", args->newTokens, "Decoded tokens per repeat")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--repeats", args->repeats, "Measured repeats")->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", args->warmup, "Unmeasured warm-up runs")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--warmup", args->warmup, "Unmeasured warm-up runs")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &action] {
     action = [args] {
       LoadOptions load;
@@ -84,6 +123,10 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       out["warmup"] = args->warmup;
       out["prefill_tokens_per_s"] = summaryJson(summarize(prefillRates));
       out["decode_tokens_per_s"] = summaryJson(summarize(decodeRates));
+      out["tokenizer_tokens_per_s"] = tokenizerThroughput(
+          model->directory(), args->model.tokenizerDir.empty()
+                                  ? defaultTokenizerDirectory()
+                                  : std::filesystem::path(args->model.tokenizerDir));
       out["weight_bytes_per_decoded_token"] = weightBytesPerToken;
       out["memcpy_bandwidth_gbs"] = bandwidth;  // bytes read + written per second
       out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);

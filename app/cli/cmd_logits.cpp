@@ -17,7 +17,14 @@ void writeNpy(const std::string& path, const std::vector<float>& data, size_t ro
   header += '\n';
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) throw Error(path + ": cannot create file");
-  const unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  const unsigned char magic[] = {0x93,
+                                 'N',
+                                 'U',
+                                 'M',
+                                 'P',
+                                 'Y',
+                                 1,
+                                 0,
                                  static_cast<unsigned char>(header.size() & 0xFF),
                                  static_cast<unsigned char>(header.size() >> 8)};
   bool ok = std::fwrite(magic, 1, sizeof magic, f) == sizeof magic;

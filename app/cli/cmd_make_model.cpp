@@ -17,7 +17,8 @@ void registerMakeModel(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("make-model", "Write a synthetic model (random weights)");
   std::string presets;
   for (const auto& p : syntheticPresetNames()) presets += (presets.empty() ? "" : ", ") + p;
-  cmd->add_option("--preset", args->preset, presets)->required()
+  cmd->add_option("--preset", args->preset, presets)
+      ->required()
       ->check(CLI::IsMember(syntheticPresetNames()));
   cmd->add_option("--out", args->out, "Output directory")->required();
   cmd->add_option("--seed", args->seed, "Random seed (same seed, same bytes)");

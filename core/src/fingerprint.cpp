@@ -15,7 +15,9 @@ Fingerprinter::Fingerprinter() : state_(XXH3_createState()) {
   XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
 }
 
-Fingerprinter::~Fingerprinter() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+Fingerprinter::~Fingerprinter() {
+  XXH3_freeState(static_cast<XXH3_state_t*>(state_));
+}
 
 void Fingerprinter::add(const void* data, size_t size) {
   XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), data, size);

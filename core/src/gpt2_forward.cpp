@@ -48,26 +48,25 @@ at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& id
   std::vector<int64_t> idValues(ids.begin(), ids.end());
   const at::Tensor idTensor = at::tensor(idValues, longOptions).to(device);
   const at::Tensor positions = at::arange(past, total, longOptions.device(device));
-  at::Tensor hidden = weights.wte.index_select(0, idTensor) + weights.wpe.index_select(0, positions);
+  at::Tensor hidden =
+      weights.wte.index_select(0, idTensor) + weights.wpe.index_select(0, positions);
 
   // Query i sits at position past + i and may attend to keys 0..past + i.
   at::Tensor masked;
   if (n > 1) {
-    masked = at::arange(0, total, longOptions.device(device)).unsqueeze(0) >
-             positions.unsqueeze(1);
+    masked = at::arange(0, total, longOptions.device(device)).unsqueeze(0) > positions.unsqueeze(1);
   }
-  const at::Tensor scale =
-      at::full({}, std::sqrt(static_cast<double>(headDim)), hidden.options());
+  const at::Tensor scale = at::full({}, std::sqrt(static_cast<double>(headDim)), hidden.options());
 
   for (size_t l = 0; l < weights.layers.size(); ++l) {
     const LayerWeights& w = weights.layers[l];
     at::Tensor x = at::layer_norm(hidden, {embd}, w.ln1Weight, w.ln1Bias, config.layerNormEpsilon);
     const at::Tensor qkv = at::addmm(w.attnBias, x, w.attnWeight)  // [n, 3E]
                                .view({n, 3, heads, headDim})
-                               .permute({1, 2, 0, 3});             // [3, H, n, D]
+                               .permute({1, 2, 0, 3});  // [3, H, n, D]
     cache.keys[l].narrow(1, past, n).copy_(qkv[1]);
     cache.values[l].narrow(1, past, n).copy_(qkv[2]);
-    const at::Tensor keys = cache.keys[l].narrow(1, 0, total);      // [H, total, D]
+    const at::Tensor keys = cache.keys[l].narrow(1, 0, total);  // [H, total, D]
     const at::Tensor values = cache.values[l].narrow(1, 0, total);
 
     at::Tensor scores = at::matmul(qkv[0], keys.transpose(1, 2)) / scale;  // [H, n, total]
@@ -86,8 +85,8 @@ at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& id
 
   // Only the last row is needed to continue generation; skip the rest of the LM head.
   if (!allLogits) hidden = hidden.narrow(0, n - 1, 1);
-  hidden = at::layer_norm(hidden, {embd}, weights.lnfWeight, weights.lnfBias,
-                          config.layerNormEpsilon);
+  hidden =
+      at::layer_norm(hidden, {embd}, weights.lnfWeight, weights.lnfBias, config.layerNormEpsilon);
   return at::matmul(hidden, weights.lmHead.t());  // [rows, vocab]
 }
 

@@ -10,9 +10,15 @@ namespace kvr {
 KVCache::KVCache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KVCache::~KVCache() = default;
 
-int KVCache::length() const { return impl_->length(); }
-int KVCache::capacity() const { return impl_->capacity; }
-const std::vector<int>& KVCache::tokens() const { return impl_->tokens; }
+int KVCache::length() const {
+  return impl_->length();
+}
+int KVCache::capacity() const {
+  return impl_->capacity;
+}
+const std::vector<int>& KVCache::tokens() const {
+  return impl_->tokens;
+}
 
 void KVCache::truncate(int length) {
   if (length < 0 || length > impl_->length()) {

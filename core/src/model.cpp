@@ -18,11 +18,13 @@ namespace {
 at::Device chooseDevice(DevicePreference preference) {
   const bool cuda = torch::cuda::is_available();
   switch (preference) {
-    case DevicePreference::Cpu: return at::Device(at::kCPU);
+    case DevicePreference::Cpu:
+      return at::Device(at::kCPU);
     case DevicePreference::Cuda:
       if (!cuda) throw Error("device cuda: this libtorch build has no CUDA or no GPU was found");
       return at::Device(at::kCUDA, 0);
-    case DevicePreference::Auto: break;
+    case DevicePreference::Auto:
+      break;
   }
   return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
 }
@@ -84,9 +86,9 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
     const auto move = [&](at::Tensor& t) { t = t.to(impl->device); };
     for (at::Tensor* t : {&w.wte, &w.wpe, &w.lnfWeight, &w.lnfBias, &w.lmHead}) move(*t);
     for (auto& l : w.layers) {
-      for (at::Tensor* t : {&l.ln1Weight, &l.ln1Bias, &l.attnWeight, &l.attnBias,
-                            &l.attnProjWeight, &l.attnProjBias, &l.ln2Weight, &l.ln2Bias,
-                            &l.fcWeight, &l.fcBias, &l.mlpProjWeight, &l.mlpProjBias}) {
+      for (at::Tensor* t : {&l.ln1Weight, &l.ln1Bias, &l.attnWeight, &l.attnBias, &l.attnProjWeight,
+                            &l.attnProjBias, &l.ln2Weight, &l.ln2Bias, &l.fcWeight, &l.fcBias,
+                            &l.mlpProjWeight, &l.mlpProjBias}) {
         move(*t);
       }
     }
@@ -95,14 +97,30 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
-const ModelConfig& Model::config() const { return impl_->config; }
-const fs::path& Model::directory() const { return impl_->directory; }
-const fs::path& Model::weightsFile() const { return impl_->weightsFile; }
-const std::string& Model::fingerprint() const { return impl_->fingerprint; }
-std::string Model::deviceName() const { return impl_->device.str(); }
-bool Model::onCuda() const { return impl_->device.is_cuda(); }
-int Model::threads() const { return impl_->threads; }
-const Gpt2Tokenizer& Model::tokenizer() const { return *impl_->tokenizer; }
+const ModelConfig& Model::config() const {
+  return impl_->config;
+}
+const fs::path& Model::directory() const {
+  return impl_->directory;
+}
+const fs::path& Model::weightsFile() const {
+  return impl_->weightsFile;
+}
+const std::string& Model::fingerprint() const {
+  return impl_->fingerprint;
+}
+std::string Model::deviceName() const {
+  return impl_->device.str();
+}
+bool Model::onCuda() const {
+  return impl_->device.is_cuda();
+}
+int Model::threads() const {
+  return impl_->threads;
+}
+const Gpt2Tokenizer& Model::tokenizer() const {
+  return *impl_->tokenizer;
+}
 
 std::unique_ptr<KVCache> Model::newCache(int capacity) const {
   const ModelConfig& c = impl_->config;

@@ -34,12 +34,12 @@ int64_t ModelConfig::parameterCount() const {
 int64_t ModelConfig::nonEmbeddingParameterCount() const {
   const int64_t e = nEmbd;
   const int64_t inner = nInner;
-  const int64_t perLayer = 2 * (2 * e)              // two LayerNorms
-                           + e * 3 * e + 3 * e      // c_attn
-                           + e * e + e              // attn c_proj
-                           + e * inner + inner      // c_fc
-                           + inner * e + e;         // mlp c_proj
-  return nLayer * perLayer + 2 * e;                 // + final LayerNorm
+  const int64_t perLayer = 2 * (2 * e)          // two LayerNorms
+                           + e * 3 * e + 3 * e  // c_attn
+                           + e * e + e          // attn c_proj
+                           + e * inner + inner  // c_fc
+                           + inner * e + e;     // mlp c_proj
+  return nLayer * perLayer + 2 * e;             // + final LayerNorm
 }
 
 ModelConfig ModelConfig::parse(const std::string& text, const std::string& where) {

@@ -48,7 +48,9 @@ fs::path dataDirectory() {
   return fs::current_path() / ".kvrecycle";
 }
 
-fs::path defaultTokenizerDirectory() { return dataDirectory() / "tokenizer" / "gpt2"; }
+fs::path defaultTokenizerDirectory() {
+  return dataDirectory() / "tokenizer" / "gpt2";
+}
 
 fs::path resolveModelDirectory(const fs::path& path) {
   if (!fs::exists(path)) throw Error(path.string() + ": no such model directory");

@@ -26,11 +26,11 @@ struct DTypeEntry {
   const char* name;
   size_t size;
 };
-constexpr DTypeEntry kDTypes[] = {
-    {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::F64, "F64", 8}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
-    {DType::BOOL, "BOOL", 1}};
+constexpr DTypeEntry kDTypes[] = {{DType::F32, "F32", 4},   {DType::F16, "F16", 2},
+                                  {DType::BF16, "BF16", 2}, {DType::F64, "F64", 8},
+                                  {DType::I64, "I64", 8},   {DType::I32, "I32", 4},
+                                  {DType::I16, "I16", 2},   {DType::I8, "I8", 1},
+                                  {DType::U8, "U8", 1},     {DType::BOOL, "BOOL", 1}};
 
 const DTypeEntry& entryOf(DType dtype) {
   for (const auto& e : kDTypes) {
@@ -93,8 +93,12 @@ TensorInfo parseTensor(const std::string& name, const nlohmann::json& j, uint64_
 
 }  // namespace
 
-size_t dtypeSize(DType dtype) { return entryOf(dtype).size; }
-const char* dtypeName(DType dtype) { return entryOf(dtype).name; }
+size_t dtypeSize(DType dtype) {
+  return entryOf(dtype).size;
+}
+const char* dtypeName(DType dtype) {
+  return entryOf(dtype).name;
+}
 
 int64_t TensorInfo::numel() const {
   int64_t n = 1;
@@ -104,7 +108,8 @@ int64_t TensorInfo::numel() const {
 
 SafetensorsHeader parseSafetensorsHeader(const uint8_t* prefix, size_t prefixSize,
                                          uint64_t fileSize, const std::string& where) {
-  if (prefixSize < 8 || fileSize < 8) throw Error(where + ": file too small for a safetensors header");
+  if (prefixSize < 8 || fileSize < 8)
+    throw Error(where + ": file too small for a safetensors header");
   const uint64_t headerSize = readLe64(prefix);
   if (headerSize > kMaxHeaderBytes || headerSize > fileSize - 8) {
     throw Error(where + ": header length " + std::to_string(headerSize) +

@@ -51,7 +51,8 @@ void fillNormal(std::vector<float>& out, uint64_t key, double stddev) {
       const double u2 = static_cast<double>(r2 >> 11) * 0x1.0p-53;          // [0, 1)
       const double radius = std::sqrt(-2.0 * std::log(u1)) * stddev;
       out[2 * p] = static_cast<float>(radius * std::cos(kTwoPi * u2));
-      if (2 * p + 1 < out.size()) out[2 * p + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
+      if (2 * p + 1 < out.size())
+        out[2 * p + 1] = static_cast<float>(radius * std::sin(kTwoPi * u2));
     }
   };
   std::vector<std::thread> threads;
@@ -100,8 +101,10 @@ std::vector<PlannedTensor> planTensors(const ModelConfig& c) {
 void copyTokenizer(const fs::path& from, const fs::path& to) {
   // Loading validates the files before they are copied.
   Gpt2Tokenizer::load(from);
-  const fs::path vocab = fs::exists(from / "vocab.json") ? from / "vocab.json" : from / "encoder.json";
-  const fs::path merges = fs::exists(from / "merges.txt") ? from / "merges.txt" : from / "vocab.bpe";
+  const fs::path vocab =
+      fs::exists(from / "vocab.json") ? from / "vocab.json" : from / "encoder.json";
+  const fs::path merges =
+      fs::exists(from / "merges.txt") ? from / "merges.txt" : from / "vocab.bpe";
   fs::copy_file(vocab, to / "vocab.json", fs::copy_options::overwrite_existing);
   fs::copy_file(merges, to / "merges.txt", fs::copy_options::overwrite_existing);
 }
@@ -168,7 +171,8 @@ void writeSyntheticModel(const fs::path& outDir, const SyntheticModelOptions& op
   std::vector<TensorToWrite> tensors;
   for (const auto& t : plan) {
     const int64_t numel = elementCount(t.shape);
-    std::vector<float> values(static_cast<size_t>(numel), t.kind == PlannedTensor::Ones ? 1.f : 0.f);
+    std::vector<float> values(static_cast<size_t>(numel),
+                              t.kind == PlannedTensor::Ones ? 1.f : 0.f);
     if (t.kind == PlannedTensor::Normal) {
       fillNormal(values, splitmix64(options.seed) ^ hashName(t.name), options.initStd);
     }

@@ -47,7 +47,8 @@ double measureMemcpyBandwidthGBs(size_t bytes, int repeats) {
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     std::memcpy(to.data(), from.data(), bytes);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rates.push_back(2.0 * static_cast<double>(bytes) / s / 1e9);
   }
   volatile char sink = to[bytes / 2];

@@ -53,9 +53,9 @@ uint64_t pairKey(int a, int b) {
 }  // namespace
 
 struct Gpt2Tokenizer::Impl {
-  std::unordered_map<std::string, int> vocab;  // byte-mapped token text -> id
-  std::vector<std::string> idBytes;            // id -> raw bytes
-  std::array<int, 256> byteIds{};              // single byte -> id
+  std::unordered_map<std::string, int> vocab;                // byte-mapped token text -> id
+  std::vector<std::string> idBytes;                          // id -> raw bytes
+  std::array<int, 256> byteIds{};                            // single byte -> id
   std::unordered_map<uint64_t, std::pair<int, int>> merges;  // (a, b) -> (rank, merged id)
   int endOfText = -1;
 
@@ -125,7 +125,8 @@ void Gpt2Tokenizer::Impl::loadMerges(const fs::path& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || (lineNo == 1 && line.rfind("#version", 0) == 0)) continue;
     const size_t space = line.find(' ');
-    if (space == std::string::npos || space == 0 || line.find(' ', space + 1) != std::string::npos) {
+    if (space == std::string::npos || space == 0 ||
+        line.find(' ', space + 1) != std::string::npos) {
       throw Error(path.string() + ":" + std::to_string(lineNo) + ": expected two symbols");
     }
     const std::string a = line.substr(0, space);
@@ -249,7 +250,11 @@ std::string Gpt2Tokenizer::tokenBytes(int id) const {
   return impl_->idBytes[id];
 }
 
-int Gpt2Tokenizer::vocabSize() const { return static_cast<int>(impl_->idBytes.size()); }
-int Gpt2Tokenizer::endOfTextId() const { return impl_->endOfText; }
+int Gpt2Tokenizer::vocabSize() const {
+  return static_cast<int>(impl_->idBytes.size());
+}
+int Gpt2Tokenizer::endOfTextId() const {
+  return impl_->endOfText;
+}
 
 }  // namespace kvr

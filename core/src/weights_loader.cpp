@@ -25,11 +25,16 @@ std::string shapeText(at::IntArrayRef shape) {
 
 std::optional<at::ScalarType> scalarTypeOf(DType dtype) {
   switch (dtype) {
-    case DType::F32: return at::kFloat;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    case DType::F64: return at::kDouble;
-    default: return std::nullopt;
+    case DType::F32:
+      return at::kFloat;
+    case DType::F16:
+      return at::kHalf;
+    case DType::BF16:
+      return at::kBFloat16;
+    case DType::F64:
+      return at::kDouble;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -40,14 +45,17 @@ std::string canonicalName(const std::string& name) {
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool isMaskBuffer(const std::string& name) {
   return endsWith(name, ".attn.bias") || endsWith(name, ".attn.masked_bias");
 }
 
-bool isFloating(const at::Tensor& t) { return at::isFloatingType(t.scalar_type()); }
+bool isFloating(const at::Tensor& t) {
+  return at::isFloatingType(t.scalar_type());
+}
 
 }  // namespace
 

@@ -19,7 +19,7 @@ struct GenerationOptions {
 
 struct GenerationResult {
   std::vector<int> outputIds;
-  int reusedTokens = 0;      // prompt tokens found in the cache, not recomputed
+  int reusedTokens = 0;       // prompt tokens found in the cache, not recomputed
   double prefillSeconds = 0;  // time to first token
   double decodeSeconds = 0;   // the remaining tokens
   bool stoppedAtEos = false;

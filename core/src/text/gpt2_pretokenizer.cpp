@@ -5,7 +5,9 @@
 namespace kvr::text {
 namespace {
 
-bool isOther(char32_t cp) { return !isWhiteSpace(cp) && !isLetter(cp) && !isNumber(cp); }
+bool isOther(char32_t cp) {
+  return !isWhiteSpace(cp) && !isLetter(cp) && !isNumber(cp);
+}
 
 // Length of the contraction ('s 't 're 've 'm 'll 'd) starting at i, or 0.
 size_t contractionLength(const std::vector<char32_t>& cps, size_t i) {
