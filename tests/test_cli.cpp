@@ -150,6 +150,104 @@ class TestCli : public QObject {
     QVERIFY(j["decode_bound_tokens_per_s"].toDouble() > 0);
   }
 
+  void runPrintsTheStudyTableAndJson() {
+    const QString cache = QString::fromStdString(kvr::test::sampleFile("study_cache.csv").string());
+    const QString test = QString::fromStdString(kvr::test::sampleFile("study_test.csv").string());
+    const QString db = path("runs.db");
+    const Run r = cli({"run",
+                       "--model",
+                       QString::fromStdString(kvr::test::tinyChaoticModel().string()),
+                       "--cache-prompts",
+                       cache,
+                       "--test-prompts",
+                       test,
+                       "--db",
+                       db,
+                       "--policy",
+                       "paper",
+                       "--repeats",
+                       "1",
+                       "--warmup",
+                       "0",
+                       "--max-new-tokens",
+                       "4",
+                       "--ignore-eos",
+                       "--name",
+                       "cli smoke"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("| Cache hits | 6 |"));
+    QVERIFY(r.out.contains("Exact-match rate"));
+    const QJsonObject last = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
+    for (const char* key :
+         {"run_id", "prompts", "cache_hits", "tokens_reused", "exact_match_rate", "avg_speedup_pct",
+          "avg_ttft_speedup", "avg_output_similarity", "avg_prompt_similarity",
+          "latency_baseline_avg_s", "latency_recycled_avg_s", "fallbacks"}) {
+      QVERIFY2(last.contains(key), key);
+    }
+    QCOMPARE(last["prompts"].toInt(), 7);
+    QCOMPARE(last["exact_match_rate"].toDouble(), 1.0);
+    QVERIFY(QDir(path("runs-kv")).entryList({"*.safetensors"}).size() == 10);
+
+    const Run runs = cli({"runs", "--db", db, "--json"});
+    QCOMPARE(runs.exitCode, 0);
+    const QJsonArray list = QJsonDocument::fromJson(runs.out).array();
+    QCOMPARE(list.size(), 1);
+    QCOMPARE(list[0].toObject()["name"].toString(), QString("cli smoke"));
+    QCOMPARE(list[0].toObject()["status"].toString(), QString("completed"));
+
+    const QString id = QString::number(last["run_id"].toInteger());
+    for (const char* format : {"csv", "md", "json", "tex"}) {
+      const QString out = path(QString("export.") + format);
+      QCOMPARE(cli({"export", "--db", db, "--run", id, "--format", format, "--out", out}).exitCode,
+               0);
+      QVERIFY(QFileInfo(out).size() > 100);
+    }
+    const QByteArray csv = kvr::test::readBytes(path("export.csv").toStdString());
+    QVERIFY(csv.startsWith("run_id,run_name,run_started_at,run_duration_s"));
+    QCOMPARE(csv.trimmed().split('\n').size(), 8);
+    QVERIFY(QJsonDocument::fromJson(kvr::test::readBytes(path("export.json").toStdString()))
+                .object()["results"]
+                .toArray()
+                .size() == 7);
+    expectErrorLine(
+        cli({"export", "--db", db, "--run", "999", "--format", "csv", "--out", path("x.csv")}), 1,
+        "run 999 does not exist");
+  }
+
+  void runRejectsBadCsvWithPosition() {
+    kvr::test::writeBytes(path("bad.csv").toStdString(), "id,prompt\n1,\"unterminated\n");
+    const Run r = cli({"run", "--model", tiny(), "--cache-prompts", path("bad.csv"),
+                       "--test-prompts", path("bad.csv"), "--db", path("bad.db")});
+    expectErrorLine(r, 1, path("bad.csv") + ":2:");
+    QVERIFY(!QFileInfo::exists(path("bad.db")));
+  }
+
+  void benchReportsOneLinePerPrefix() {
+    const Run r = cli({"bench", "--model", tiny(), "--prefix-tokens", "0,16", "--suffix-tokens",
+                       "8", "--new-tokens", "3", "--repeats", "2"});
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+      const QJsonObject j = QJsonDocument::fromJson(lines[i]).object();
+      QCOMPARE(j["prefix_tokens"].toInt(), i * 16);
+      for (const char* key : {"baseline_ttft_s", "recycled_ttft_s", "kv_load_s", "ttft_ratio",
+                              "ideal_ratio", "exact_match", "threads", "torch_version"}) {
+        QVERIFY2(j.contains(key), key);
+      }
+      QVERIFY(j["exact_match"].toBool());
+    }
+  }
+
+  void makePromptsWritesReadableSets() {
+    const Run r =
+        cli({"make-prompts", "--kind", "shared-prefix", "--prefix-tokens", "64", "--suffix-tokens",
+             "12", "--count", "3", "--cache-out", path("pc.csv"), "--test-out", path("pt.csv")});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.json()["test_prompts"].toInt(), 4);
+    QVERIFY(kvr::test::readBytes(path("pt.csv").toStdString()).startsWith("id,prompt\n"));
+  }
+
   void logitsWritesNpy() {
     const Run r = cli({"logits", "--model", tiny(), "--ids", "15496,995", "--out", path("l.npy")});
     QCOMPARE(r.exitCode, 0);

@@ -21,7 +21,7 @@ class TestDecoding : public QObject {
     kvr::GenerationOptions options;
     options.maxNewTokens = n;
     options.ignoreEos = ignoreEos;
-    options.keepStepLogits = true;
+    options.keepLogitsSteps = -1;
     options.cancel = cancel;
     const auto cache = m.newCache();
     return kvr::generateGreedy(m, *cache, prompt, options);

@@ -91,7 +91,7 @@ class TestExactness : public QObject {
     kvr::GenerationOptions options;
     options.maxNewTokens = 16;
     options.ignoreEos = true;
-    options.keepStepLogits = true;
+    options.keepLogitsSteps = -1;
 
     const auto baselineCache = m.newCache();
     const kvr::GenerationResult baseline = kvr::generateGreedy(m, *baselineCache, prompt, options);

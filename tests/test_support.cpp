@@ -16,6 +16,9 @@ std::filesystem::path tinyChaoticModel() {
 std::filesystem::path dataFile(const std::string& name) {
   return std::filesystem::path(KVR_TEST_DATA) / name;
 }
+std::filesystem::path sampleFile(const std::string& name) {
+  return std::filesystem::path(KVR_SAMPLES) / name;
+}
 QString cliPath() {
   return QStringLiteral(KVR_CLI);
 }

@@ -12,6 +12,7 @@ namespace kvr::test {
 std::filesystem::path tinyModel();         // standard GPT-2 init (std 0.02)
 std::filesystem::path tinyChaoticModel();  // init std 0.3: outputs depend on the whole prompt
 std::filesystem::path dataFile(const std::string& name);
+std::filesystem::path sampleFile(const std::string& name);  // resources/samples
 QString cliPath();
 
 QByteArray readBytes(const std::filesystem::path& path);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kvrecycle/error.h"
+#include "kvrecycle/model.h"
 
 namespace kvr::cli {
 
@@ -22,6 +23,24 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
                      "Tokenizer used when the model directory has none");
   command.add_option("--threads", options.threads, "Intra-op threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+}
+
+std::unique_ptr<Model> loadModel(const ModelOptions& options) {
+  LoadOptions load;
+  load.device = parseDevicePreference(options.device);
+  load.threads = options.threads;
+  load.tokenizerDirectory = options.tokenizerDir;
+  return Model::load(options.model, load);
+}
+
+std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed) {
+  std::vector<int> ids;
+  uint64_t x = seed | 1;
+  for (int i = 0; i < length; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    ids.push_back(static_cast<int>(x % static_cast<uint64_t>(vocab - 1)));
+  }
+  return ids;
 }
 
 std::string readTextFile(const std::filesystem::path& path) {

@@ -5,8 +5,13 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+
+namespace kvr {
+class Model;
+}
 
 namespace kvr::cli {
 
@@ -26,6 +31,10 @@ struct ModelOptions {
   int threads = 0;
 };
 void addModelOptions(CLI::App& command, ModelOptions& options);
+std::unique_ptr<Model> loadModel(const ModelOptions& options);
+
+// Deterministic pseudo-random token ids for benchmarks: timing does not depend on the text.
+std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed = 0x2545F4914F6CDD1Dull);
 
 std::string readTextFile(const std::filesystem::path& path);
 
@@ -41,5 +50,10 @@ void registerGenerate(CLI::App& app, Action& action);
 void registerBenchEngine(CLI::App& app, Action& action);
 void registerLogits(CLI::App& app, Action& action);
 void registerConvertWeights(CLI::App& app, Action& action);
+void registerRun(CLI::App& app, Action& action);
+void registerRuns(CLI::App& app, Action& action);
+void registerExport(CLI::App& app, Action& action);
+void registerBench(CLI::App& app, Action& action);
+void registerMakePrompts(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

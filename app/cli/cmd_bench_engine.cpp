@@ -13,17 +13,6 @@
 namespace kvr::cli {
 namespace {
 
-// A deterministic pseudo-random prompt: timing does not depend on the text.
-std::vector<int> benchPrompt(int length, int vocab) {
-  std::vector<int> ids;
-  uint64_t x = 0x2545F4914F6CDD1Dull;
-  for (int i = 0; i < length; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    ids.push_back(static_cast<int>(x % static_cast<uint64_t>(vocab - 1)));
-  }
-  return ids;
-}
-
 // Text made of every 7th vocabulary entry (those that are valid UTF-8 alone),
 // so the piece cache starts cold and every pre-tokenizer path is exercised.
 std::string tokenizerCorpus(const Gpt2Tokenizer& tokenizer) {
@@ -86,13 +75,9 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &action] {
     action = [args] {
-      LoadOptions load;
-      load.device = parseDevicePreference(args->model.device);
-      load.threads = args->model.threads;
-      load.tokenizerDirectory = args->model.tokenizerDir;
-      const auto model = Model::load(args->model.model, load);
+      const auto model = loadModel(args->model);
       const ModelConfig& config = model->config();
-      const std::vector<int> prompt = benchPrompt(args->promptTokens, config.vocabSize);
+      const std::vector<int> prompt = syntheticTokens(args->promptTokens, config.vocabSize);
       const auto cache = model->newCache();
       GenerationOptions options;
       options.maxNewTokens = args->newTokens + 1;  // the first token belongs to prefill

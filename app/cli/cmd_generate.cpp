@@ -23,11 +23,7 @@ void registerGenerate(CLI::App& app, Action& action) {
   cmd->add_flag("--ignore-eos", args->ignoreEos, "Do not stop at <|endoftext|>");
   cmd->callback([args, &action] {
     action = [args] {
-      LoadOptions load;
-      load.device = parseDevicePreference(args->model.device);
-      load.threads = args->model.threads;
-      load.tokenizerDirectory = args->model.tokenizerDir;
-      const auto model = Model::load(args->model.model, load);
+      const auto model = loadModel(args->model);
       const std::vector<int> promptIds = model->tokenizer().encode(args->prompt);
       const auto cache = model->newCache();
       GenerationOptions options;

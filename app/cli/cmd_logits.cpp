@@ -52,11 +52,7 @@ void registerLogits(CLI::App& app, Action& action) {
   cmd->callback([args, ids, text, &action] {
     if (ids->count() == 0 && text->count() == 0) throw CLI::RequiredError("--ids or --text");
     action = [args] {
-      LoadOptions load;
-      load.device = parseDevicePreference(args->model.device);
-      load.threads = args->model.threads;
-      load.tokenizerDirectory = args->model.tokenizerDir;
-      const auto model = Model::load(args->model.model, load);
+      const auto model = loadModel(args->model);
       const std::vector<int> tokens =
           args->ids.empty() ? model->tokenizer().encode(args->text) : args->ids;
       const auto cache = model->newCache();

@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   kvr::cli::registerBenchEngine(app, action);
   kvr::cli::registerLogits(app, action);
   kvr::cli::registerConvertWeights(app, action);
+  kvr::cli::registerRun(app, action);
+  kvr::cli::registerRuns(app, action);
+  kvr::cli::registerExport(app, action);
+  kvr::cli::registerBench(app, action);
+  kvr::cli::registerMakePrompts(app, action);
   const auto isCommand = [&app](const std::string& name) {
     return !app.get_subcommands([&name](CLI::App* sub) { return sub->get_name() == name; }).empty();
   };

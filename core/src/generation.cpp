@@ -64,7 +64,10 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
   at::Tensor logits = impl.forward(cache.impl(), fresh, false)[0];
   int token = argmaxToken(logits);
   result.prefillSeconds = secondsSince(prefillStart);
-  if (options.keepStepLogits) keepLogits(result, logits);
+  const auto wantLogits = [&options](size_t step) {
+    return options.keepLogitsSteps < 0 || step < static_cast<size_t>(options.keepLogitsSteps);
+  };
+  if (wantLogits(0)) keepLogits(result, logits);
 
   const auto decodeStart = Clock::now();
   while (true) {
@@ -80,7 +83,7 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
     }
     logits = impl.forward(cache.impl(), {token}, false)[0];
     token = argmaxToken(logits);
-    if (options.keepStepLogits) keepLogits(result, logits);
+    if (wantLogits(result.outputIds.size())) keepLogits(result, logits);
   }
   result.decodeSeconds = secondsSince(decodeStart);
   return result;

@@ -29,8 +29,7 @@ void Model::Impl::checkTokenIds(const std::vector<int>& ids) const {
   }
 }
 
-at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& ids,
-                                bool allLogits) const {
+at::Tensor Model::Impl::forwardHidden(KVCache::Impl& cache, const std::vector<int>& ids) const {
   if (ids.empty()) throw Error("forward: no tokens to process");
   checkTokenIds(ids);
   const int64_t past = cache.length();
@@ -82,11 +81,17 @@ at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& id
     hidden = hidden + at::addmm(w.mlpProjBias, x, w.mlpProjWeight);
   }
   cache.tokens.insert(cache.tokens.end(), ids.begin(), ids.end());
+  return hidden;
+}
 
+at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& ids,
+                                bool allLogits) const {
+  c10::InferenceMode inference;
+  at::Tensor hidden = forwardHidden(cache, ids);
   // Only the last row is needed to continue generation; skip the rest of the LM head.
-  if (!allLogits) hidden = hidden.narrow(0, n - 1, 1);
-  hidden =
-      at::layer_norm(hidden, {embd}, weights.lnfWeight, weights.lnfBias, config.layerNormEpsilon);
+  if (!allLogits) hidden = hidden.narrow(0, hidden.size(0) - 1, 1);
+  hidden = at::layer_norm(hidden, {config.nEmbd}, weights.lnfWeight, weights.lnfBias,
+                          config.layerNormEpsilon);
   return at::matmul(hidden, weights.lmHead.t());  // [rows, vocab]
 }
 

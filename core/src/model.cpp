@@ -1,6 +1,7 @@
 #include "kvrecycle/model.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 
 #include <thread>
@@ -140,6 +141,20 @@ std::vector<float> Model::forward(KVCache& cache, const std::vector<int>& tokens
   const at::Tensor logits = impl_->forward(cache.impl(), tokens, allLogits).to(at::kCPU);
   const float* data = logits.data_ptr<float>();
   return std::vector<float>(data, data + logits.numel());
+}
+
+std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const {
+  const ModelConfig& c = impl_->config;
+  if (tokens.empty()) return std::vector<float>(static_cast<size_t>(c.nEmbd), 0.f);
+  const std::vector<int> used(tokens.begin(),
+                              tokens.begin() + std::min<size_t>(tokens.size(), c.nPositions));
+  const auto cache = newCache(static_cast<int>(used.size()));
+  c10::InferenceMode inference;
+  const at::Tensor hidden =
+      at::layer_norm(impl_->forwardHidden(cache->impl(), used), {c.nEmbd}, impl_->weights.lnfWeight,
+                     impl_->weights.lnfBias, c.layerNormEpsilon);
+  const at::Tensor mean = hidden.mean(0).to(at::kCPU).contiguous();
+  return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
 }
 
 void Model::synchronize() const {

@@ -43,7 +43,10 @@ struct Model::Impl {
   GptWeights weights;
   std::unique_ptr<Gpt2Tokenizer> tokenizer;
 
-  // Logits [rows, vocab] for `ids` placed after the cache's content.
+  // Residual stream after the last block [n, embd] (before ln_f) for `ids`
+  // placed after the cache's content; appends their K/V to the cache.
+  at::Tensor forwardHidden(KVCache::Impl& cache, const std::vector<int>& ids) const;
+  // Logits [rows, vocab]: of the last token only, or of every token when allLogits.
   at::Tensor forward(KVCache::Impl& cache, const std::vector<int>& ids, bool allLogits) const;
   void checkTokenIds(const std::vector<int>& ids) const;
 };

@@ -12,7 +12,9 @@ namespace kvr {
 struct GenerationOptions {
   int maxNewTokens = 32;
   bool ignoreEos = false;
-  bool keepStepLogits = false;  // keep the logits that chose each output token
+  // Keep the logits that chose the first N output tokens (-1: all). Copies made
+  // after the first token count towards decode time, so timed runs keep at most 1.
+  int keepLogitsSteps = 0;
   // Checked between decode steps; generation stops early when set.
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -24,7 +26,7 @@ struct GenerationResult {
   double decodeSeconds = 0;   // the remaining tokens
   bool stoppedAtEos = false;
   bool cancelled = false;
-  std::vector<std::vector<float>> stepLogits;  // one per output token if kept
+  std::vector<std::vector<float>> stepLogits;  // one per kept output step
 };
 
 // The cache's tokens must be a proper prefix of `promptIds` (at least one

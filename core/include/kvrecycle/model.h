@@ -81,6 +81,11 @@ class Model {
   std::vector<float> forward(KVCache& cache, const std::vector<int>& tokens,
                              bool allLogits = false) const;
 
+  // Mean over positions of the final (ln_f) hidden states of `tokens`, on a
+  // scratch cache: a sentence embedding from the model itself. At most the
+  // first context-length tokens are used.
+  std::vector<float> meanHiddenState(const std::vector<int>& tokens) const;
+
   // Waits for queued device work (a no-op on CPU); call before reading a clock.
   void synchronize() const;
 

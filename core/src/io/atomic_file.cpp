@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "kvrecycle/atomic_write.h"
 #include "kvrecycle/error.h"
 
 namespace kvr::io {
@@ -68,3 +69,13 @@ void AtomicFile::commit() {
 }
 
 }  // namespace kvr::io
+
+namespace kvr {
+
+void writeFileAtomically(const std::filesystem::path& path, std::string_view content) {
+  io::AtomicFile out(path);
+  out.write(content.data(), content.size());
+  out.commit();
+}
+
+}  // namespace kvr

@@ -64,6 +64,24 @@ size_t findInvalidUtf8(std::string_view bytes) {
   return std::string_view::npos;
 }
 
+std::string toValidUtf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    char32_t cp = 0;
+    const size_t len = decodeOne(bytes, pos, cp);
+    if (len == 0) {
+      appendUtf8(out, 0xFFFD);
+      ++pos;
+    } else {
+      out.append(bytes.substr(pos, len));
+      pos += len;
+    }
+  }
+  return out;
+}
+
 void appendUtf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

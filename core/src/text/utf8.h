@@ -21,4 +21,8 @@ size_t findInvalidUtf8(std::string_view bytes);
 
 void appendUtf8(std::string& out, char32_t cp);
 
+// Replaces each malformed byte with U+FFFD, e.g. for generated text that ends
+// inside a multi-byte character.
+std::string toValidUtf8(std::string_view bytes);
+
 }  // namespace kvr::text

@@ -1,0 +1,117 @@
+// run: the experiment, stored in SQLite; prints the study's table plus
+// exactness, and a final JSON line for scripts.
+#include <csignal>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "kvrecycle/experiment.h"
+#include "kvrecycle/model.h"
+#include "kvrecycle/run_export.h"
+#include "kvrecycle/run_store.h"
+
+namespace kvr::cli {
+namespace {
+
+std::atomic<bool> gInterrupted{false};
+
+void onSignal(int) {
+  gInterrupted.store(true);
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream ss;
+  ss << std::fixed << std::setprecision(digits) << v;
+  return ss.str();
+}
+
+void printPromptLine(const PromptResult& r) {
+  std::cout << "  [" << r.index + 1 << "] " << r.promptId << ": m=" << r.promptTokens
+            << " k=" << r.reusedTokens << " ttft " << fixed(r.baselineTtftSeconds, 4) << " -> "
+            << fixed(r.recycledTtftSeconds, 4) << " s, total " << fixed(r.baselineTotalSeconds, 4)
+            << " -> " << fixed(r.recycledTotalSeconds, 4) << " s (" << fixed(r.speedupPct, 1)
+            << " %), "
+            << (r.exactMatch ? "exact" : "DIVERGED at " + std::to_string(r.firstDivergence))
+            << (r.fallbackReason.empty() ? "" : ", fallback: " + r.fallbackReason) << std::endl;
+}
+
+}  // namespace
+
+void registerRun(CLI::App& app, Action& action) {
+  struct Args {
+    ModelOptions model;
+    std::string cachePrompts, testPrompts, db, store;
+    ExperimentConfig config;
+    bool quiet = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a baseline vs recycled experiment");
+  addModelOptions(*cmd, args->model);
+  cmd->add_option("--cache-prompts", args->cachePrompts, "CSV of prompts whose K/V are stored")
+      ->required();
+  cmd->add_option("--test-prompts", args->testPrompts, "CSV of prompts to measure")->required();
+  cmd->add_option("--db", args->db, "SQLite run store")->required();
+  cmd->add_option("--store", args->store, "K/V store directory (default: beside the DB)");
+  cmd->add_option("--policy", args->config.policy, "paper or longest-prefix")
+      ->check(CLI::IsMember(policyNames()));
+  cmd->add_option("--min-reuse", args->config.minReuse, "Fewest tokens worth reusing")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-new-tokens", args->config.maxNewTokens, "Tokens to generate")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--ignore-eos", args->config.ignoreEos, "Do not stop at <|endoftext|>");
+  cmd->add_option("--repeats", args->config.repeats, "Measured runs per prompt and mode")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->config.warmup, "Unmeasured runs before them")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--embedder", args->config.embedder, "hashed or model")
+      ->check(CLI::IsMember({"hashed", "model"}));
+  cmd->add_option("--template", args->config.promptTemplate,
+                  "Prompt template, e.g. '{prompt}<|endoftext|>'");
+  cmd->add_option("--name", args->config.name, "Run name");
+  cmd->add_flag("--quiet", args->quiet, "Only the summary");
+  cmd->callback([args, &action] {
+    action = [args] {
+      const PromptSet cache = readPromptCsv(args->cachePrompts);
+      const PromptSet test = readPromptCsv(args->testPrompts);
+      ExperimentConfig config = args->config;
+      const std::filesystem::path db = args->db;
+      config.storeDirectory = args->store.empty() ? db.parent_path() / (db.stem().string() + "-kv")
+                                                  : std::filesystem::path(args->store);
+      config.cachePromptsSource = args->cachePrompts;
+      config.testPromptsSource = args->testPrompts;
+      validateExperimentConfig(config);
+      const auto model = loadModel(args->model);
+      RunStore store(db);
+
+      ExperimentCallbacks callbacks;
+      callbacks.log = [](const std::string& line) { std::cerr << "run: " << line << std::endl; };
+      if (!args->quiet) {
+        callbacks.progress = [](const ExperimentProgress& p) {
+          if (p.done < p.total) {
+            std::cerr << "run: " << p.phase << " " << p.done + 1 << "/" << p.total << " "
+                      << p.detail << std::endl;
+          }
+        };
+        callbacks.promptDone = printPromptLine;
+      }
+      // Ctrl-C cancels cleanly: completed results stay stored, the run is marked cancelled.
+      std::signal(SIGINT, onSignal);
+      std::signal(SIGTERM, onSignal);
+      const ExperimentOutcome outcome =
+          runExperiment(*model, cache, test, config, store, callbacks, &gInterrupted);
+
+      std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
+                << model->directory().string() << ", policy " << config.policy << "\n";
+      if (model->config().synthetic) std::cout << "note: " << kSyntheticNote << "\n";
+      std::cout << "\n" << summaryMarkdown(outcome.summary) << std::endl;
+      nlohmann::ordered_json line = nlohmann::ordered_json::parse(summaryToJson(outcome.summary));
+      line["run_id"] = outcome.runId;
+      line["status"] = runStatusName(outcome.status);
+      printJson(line);
+      return outcome.status == RunStatus::Completed ? 0 : 1;
+    };
+  });
+}
+
+}  // namespace kvr::cli

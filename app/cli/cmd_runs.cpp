@@ -1,0 +1,91 @@
+// runs and export: read the run store.
+#include <iomanip>
+#include <iostream>
+
+#include "cli_common.h"
+#include "kvrecycle/atomic_write.h"
+#include "kvrecycle/error.h"
+#include "kvrecycle/experiment.h"
+#include "kvrecycle/run_export.h"
+#include "kvrecycle/run_store.h"
+
+namespace kvr::cli {
+
+void registerRuns(CLI::App& app, Action& action) {
+  struct Args {
+    std::string db;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("runs", "List the runs in a run store");
+  cmd->add_option("--db", args->db, "SQLite run store")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--json", args->json, "One JSON array instead of a table");
+  cmd->callback([args, &action] {
+    action = [args] {
+      const RunStore store(args->db, /*readOnly=*/true);
+      const std::vector<RunRecord> runs = store.listRuns();
+      if (args->json) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (const RunRecord& r : runs) {
+          nlohmann::ordered_json j;
+          j["id"] = r.id;
+          j["name"] = r.name;
+          j["status"] = runStatusName(r.status);
+          j["created_at"] = r.createdAt;
+          j["finished_at"] = r.finishedAt;
+          j["model_path"] = r.modelPath;
+          j["synthetic"] = r.synthetic;
+          j["tags"] = r.tags;
+          j["notes"] = r.notes;
+          j["summary"] =
+              nlohmann::ordered_json::parse(summaryToJson(summaryFromJson(r.summaryJson)));
+          out.push_back(j);
+        }
+        printJson(out);
+        return 0;
+      }
+      std::cout << std::left << std::setw(6) << "id" << std::setw(12) << "status" << std::setw(22)
+                << "created" << std::setw(9) << "prompts" << std::setw(8) << "exact"
+                << std::setw(11) << "speedup%"
+                << "name"
+                << "\n";
+      for (const RunRecord& r : runs) {
+        const RunSummary s = summaryFromJson(r.summaryJson);
+        std::cout << std::left << std::setw(6) << r.id << std::setw(12) << runStatusName(r.status)
+                  << std::setw(22) << r.createdAt << std::setw(9) << s.prompts << std::setw(8)
+                  << std::setprecision(3) << s.exactMatchRate << std::setw(11) << s.avgSpeedupPct
+                  << r.name << "\n";
+      }
+      return 0;
+    };
+  });
+}
+
+void registerExport(CLI::App& app, Action& action) {
+  struct Args {
+    std::string db, format, out;
+    int64_t run = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("export", "Export a run's results as a table");
+  cmd->add_option("--db", args->db, "SQLite run store")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--run", args->run, "Run id")->required();
+  cmd->add_option("--format", args->format, "csv, md, json or tex")
+      ->required()
+      ->check(CLI::IsMember({"csv", "md", "json", "tex"}));
+  cmd->add_option("--out", args->out, "Output file")->required();
+  cmd->callback([args, &action] {
+    action = [args] {
+      const RunStore store(args->db, /*readOnly=*/true);
+      const auto run = store.findRun(args->run);
+      if (!run) throw Error(args->db + ": run " + std::to_string(args->run) + " does not exist");
+      const std::string text =
+          exportRun(*run, store.promptResults(args->run), parseTableFormat(args->format));
+      writeFileAtomically(args->out, text);
+      printJson({{"run", args->run}, {"format", args->format}, {"out", args->out}});
+      return 0;
+    };
+  });
+}
+
+}  // namespace kvr::cli

@@ -1,0 +1,70 @@
+#pragma once
+// The experiment: build the K/V cache from the cache prompts, then for every
+// test prompt run the baseline (full prefill + greedy decode) and the recycled
+// generation (load the K/V of a matching cached prefix, prefill the rest,
+// decode), timed with warm-up and repeats, and store each result as it completes.
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "kvrecycle/prompt_set.h"
+#include "kvrecycle/results.h"
+
+namespace kvr {
+
+class Model;
+class RunStore;
+
+struct ExperimentConfig {
+  std::string name;                       // "" = "run <created time>"
+  std::string policy = "longest-prefix";  // or "paper" (the study's rule)
+  int minReuse = 1;                       // longest-prefix: reuse only r >= minReuse tokens
+  int maxNewTokens = 32;
+  bool ignoreEos = false;
+  int repeats = 3;  // measured runs per prompt and mode (median and spread reported)
+  int warmup = 1;   // unmeasured runs per prompt and mode before them
+  std::string embedder = "hashed";
+  std::string promptTemplate = "{prompt}";
+  std::filesystem::path storeDirectory;  // the K/V store
+  std::string cachePromptsSource;        // CSV paths, recorded with the run
+  std::string testPromptsSource;
+};
+
+// Checks the settings; throws kvr::Error naming the bad one.
+void validateExperimentConfig(const ExperimentConfig& config);
+std::vector<std::string> policyNames();
+
+struct ExperimentProgress {
+  std::string phase;  // "cache" while building the K/V cache, "test" while measuring
+  int done = 0;
+  int total = 0;
+  std::string detail;  // the prompt being worked on
+};
+
+struct ExperimentCallbacks {
+  std::function<void(const ExperimentProgress&)> progress;
+  std::function<void(int64_t runId)> started;
+  std::function<void(const PromptResult&)> promptDone;  // after it is stored
+  std::function<void(const std::string&)> log;
+};
+
+struct ExperimentOutcome {
+  int64_t runId = 0;
+  RunStatus status = RunStatus::Completed;
+  RunSummary summary;
+};
+
+// Validates every prompt first (a bad input creates no run), then runs.
+// Cancellation is checked between decode steps and between prompts; a
+// cancelled run keeps its completed results. Other failures mark the run
+// failed, keep its results, and rethrow.
+ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompts,
+                                const PromptSet& testPrompts, const ExperimentConfig& config,
+                                RunStore& store, const ExperimentCallbacks& callbacks = {},
+                                const std::atomic<bool>* cancel = nullptr);
+
+std::string summaryToJson(const RunSummary& summary);
+RunSummary summaryFromJson(const std::string& json);
+
+}  // namespace kvr

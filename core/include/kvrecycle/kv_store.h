@@ -1,0 +1,52 @@
+#pragma once
+// The K/V store: one safetensors file per entry (so Python tools can read it),
+// holding per-layer keys and values of a token sequence plus metadata: the
+// model fingerprint, token ids, text, dtype, creation time and a checksum.
+// A file from another model, or a corrupt one, is refused with a clear error.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kvrecycle/model.h"
+
+namespace kvr {
+
+struct KVEntryInfo {
+  std::string entryId;
+  std::filesystem::path path;
+  std::string modelFingerprint;
+  std::vector<int> tokenIds;
+  std::string text;
+  std::string dtype;
+  std::string createdAt;
+  std::string checksum;  // "xxh3-128:<hex>" of the data section
+  int64_t bytes = 0;     // file size
+};
+
+class KVStore {
+ public:
+  // Creates the directory when missing; throws kvr::Error when it cannot.
+  explicit KVStore(std::filesystem::path directory);
+  const std::filesystem::path& directory() const { return directory_; }
+
+  // Entries are named by what they hold: the model and the token ids.
+  static std::string entryIdFor(const std::string& modelFingerprint,
+                                const std::vector<int>& tokens);
+  std::filesystem::path pathFor(const std::string& entryId) const;
+  bool contains(const std::string& entryId) const;
+
+  // Writes the cache's positions as an entry (temporary file, fsync, rename).
+  KVEntryInfo save(const Model& model, const KVCache& cache, const std::string& text) const;
+  // Reads and checks the header only (format, fingerprint present); cheap.
+  KVEntryInfo inspect(const std::string& entryId) const;
+  // Checks format, model fingerprint, checksum and shapes, then copies the first
+  // `length` positions into the empty `cache`. Throws kvr::Error naming the file
+  // on any problem, leaving the cache empty.
+  KVEntryInfo loadPrefix(const Model& model, const std::string& entryId, int length,
+                         KVCache& cache) const;
+
+ private:
+  std::filesystem::path directory_;
+};
+
+}  // namespace kvr

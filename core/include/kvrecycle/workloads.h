@@ -1,0 +1,37 @@
+#pragma once
+// Synthetic prompt sets with controlled overlap, to show what recycling buys:
+//   shared-prefix - one long shared prefix of about prefixTokens tokens; cache
+//                   prompts are the prefix plus a question, test prompts the
+//                   prefix plus other questions of about suffixTokens tokens,
+//                   plus one prompt that shares nothing;
+//   dialogue      - multi-turn conversations: every test prompt is a cached
+//                   turn extended by one more exchange (DialoGPT separators).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvrecycle/prompt_set.h"
+
+namespace kvr {
+
+class Gpt2Tokenizer;
+
+struct WorkloadOptions {
+  std::string kind = "shared-prefix";
+  int prefixTokens = 480;
+  int suffixTokens = 32;
+  int count = 8;  // test prompts (shared-prefix) or conversations (dialogue)
+  int turns = 4;  // dialogue turns per conversation
+  uint64_t seed = 0;
+};
+
+struct Workload {
+  PromptSet cache;
+  PromptSet test;
+};
+
+std::vector<std::string> workloadKinds();
+// Deterministic for a seed. Throws kvr::Error for an unknown kind or bad sizes.
+Workload makeWorkload(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& options);
+
+}  // namespace kvr

@@ -1,0 +1,85 @@
+#include "kvrecycle/embedding_index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/index_io.h>
+#include <unistd.h>
+
+#include "kvrecycle/error.h"
+
+namespace kvr {
+
+struct EmbeddingIndex::Impl {
+  std::unique_ptr<faiss::Index> index;
+};
+
+EmbeddingIndex::EmbeddingIndex(int dimension) : impl_(std::make_unique<Impl>()) {
+  impl_->index = std::make_unique<faiss::IndexFlatIP>(dimension);
+}
+EmbeddingIndex::~EmbeddingIndex() = default;
+EmbeddingIndex::EmbeddingIndex(EmbeddingIndex&&) noexcept = default;
+EmbeddingIndex& EmbeddingIndex::operator=(EmbeddingIndex&&) noexcept = default;
+
+int EmbeddingIndex::dimension() const {
+  return static_cast<int>(impl_->index->d);
+}
+int EmbeddingIndex::size() const {
+  return static_cast<int>(impl_->index->ntotal);
+}
+
+void EmbeddingIndex::add(const std::vector<float>& embedding) {
+  if (static_cast<int>(embedding.size()) != dimension()) {
+    throw Error("embedding of dimension " + std::to_string(embedding.size()) +
+                " added to an index of dimension " + std::to_string(dimension()));
+  }
+  impl_->index->add(1, embedding.data());
+}
+
+std::vector<EmbeddingIndex::Hit> EmbeddingIndex::search(const std::vector<float>& query,
+                                                        int k) const {
+  if (static_cast<int>(query.size()) != dimension()) {
+    throw Error("query of dimension " + std::to_string(query.size()) +
+                " for an index of dimension " + std::to_string(dimension()));
+  }
+  k = std::min(k, size());
+  if (k <= 0) return {};
+  std::vector<float> scores(static_cast<size_t>(k));
+  std::vector<faiss::Index::idx_t> rows(static_cast<size_t>(k));
+  impl_->index->search(1, query.data(), k, scores.data(), rows.data());
+  std::vector<Hit> hits;
+  for (int i = 0; i < k; ++i) {
+    if (rows[i] >= 0) hits.push_back({static_cast<int>(rows[i]), scores[i]});
+  }
+  return hits;
+}
+
+void EmbeddingIndex::save(const std::filesystem::path& path) const {
+  const std::string temp = path.string() + ".tmp." + std::to_string(::getpid());
+  try {
+    faiss::write_index(impl_->index.get(), temp.c_str());
+  } catch (const std::exception& e) {
+    std::filesystem::remove(temp);
+    throw Error(path.string() + ": cannot write index: " + e.what());
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) throw Error(path.string() + ": cannot write index: " + ec.message());
+}
+
+EmbeddingIndex EmbeddingIndex::load(const std::filesystem::path& path, int expectedDimension) {
+  std::unique_ptr<faiss::Index> index;
+  try {
+    index.reset(faiss::read_index(path.c_str()));
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw Error(path.string() + ": cannot read index: " + what.substr(0, what.find('\n')));
+  }
+  if (index->d != expectedDimension || dynamic_cast<faiss::IndexFlatIP*>(index.get()) == nullptr) {
+    throw Error(path.string() + ": index does not match the embedder (dimension " +
+                std::to_string(index->d) + ", expected " + std::to_string(expectedDimension) + ")");
+  }
+  EmbeddingIndex result(expectedDimension);
+  result.impl_->index = std::move(index);
+  return result;
+}
+
+}  // namespace kvr

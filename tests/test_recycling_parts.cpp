@@ -1,0 +1,153 @@
+// The parts recycling decisions rest on: the token trie, the embedders and
+// their index, the summary arithmetic, and the synthetic workloads.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+#include "kvrecycle/embedders.h"
+#include "kvrecycle/embedding_index.h"
+#include "kvrecycle/error.h"
+#include "kvrecycle/model.h"
+#include "kvrecycle/prefix_trie.h"
+#include "kvrecycle/results.h"
+#include "kvrecycle/tokenizer.h"
+#include "kvrecycle/workloads.h"
+#include "test_support.h"
+
+class TestRecyclingParts : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void trieFindsLongestCommonPrefix() {
+    kvr::PrefixTrie trie;
+    trie.insert({1, 2, 3, 4}, 0);
+    trie.insert({1, 2, 9}, 1);
+    trie.insert({7}, 2);
+    QCOMPARE(trie.size(), 3);
+    auto m = trie.longestPrefix({1, 2, 3, 4, 5, 6});
+    QCOMPARE(m.length, 4);
+    QCOMPARE(m.entry, 0);
+    m = trie.longestPrefix({1, 2, 9, 9});
+    QCOMPARE(m.length, 3);
+    QCOMPARE(m.entry, 1);
+    m = trie.longestPrefix({1, 2, 5});  // shared with both: the first inserted wins
+    QCOMPARE(m.length, 2);
+    QCOMPARE(m.entry, 0);
+    m = trie.longestPrefix({1, 2});  // partial: the entry goes on beyond the prompt
+    QCOMPARE(m.length, 2);
+    m = trie.longestPrefix({8, 1});
+    QCOMPARE(m.length, 0);
+    QCOMPARE(m.entry, -1);
+  }
+
+  void hashedEmbedderIsNormalizedAndDiscriminates() {
+    const auto e = kvr::makeHashedNgramEmbedder();
+    const auto a = e->embed("How do I keep my houseplants alive in winter?");
+    const auto a2 = e->embed("How do I keep my houseplants alive in winter?");
+    const auto b = e->embed("How do I keep my houseplants alive in winter? Little sun here.");
+    const auto c = e->embed("Quantum chromodynamics describes the strong force.");
+    QCOMPARE(a, a2);
+    double norm = 0;
+    for (float x : a) norm += static_cast<double>(x) * x;
+    QVERIFY(std::fabs(norm - 1.0) < 1e-5);
+    QVERIFY(kvr::cosineSimilarity(a, b) > 0.6);
+    QVERIFY(kvr::cosineSimilarity(a, c) < 0.3);
+    QCOMPARE(kvr::cosineSimilarity(e->embed(""), a), 0.0);
+  }
+
+  void modelEmbedderUsesHiddenStates() {
+    const auto model = kvr::Model::load(kvr::test::tinyChaoticModel());
+    const auto e = kvr::makeEmbedder("model", *model);
+    QCOMPARE(e->dimension(), 64);
+    const auto a = e->embed("Hello there, friend.");
+    QCOMPARE(a, e->embed("Hello there, friend."));
+    QVERIFY(kvr::cosineSimilarity(a, e->embed("Hello there, friend.")) > 0.9999);
+    QVERIFY(kvr::cosineSimilarity(a, e->embed("Tax forms are due in April")) < 0.9999);
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::makeEmbedder("bert", *model));
+  }
+
+  void indexSearchesAndPersists() {
+    const auto e = kvr::makeHashedNgramEmbedder(256);
+    kvr::EmbeddingIndex index(256);
+    const std::vector<std::string> texts = {"red apples and pears", "fast cars on race tracks",
+                                            "green apples in a basket"};
+    for (const auto& t : texts) index.add(e->embed(t));
+    auto hits = index.search(e->embed("cars racing on a track"), 2);
+    QCOMPARE(hits.size(), size_t{2});
+    QCOMPARE(hits[0].row, 1);
+    QVERIFY(hits[0].score >= hits[1].score);
+
+    QTemporaryDir dir;
+    const std::filesystem::path file = dir.filePath("index.faiss").toStdString();
+    index.save(file);
+    const kvr::EmbeddingIndex loaded = kvr::EmbeddingIndex::load(file, 256);
+    QCOMPARE(loaded.size(), 3);
+    QCOMPARE(loaded.search(e->embed("apples in a basket"), 1)[0].row, 2);
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, 128));
+    kvr::test::writeBytes(file, "not an index");
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, 256));
+  }
+
+  void summaryFollowsTheStudy() {
+    std::vector<kvr::PromptResult> rs(3);
+    rs[0].promptTokens = 10, rs[0].reusedTokens = 5, rs[0].speedupPct = 40, rs[0].exactMatch = true;
+    rs[0].promptSimilarity = 0.9, rs[0].outputSimilarity = 1, rs[0].ttftSpeedup = 2;
+    rs[0].baselineTotalSeconds = 1.0, rs[0].recycledTotalSeconds = 0.6;
+    rs[1].promptTokens = 10, rs[1].reusedTokens = 10 - 1, rs[1].speedupPct = 80,
+    rs[1].exactMatch = true;
+    rs[1].promptSimilarity = 0.5, rs[1].outputSimilarity = 1, rs[1].ttftSpeedup = 4;
+    rs[1].baselineTotalSeconds = 1.0, rs[1].recycledTotalSeconds = 0.2;
+    rs[2].promptTokens = 8, rs[2].speedupPct = -2, rs[2].exactMatch = false;
+    rs[2].promptSimilarity = 0.1, rs[2].outputSimilarity = 0.5, rs[2].ttftSpeedup = 1;
+    rs[2].baselineTotalSeconds = 0.5, rs[2].recycledTotalSeconds = 0.51;
+    rs[2].fallbackReason = "checksum mismatch";
+    const kvr::RunSummary s = kvr::summarizeResults(rs);
+    QCOMPARE(s.prompts, 3);
+    QCOMPARE(s.cacheHits, 2);
+    QCOMPARE(s.tokensReused, int64_t{14});
+    QCOMPARE(s.avgSpeedupWithCachePct, 60.0);
+    QCOMPARE(s.avgSpeedupWithoutCachePct, -2.0);
+    QVERIFY(std::fabs(s.avgSpeedupPct - 118.0 / 3) < 1e-9);
+    QCOMPARE(s.highSimilarityPrompts, 1);
+    QVERIFY(std::fabs(s.exactMatchRate - 2.0 / 3) < 1e-9);
+    QCOMPARE(s.fallbacks, 1);
+    // alpha = sum(S x) / sum(x^2) with x = k/m: (40*0.5 + 80*0.9) / (0.25 + 0.81)
+    QVERIFY(std::fabs(s.alpha - (20.0 + 72.0) / 1.06) < 1e-9);
+    QCOMPARE(kvr::summarizeResults({}).prompts, 0);
+  }
+
+  void workloadsHaveControlledOverlap() {
+    const auto tokenizer = kvr::Gpt2Tokenizer::load(kvr::test::tinyModel());
+    kvr::WorkloadOptions o;
+    o.prefixTokens = 120;
+    o.suffixTokens = 20;
+    o.count = 4;
+    const kvr::Workload w = kvr::makeWorkload(*tokenizer, o);
+    const auto prefix = tokenizer->encode(w.cache.prompts[0].text);
+    QVERIFY(prefix.size() >= 120 && prefix.size() < 140);
+    QCOMPARE(w.test.prompts.size(), size_t{5});
+    for (int i = 0; i < 4; ++i) {
+      const auto t = tokenizer->encode(w.test.prompts[static_cast<size_t>(i)].text);
+      QVERIFY(std::equal(prefix.begin(), prefix.end(), t.begin()));  // the prefix is a token prefix
+      QVERIFY(t.size() >= prefix.size() + 20);
+    }
+    QVERIFY(tokenizer->encode(w.test.prompts[4].text)[0] != prefix[0] ||
+            w.test.prompts[4].text.substr(0, 20) != w.cache.prompts[0].text.substr(0, 20));
+    QCOMPARE(kvr::makeWorkload(*tokenizer, o).test.prompts[2].text, w.test.prompts[2].text);
+
+    o.kind = "dialogue";
+    o.count = 2;
+    o.turns = 3;
+    const kvr::Workload d = kvr::makeWorkload(*tokenizer, o);
+    QCOMPARE(d.cache.prompts.size(), size_t{4});
+    QCOMPARE(d.test.prompts.size(), size_t{4});
+    // Turn t of a conversation extends its turn t - 1.
+    QVERIFY(d.test.prompts[0].text.rfind(d.cache.prompts[0].text, 0) == 0);
+    o.kind = "lecture";
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::makeWorkload(*tokenizer, o));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestRecyclingParts)
+#include "test_recycling_parts.moc"
