@@ -131,6 +131,7 @@ void registerBench(CLI::App& app, Action& action) {
         line["preset"] = model->config().syntheticPreset;
         line["device"] = model->deviceName();
         line["threads"] = model->threads();
+        line["threading"] = model->threading();
         line["memcpy_bandwidth_gbs"] = bandwidth;
         line["torch_version"] = sys.torchVersion;
         line["cpu_model"] = sys.cpuModel;

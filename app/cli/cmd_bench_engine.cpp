@@ -117,6 +117,7 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);
       out["device"] = model->deviceName();
       out["threads"] = model->threads();
+      out["threading"] = model->threading();
       out["torch_version"] = sys.torchVersion;
       out["cpu_model"] = sys.cpuModel;
       out["logical_cores"] = sys.logicalCores;

@@ -109,7 +109,12 @@ void registerRun(CLI::App& app, Action& action) {
       line["run_id"] = outcome.runId;
       line["status"] = runStatusName(outcome.status);
       printJson(line);
-      return outcome.status == RunStatus::Completed ? 0 : 1;
+      if (outcome.status != RunStatus::Completed) {
+        std::cerr << "error: run " << outcome.runId << " was " << runStatusName(outcome.status)
+                  << "; its completed results are stored in " << db.string() << std::endl;
+        return 1;
+      }
+      return 0;
     };
   });
 }

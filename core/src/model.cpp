@@ -10,6 +10,7 @@
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
 #include "model_impl.h"
+#include "threading.h"
 #include "weights_loader.h"
 
 namespace kvr {
@@ -79,7 +80,7 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   impl->device = chooseDevice(options.device);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   impl->threads = options.threads > 0 ? options.threads : static_cast<int>(cores);
-  at::set_num_threads(impl->threads);
+  impl->threadPlan = configureThreads(impl->threads).describe();
   impl->fingerprint = fingerprintOf(impl->config, impl->weightsFile);
 
   GptWeights w = loadGptWeights(impl->weightsFile, impl->config);
@@ -118,6 +119,9 @@ bool Model::onCuda() const {
 }
 int Model::threads() const {
   return impl_->threads;
+}
+const std::string& Model::threading() const {
+  return impl_->threadPlan;
 }
 const Gpt2Tokenizer& Model::tokenizer() const {
   return *impl_->tokenizer;

@@ -40,6 +40,7 @@ struct Model::Impl {
   std::string fingerprint;
   at::Device device{at::kCPU};
   int threads = 1;
+  std::string threadPlan;
   GptWeights weights;
   std::unique_ptr<Gpt2Tokenizer> tokenizer;
 

@@ -70,6 +70,9 @@ class Model {
   std::string deviceName() const;  // "cpu" or "cuda:N"
   bool onCuda() const;
   int threads() const;
+  // How the threads are split between torch and the BLAS, e.g.
+  // "2 threads (openblas 2, torch intra-op 1)".
+  const std::string& threading() const;
   const Gpt2Tokenizer& tokenizer() const;
 
   // capacity 0 = the model's context length.

@@ -81,6 +81,7 @@ std::string machineJson(const Model& model) {
   j["cpu_model"] = s.cpuModel;
   j["logical_cores"] = s.logicalCores;
   j["threads"] = model.threads();
+  j["threading"] = model.threading();
   j["device"] = model.deviceName();
   j["cuda_available"] = s.cudaAvailable;
   j["torch_version"] = s.torchVersion;
