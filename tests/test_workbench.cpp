@@ -1,0 +1,203 @@
+// The workbench through the same code paths as its menus, on the tiny model:
+// prompt sets, a run on the worker thread with live charts, cancel, history,
+// comparison, export, and the GUI thread's longest stall.
+#include <QImage>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QXmlStreamReader>
+#include <QtTest>
+
+#include "charts/result_chart.h"
+#include "kvrecycle/run_store.h"
+#include "test_support.h"
+#include "workbench/compare_view.h"
+#include "workbench/history_view.h"
+#include "workbench/main_window.h"
+#include "workbench/output_diff_view.h"
+#include "workbench/prompt_set_model.h"
+#include "workbench/results_model.h"
+#include "workbench/run_history_model.h"
+#include "workbench/run_settings_panel.h"
+#include "workbench/run_view.h"
+
+using kvr::ui::MainWindow;
+
+class TestWorkbench : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  std::unique_ptr<MainWindow> window_;
+
+  QString sample(const char* name) {
+    return QString::fromStdString(kvr::test::sampleFile(name).string());
+  }
+
+  // Runs the experiment with the given policy and waits for its end.
+  QString runOnce(const std::string& policy, qint64* runId = nullptr) {
+    kvr::ExperimentConfig c = window_->settings()->config();
+    c.policy = policy;
+    c.repeats = 1;
+    c.warmup = 0;
+    c.maxNewTokens = 4;
+    c.ignoreEos = true;
+    c.name = "gui " + policy;
+    window_->settings()->setConfig(c);
+    QSignalSpy ended(window_.get(), &MainWindow::runEnded);
+    if (!window_->startRun()) return QStringLiteral("not started");
+    if (!ended.wait(120000)) return QStringLiteral("timeout");
+    if (runId != nullptr) *runId = ended.first().at(0).toLongLong();
+    return ended.first().at(1).toString();
+  }
+
+ private slots:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("kvrecycle-tests"));
+    QSettings().clear();
+    MainWindow::Options options;
+    options.databasePath = tmp_.filePath(QStringLiteral("runs.db"));
+    options.loadDefaults = false;
+    window_ = std::make_unique<MainWindow>(options);
+    window_->show();
+    QSignalSpy ready(window_.get(), &MainWindow::modelReadyChanged);
+    window_->loadModel(QString::fromStdString(kvr::test::tinyChaoticModel().string()));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->modelReady(), 60000);
+    QVERIFY(window_->modelInfo().synthetic);
+  }
+
+  void loadsPromptSetsAndKeepsThemOnError() {
+    QVERIFY(
+        window_->loadPromptFile(sample("study_cache.csv"), MainWindow::PromptRole::Cache, false));
+    QVERIFY(window_->loadPromptFile(sample("study_test.csv"), MainWindow::PromptRole::Test, false));
+    QCOMPARE(window_->cachePrompts()->rowCount(), 10);
+    QCOMPARE(window_->testPrompts()->rowCount(), 7);
+    QVERIFY(window_->cachePrompts()->totalTokens() > 50);
+
+    const QString bad = tmp_.filePath(QStringLiteral("bad.csv"));
+    kvr::test::writeBytes(bad.toStdString(), "id,prompt\n1,\"never closed\n");
+    QVERIFY(!window_->loadPromptFile(bad, MainWindow::PromptRole::Test, false));
+    QCOMPARE(window_->testPrompts()->rowCount(), 7);  // the previous set is untouched
+    QVERIFY(window_->logText().contains(QStringLiteral("bad.csv:2:")));
+  }
+
+  void runsOnTheWorkerWithLiveCharts() {
+    qint64 id = 0;
+    QCOMPARE(runOnce("longest-prefix", &id), QStringLiteral("completed"));
+    QVERIFY(id > 0);
+    for (kvr::ui::ResultChart* chart : window_->liveRun()->charts()) {
+      QCOMPARE(chart->pointCount(), 7);
+    }
+    QCOMPARE(window_->liveRun()->resultsModel()->rowCount(), 7);
+    for (const auto& r : window_->liveRun()->resultsModel()->results()) QVERIFY(r.exactMatch);
+    qInfo("longest GUI stall during the run: %.1f ms", window_->longestStallMs());
+    QVERIFY2(window_->longestStallMs() < 100.0,
+             qPrintable(QString::number(window_->longestStallMs())));
+  }
+
+  void selectingARowShowsOutputsSideBySide() {
+    QTableView* table = window_->liveRun()->resultsTable();
+    table->selectRow(0);
+    const auto* diff = window_->liveRun()->diffView();
+    const QString id = table->model()->index(0, 0).data().toString();
+    QVERIFY2(diff->summaryText().contains(id), qPrintable(diff->summaryText()));
+    QVERIFY(diff->summaryText().contains(QStringLiteral("identical")));
+    QVERIFY(!diff->baselineText().isEmpty());
+    QCOMPARE(diff->recycledText(), diff->baselineText());
+  }
+
+  void cancelKeepsCompletedResults() {
+    auto* view = window_->liveRun();
+    QObject guard;
+    connect(view->resultsModel(), &QAbstractItemModel::rowsInserted, &guard,
+            [this] { window_->cancelRun(); });
+    qint64 id = 0;
+    QCOMPARE(runOnce("longest-prefix", &id), QStringLiteral("cancelled"));
+    const kvr::RunStore store(window_->databasePath().toStdString(), true);
+    const auto results = store.promptResults(id);
+    QVERIFY(!results.empty() && results.size() < 7);
+    QCOMPARE(store.findRun(id)->status, kvr::RunStatus::Cancelled);
+  }
+
+  void reopensAStoredRunAsItRan() {
+    qint64 id = 0;
+    QCOMPARE(runOnce("paper", &id), QStringLiteral("completed"));
+    window_->history()->refresh();
+    QCOMPARE(window_->history()->model()->rowCount(), 3);
+    window_->history()->openRun(id);
+    kvr::ui::RunView* view = window_->history()->runView();
+    QCOMPARE(view->runId(), id);
+    QCOMPARE(view->resultsModel()->rowCount(), 7);
+    for (kvr::ui::ResultChart* chart : view->charts()) QCOMPARE(chart->pointCount(), 7);
+  }
+
+  void comparesTwoRuns() {
+    const auto runs = kvr::RunStore(window_->databasePath().toStdString(), true).listRuns();
+    QList<kvr::ui::ComparedRun> compared;
+    const kvr::RunStore store(window_->databasePath().toStdString(), true);
+    for (const auto& r : runs) {
+      if (r.status == kvr::RunStatus::Completed)
+        compared << kvr::ui::ComparedRun{r, store.promptResults(r.id)};
+    }
+    QCOMPARE(compared.size(), 2);
+    window_->compare()->setRuns(compared);
+    const auto& c = window_->compare()->comparison();
+    QCOMPARE(c.labels.size(), 2);
+    QCOMPARE(c.prompts.size(), 7);  // joined on prompt text
+    bool policyDiffers = false;
+    for (const auto& row : c.config)
+      policyDiffers = policyDiffers || (row.key == "policy" && row.differs);
+    QVERIFY(policyDiffers);
+    // "Differences only" hides settings that are the same in both runs.
+    QVERIFY(window_->compare()->configTable()->rowCount() < c.config.size());
+    for (kvr::ui::ResultChart* chart : window_->compare()->charts()) {
+      QCOMPARE(chart->pointCount(0), 7);
+      QCOMPARE(chart->pointCount(1), 7);
+    }
+  }
+
+  void exportsChartsThatOpen() {
+    const QString dir = tmp_.filePath(QStringLiteral("charts"));
+    const QStringList files = window_->exportAllCharts(dir, QSize(900, 600));
+    QCOMPARE(files.size(), 9);
+    for (const QString& f : files) {
+      const QByteArray bytes = kvr::test::readBytes(f.toStdString());
+      if (f.endsWith(".png")) {
+        QImage image;
+        QVERIFY2(image.loadFromData(bytes, "PNG"), qPrintable(f));
+        QCOMPARE(image.size(), QSize(900, 600));
+      } else if (f.endsWith(".pdf")) {
+        QVERIFY2(bytes.startsWith("%PDF"), qPrintable(f));
+      } else {
+        QXmlStreamReader svg(bytes);
+        while (!svg.atEnd()) svg.readNext();
+        QVERIFY2(!svg.hasError(), qPrintable(f + ": " + svg.errorString()));
+      }
+    }
+  }
+
+  void headlessExportWritesEveryChart() {
+    const auto runs = kvr::RunStore(window_->databasePath().toStdString(), true).listRuns();
+    QProcess p;
+    const QString out = tmp_.filePath(QStringLiteral("headless"));
+    p.start(QStringLiteral(KVR_GUI),
+            {"export-charts", "--db", window_->databasePath(), "--run",
+             QString::number(runs.front().id), "--out", out, "--size", "800x500"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    QCOMPARE(QDir(out).entryList(QDir::Files).size(), 9);
+    QProcess bad;
+    bad.start(QStringLiteral(KVR_GUI),
+              {"export-charts", "--db", window_->databasePath(), "--run", "999", "--out", out});
+    QVERIFY(bad.waitForFinished(60000));
+    QCOMPARE(bad.exitCode(), 1);
+    const QByteArray err = bad.readAllStandardError();
+    QVERIFY2(err.contains("error: ") && err.contains("run 999 does not exist"), err.constData());
+  }
+
+  void cleanupTestCase() { window_.reset(); }
+};
+
+QTEST_MAIN(TestWorkbench)
+#include "test_workbench.moc"

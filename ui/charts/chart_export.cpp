@@ -1,0 +1,125 @@
+#include "charts/chart_export.h"
+
+#include <qcustomplot.h>
+#include <QBuffer>
+#include <QDir>
+#include <QSaveFile>
+#include <QSvgGenerator>
+
+#include <stdexcept>
+
+#include "charts/latency_chart.h"
+#include "charts/result_chart.h"
+#include "charts/similarity_chart.h"
+#include "charts/speedup_chart.h"
+
+namespace kvr::ui {
+
+namespace {
+
+[[noreturn]] void fail(const QString& what, const QString& path) {
+  throw std::runtime_error(
+      QStringLiteral("cannot %1 '%2'").arg(what, QDir::toNativeSeparators(path)).toStdString());
+}
+
+// Switches the chart to black-on-white for the duration of an export.
+class PublicationColors {
+ public:
+  explicit PublicationColors(ResultChart& chart)
+      : chart_(chart), previous_(chart.publicationColors()) {
+    chart_.setPublicationColors(true);
+  }
+  ~PublicationColors() { chart_.setPublicationColors(previous_); }
+  PublicationColors(const PublicationColors&) = delete;
+  PublicationColors& operator=(const PublicationColors&) = delete;
+
+ private:
+  ResultChart& chart_;
+  bool previous_;
+};
+
+void writeSvg(ResultChart& chart, const QString& path, QSize size) {
+  QBuffer buffer;
+  buffer.open(QIODevice::WriteOnly);
+  QSvgGenerator generator;
+  generator.setOutputDevice(&buffer);
+  generator.setSize(size);
+  generator.setViewBox(QRect(QPoint(0, 0), size));
+  generator.setResolution(96);  // the screen's: same proportions of text to plot as the PNG
+  generator.setTitle(chart.title());
+  generator.setDescription(QStringLiteral("kvrecycle chart: %1").arg(chart.title()));
+
+  QCPPainter painter;
+  if (!painter.begin(&generator)) fail(QStringLiteral("render SVG for"), path);
+  // Vector output: no cached label pixmaps, so every label stays an SVG <text>.
+  painter.setMode(QCPPainter::pmVectorized);
+  painter.setMode(QCPPainter::pmNoCaching);
+  painter.setMode(QCPPainter::pmNonCosmetic);
+  chart.plot()->toPainter(&painter, size.width(), size.height());
+  painter.end();
+
+  QSaveFile file(path);
+  if (!file.open(QIODevice::WriteOnly) || file.write(buffer.data()) != buffer.data().size() ||
+      !file.commit())
+    fail(QStringLiteral("write chart to"), path);
+}
+
+}  // namespace
+
+QString chartFormatSuffix(ChartFormat format) {
+  switch (format) {
+    case ChartFormat::Png:
+      return QStringLiteral("png");
+    case ChartFormat::Pdf:
+      return QStringLiteral("pdf");
+    case ChartFormat::Svg:
+      return QStringLiteral("svg");
+  }
+  return QString();
+}
+
+void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size) {
+  if (size.isEmpty()) size = QSize(1200, 800);
+  PublicationColors colors(chart);
+  QCustomPlot* plot = chart.plot();
+  bool ok = false;
+  switch (format) {
+    case ChartFormat::Png:
+      ok = plot->savePng(path, size.width(), size.height());
+      break;
+    case ChartFormat::Pdf:
+      ok = plot->savePdf(path, size.width(), size.height(), QCP::epNoCosmetic,
+                         QStringLiteral("kvrecycle"), chart.title());
+      break;
+    case ChartFormat::Svg:
+      writeSvg(chart, path, size);
+      ok = true;
+      break;
+  }
+  if (!ok) fail(QStringLiteral("write chart to"), path);
+}
+
+QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size) {
+  if (!QDir().mkpath(directory)) fail(QStringLiteral("create directory"), directory);
+  const QDir dir(directory);
+
+  LatencyChart latency;
+  SpeedupChart speedup;
+  SimilarityChart similarity;
+  const std::pair<ResultChart*, QString> charts[] = {{&latency, QStringLiteral("latency")},
+                                                     {&speedup, QStringLiteral("speedup")},
+                                                     {&similarity, QStringLiteral("similarity")}};
+  QStringList paths;
+  for (const auto& [chart, name] : charts) {
+    chart->setRuns(runs);
+    if (!size.isEmpty()) chart->resize(size);
+    for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
+      const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
+      exportChart(*chart, path, format, size);
+      paths << path;
+    }
+  }
+  return paths;
+}
+
+}  // namespace kvr::ui

@@ -1,0 +1,123 @@
+#pragma once
+// Base of the three result charts: owns a QCustomPlot with a title, one axis
+// rect and a legend below it; draws one run (normal view) or several runs
+// overlaid (compare view); appends live results with a coalesced replot;
+// zoom/pan, double-click to reset the view, hover tooltips per prompt; colours
+// follow the widget palette (light and dark).
+#include <QColor>
+#include <QList>
+#include <QPair>
+#include <QSharedPointer>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+#include "charts/run_series.h"
+
+class QCustomPlot;
+class QCPAbstractPlottable;
+class QCPAxis;
+class QCPTextElement;
+class QMouseEvent;
+
+namespace kvr::ui {
+
+class PromptTicker;
+
+class ResultChart : public QWidget {
+  Q_OBJECT
+
+ public:
+  ~ResultChart() override;
+
+  // Full redraw: one run gives the normal view, several an overlay with a
+  // legend entry per run.
+  void setRuns(const QList<RunSeries>& runs);
+  // Live: appends to the first run (creating it if none) and schedules a
+  // queued replot; the single-run view is extended in place, not rebuilt.
+  void appendResult(const kvr::PromptResult& r);
+  void clear();
+
+  const QList<RunSeries>& runs() const { return runs_; }
+  bool isOverlay() const { return runs_.size() > 1; }
+  // Prompts plotted for that run (counted from the plot data, not the input).
+  int pointCount(int run = 0) const;
+  QString title() const;
+  QCustomPlot* plot() const { return plot_; }
+
+  // Rescales the axes to the data (also on double-click).
+  void resetView();
+  // Black on white whatever the widget palette (figures for print); the
+  // exporter switches it on while it writes.
+  void setPublicationColors(bool on);
+  bool publicationColors() const { return publicationColors_; }
+
+  // The colour of run `index` in the compare view; readable on light and dark.
+  static QColor seriesColor(int index);
+  static QColor exactColor();
+  static QColor divergedColor();
+
+ protected:
+  ResultChart(const QString& title, QWidget* parent);
+
+  // Draws runs() from scratch into plot(); plottables were cleared before.
+  virtual void build() = 0;
+  // Extends the single-run view by the last result of run 0; return false
+  // to fall back to build().
+  virtual bool appendToView(const kvr::PromptResult& r) = 0;
+  // Sets the axis ranges for the current data.
+  virtual void fitRanges() = 0;
+  // Index into runs()[run].results of the data point `key`/`value` of a
+  // hover plottable; the default treats the key as the prompt number (1..n).
+  virtual int resultIndexAt(int run, const QCPAbstractPlottable* plottable, double key,
+                            double value) const;
+
+  // Plottables whose data count is the run's point count.
+  void addPrimary(int run, QCPAbstractPlottable* plottable);
+  // Plottables that answer hover tooltips for a run.
+  void addHover(int run, QCPAbstractPlottable* plottable);
+
+  // Text and axis colours from the palette (used by subclasses for neutral lines).
+  QColor textColor() const;
+  QColor backgroundColor() const;
+  bool darkPalette() const;
+
+  // Prompt-number axis: integer ticks labelled with the prompt ids of run 0.
+  void setPromptTicker(QCPAxis* axis);
+  void updatePromptTicks();
+  void setLegendColumns(int columns);
+
+  // Clears the plottables and draws runs() again; subclass constructors call
+  // it once their axes are set up.
+  void rebuild();
+
+  void changeEvent(QEvent* event) override;
+
+ private:
+  struct Registered {
+    int run;
+    QCPAbstractPlottable* plottable;
+  };
+  void applyPalette();
+  void scheduleReplot();
+  void onMouseMove(QMouseEvent* event);
+  void onMousePress(QMouseEvent* event);
+  void onMouseRelease(QMouseEvent* event);
+  QString tooltipFor(int run, int index) const;
+
+  QCustomPlot* plot_ = nullptr;
+  QCPTextElement* title_ = nullptr;
+  QList<RunSeries> runs_;
+  QVector<Registered> primary_;
+  QVector<Registered> hover_;
+  QSharedPointer<PromptTicker> promptTicker_;
+  bool publicationColors_ = false;
+  bool built_ = false;
+  bool userMovedView_ = false;
+  QPair<double, double> pressXRange_;
+  QPair<double, double> pressYRange_;
+  int hoverRun_ = -1;
+  int hoverIndex_ = -1;
+};
+
+}  // namespace kvr::ui

@@ -1,0 +1,76 @@
+#include "workbench/headless_export.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <cstdio>
+
+#include "charts/chart_export.h"
+#include "kvrecycle/run_store.h"
+
+namespace kvr::ui {
+namespace {
+
+int fail(int status, const QString& message) {
+  std::fprintf(stderr, "error: %s\n", message.toLocal8Bit().constData());
+  return status;
+}
+
+}  // namespace
+
+int runHeadlessChartExport(int argc, char** argv) {
+  QStringList args;
+  for (int i = 0; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
+  args.removeAt(1);  // "export-charts"
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      QStringLiteral("Write every chart of a run as PNG, PDF and SVG"));
+  parser.addHelpOption();
+  const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("SQLite run store"),
+                              QStringLiteral("FILE"));
+  const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Run id"),
+                               QStringLiteral("ID"));
+  const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output directory"),
+                               QStringLiteral("DIR"));
+  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Figure size in pixels"),
+                                QStringLiteral("WxH"), QStringLiteral("1200x800"));
+  parser.addOptions({db, run, out, size});
+  if (!parser.parse(args)) return fail(2, parser.errorText());
+  if (parser.isSet(QStringLiteral("help"))) {
+    std::printf("%s", parser.helpText().toLocal8Bit().constData());
+    return 0;
+  }
+  if (!parser.isSet(db) || !parser.isSet(run) || !parser.isSet(out)) {
+    return fail(2, QStringLiteral("export-charts needs --db FILE --run ID --out DIR"));
+  }
+  bool ok = false;
+  const qint64 runId = parser.value(run).toLongLong(&ok);
+  if (!ok) return fail(2, QStringLiteral("--run takes a run id, not '%1'").arg(parser.value(run)));
+  const QRegularExpressionMatch m =
+      QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(size));
+  if (!m.hasMatch() || m.captured(1).toInt() < 50 || m.captured(2).toInt() < 50) {
+    return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1200x800"));
+  }
+  try {
+    if (!QFileInfo::exists(parser.value(db))) {
+      return fail(1, QStringLiteral("%1: no such database").arg(parser.value(db)));
+    }
+    const kvr::RunStore store(parser.value(db).toStdString(), /*readOnly=*/true);
+    const auto record = store.findRun(runId);
+    if (!record) {
+      return fail(1, QStringLiteral("%1: run %2 does not exist").arg(parser.value(db)).arg(runId));
+    }
+    const RunSeries series{
+        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->name)),
+        store.promptResults(runId)};
+    const QStringList files = exportAllCharts({series}, parser.value(out),
+                                              QSize(m.captured(1).toInt(), m.captured(2).toInt()));
+    for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(1, QString::fromUtf8(e.what()));
+  }
+}
+
+}  // namespace kvr::ui

@@ -1,0 +1,90 @@
+#include "workbench/output_diff_view.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include "kvrecycle/tokenizer.h"
+
+namespace kvr::ui {
+
+OutputDiffView::OutputDiffView(QWidget* parent) : QWidget(parent) {
+  header_ = new QLabel(tr("Select a prompt to compare its outputs."), this);
+  header_->setWordWrap(true);
+  note_ = new QLabel(this);
+  note_->setWordWrap(true);
+  note_->setVisible(false);
+  baseline_ = new QTextBrowser(this);
+  recycled_ = new QTextBrowser(this);
+  auto* panes = new QHBoxLayout;
+  auto* left = new QVBoxLayout;
+  left->addWidget(new QLabel(tr("<b>Baseline</b> (full prefill)"), this));
+  left->addWidget(baseline_);
+  auto* right = new QVBoxLayout;
+  right->addWidget(new QLabel(tr("<b>Recycled</b> (K/V reused)"), this));
+  right->addWidget(recycled_);
+  panes->addLayout(left);
+  panes->addLayout(right);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(header_);
+  layout->addWidget(note_);
+  layout->addLayout(panes);
+}
+
+void OutputDiffView::setSyntheticNote(bool synthetic) {
+  note_->setText(tr("Synthetic model: its text is meaningless; its timings are faithful."));
+  note_->setVisible(synthetic);
+}
+
+QString OutputDiffView::tokensHtml(const std::vector<int>& ids, int highlight) const {
+  QString html;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    QString piece =
+        tokenizer_ != nullptr
+            ? QString::fromUtf8(QByteArray::fromStdString(tokenizer_->tokenBytes(ids[i])))
+            : QStringLiteral("[%1]").arg(ids[i]);
+    piece = piece.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("&#8629;<br>"));
+    const bool mark = static_cast<int>(i) == highlight;
+    html += QStringLiteral("<span title=\"token %1 (id %2)\" style=\"%3\">%4</span>")
+                .arg(i)
+                .arg(ids[i])
+                .arg(mark ? QStringLiteral("background-color:#e05050;color:white;")
+                          : (i % 2 ? QStringLiteral("text-decoration:underline;") : QString()))
+                .arg(piece);
+  }
+  return html.isEmpty() ? tr("<i>(no tokens)</i>") : html;
+}
+
+void OutputDiffView::showResult(const kvr::PromptResult* r) {
+  if (r == nullptr) {
+    header_->setText(tr("Select a prompt to compare its outputs."));
+    baseline_->clear();
+    recycled_->clear();
+    return;
+  }
+  header_->setText(
+      r->exactMatch
+          ? tr("<b>%1</b>: outputs identical (%2 tokens), max |logit diff| %3 on the first step.")
+                .arg(QString::fromStdString(r->promptId).toHtmlEscaped())
+                .arg(r->baselineOutputIds.size())
+                .arg(r->maxLogitDiff, 0, 'g', 3)
+          : tr("<b>%1</b>: outputs <span style=\"color:#d03030\">diverge at token %2</span>.")
+                .arg(QString::fromStdString(r->promptId).toHtmlEscaped())
+                .arg(r->firstDivergence));
+  baseline_->setHtml(tokensHtml(r->baselineOutputIds, r->firstDivergence));
+  recycled_->setHtml(tokensHtml(r->recycledOutputIds, r->firstDivergence));
+}
+
+QString OutputDiffView::summaryText() const {
+  return header_->text();
+}
+QString OutputDiffView::baselineText() const {
+  return baseline_->toPlainText();
+}
+QString OutputDiffView::recycledText() const {
+  return recycled_->toPlainText();
+}
+
+}  // namespace kvr::ui

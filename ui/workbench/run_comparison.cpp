@@ -1,0 +1,128 @@
+#include "workbench/run_comparison.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
+#include <cmath>
+#include <limits>
+
+#include "kvrecycle/experiment.h"
+
+namespace kvr::ui {
+namespace {
+
+QList<MetricRow> metricRows(const QList<ComparedRun>& runs) {
+  struct Metric {
+    const char* name;
+    double (*get)(const kvr::RunSummary&);
+  };
+  static const Metric metrics[] = {
+      {"prompts", [](const kvr::RunSummary& s) { return double(s.prompts); }},
+      {"cache hits", [](const kvr::RunSummary& s) { return double(s.cacheHits); }},
+      {"tokens reused", [](const kvr::RunSummary& s) { return double(s.tokensReused); }},
+      {"exact-match rate", [](const kvr::RunSummary& s) { return s.exactMatchRate; }},
+      {"avg speedup %", [](const kvr::RunSummary& s) { return s.avgSpeedupPct; }},
+      {"avg speedup with cache %",
+       [](const kvr::RunSummary& s) { return s.avgSpeedupWithCachePct; }},
+      {"avg speedup without cache %",
+       [](const kvr::RunSummary& s) { return s.avgSpeedupWithoutCachePct; }},
+      {"avg TTFT speedup x", [](const kvr::RunSummary& s) { return s.avgTtftSpeedup; }},
+      {"avg output similarity", [](const kvr::RunSummary& s) { return s.avgOutputSimilarity; }},
+      {"avg prompt similarity", [](const kvr::RunSummary& s) { return s.avgPromptSimilarity; }},
+      {"high-similarity prompts",
+       [](const kvr::RunSummary& s) { return double(s.highSimilarityPrompts); }},
+      {"avg latency baseline s",
+       [](const kvr::RunSummary& s) { return s.latencyBaselineAvgSeconds; }},
+      {"avg latency recycled s",
+       [](const kvr::RunSummary& s) { return s.latencyRecycledAvgSeconds; }},
+      {"alpha (S = alpha k/m)", [](const kvr::RunSummary& s) { return s.alpha; }},
+      {"fallbacks", [](const kvr::RunSummary& s) { return double(s.fallbacks); }},
+  };
+  QList<MetricRow> rows;
+  for (const Metric& m : metrics) {
+    MetricRow row;
+    row.metric = QString::fromLatin1(m.name);
+    for (const ComparedRun& r : runs) {
+      // Recompute from the results so running and stored runs agree.
+      row.values << m.get(kvr::summarizeResults(r.results));
+    }
+    for (double v : row.values) row.deltas << v - row.values.value(0);
+    rows << row;
+  }
+  return rows;
+}
+
+QString jsonText(const QJsonValue& v) {
+  if (v.isBool()) return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+  if (v.isDouble()) return QString::number(v.toDouble(), 'g', 12);
+  return v.toVariant().toString();
+}
+
+QList<ConfigRow> configRows(const QList<ComparedRun>& runs) {
+  QMap<QString, QStringList> values;  // sorted keys
+  for (int i = 0; i < runs.size(); ++i) {
+    QJsonObject config =
+        QJsonDocument::fromJson(QByteArray::fromStdString(runs[i].run.configJson)).object();
+    config.insert(QStringLiteral("model_fingerprint"),
+                  QString::fromStdString(runs[i].run.modelFingerprint));
+    const QJsonObject machine =
+        QJsonDocument::fromJson(QByteArray::fromStdString(runs[i].run.machineJson)).object();
+    for (auto it = machine.begin(); it != machine.end(); ++it) {
+      config.insert(QStringLiteral("machine.") + it.key(), it.value());
+    }
+    for (auto it = config.begin(); it != config.end(); ++it) {
+      QStringList& list = values[it.key()];
+      while (list.size() < i) list << QString();
+      list << jsonText(it.value());
+    }
+  }
+  QList<ConfigRow> rows;
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    ConfigRow row;
+    row.key = it.key();
+    row.values = it.value();
+    while (row.values.size() < runs.size()) row.values << QString();
+    for (const QString& v : row.values) row.differs = row.differs || v != row.values.first();
+    rows << row;
+  }
+  return rows;
+}
+
+QList<PromptRow> promptRows(const QList<ComparedRun>& runs) {
+  QList<PromptRow> rows;
+  QMap<QString, int> rowOf;
+  for (int i = 0; i < runs.size(); ++i) {
+    for (const kvr::PromptResult& r : runs[i].results) {
+      const QString text = QString::fromStdString(r.promptText);
+      if (!rowOf.contains(text)) {
+        rowOf[text] = static_cast<int>(rows.size());
+        PromptRow row;
+        row.prompt = text;
+        for (int j = 0; j < runs.size(); ++j) {
+          row.speedups << std::numeric_limits<double>::quiet_NaN();
+          row.exact << -1;
+        }
+        rows << row;
+      }
+      PromptRow& row = rows[rowOf[text]];
+      row.speedups[i] = r.speedupPct;
+      row.exact[i] = r.exactMatch ? 1 : 0;
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+RunComparison compareRuns(const QList<ComparedRun>& runs) {
+  RunComparison c;
+  for (const ComparedRun& r : runs) {
+    c.labels << QStringLiteral("#%1 %2").arg(r.run.id).arg(QString::fromStdString(r.run.name));
+  }
+  c.metrics = metricRows(runs);
+  c.config = configRows(runs);
+  c.prompts = promptRows(runs);
+  return c;
+}
+
+}  // namespace kvr::ui

@@ -1,0 +1,99 @@
+#include "workbench/run_history_model.h"
+
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "kvrecycle/experiment.h"
+
+namespace kvr::ui {
+
+QString configValue(const kvr::RunRecord& run, const char* key) {
+  const QJsonObject config =
+      QJsonDocument::fromJson(QByteArray::fromStdString(run.configJson)).object();
+  const QJsonValue v = config.value(QLatin1String(key));
+  if (v.isString()) return v.toString();
+  if (v.isBool()) return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+  if (v.isDouble()) return QString::number(v.toDouble());
+  return {};
+}
+
+RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void RunHistoryModel::setRuns(std::vector<kvr::RunRecord> runs) {
+  beginResetModel();
+  runs_ = std::move(runs);
+  endResetModel();
+}
+
+const kvr::RunRecord* RunHistoryModel::runAt(int row) const {
+  return row >= 0 && row < rowCount() ? &runs_[static_cast<size_t>(row)] : nullptr;
+}
+
+int RunHistoryModel::rowOfRun(qint64 id) const {
+  for (size_t i = 0; i < runs_.size(); ++i) {
+    if (runs_[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int RunHistoryModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : static_cast<int>(runs_.size());
+}
+
+int RunHistoryModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
+  const kvr::RunRecord* run = runAt(index.row());
+  if (run == nullptr ||
+      (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::UserRole)) {
+    return {};
+  }
+  const kvr::RunSummary s = kvr::summaryFromJson(run->summaryJson);
+  switch (index.column()) {
+    case Id:
+      return static_cast<qlonglong>(run->id);
+    case Name:
+      return QString::fromStdString(run->name);
+    case Created:
+      return QString::fromStdString(run->createdAt);
+    case Model: {
+      const QString path = QString::fromStdString(run->modelPath);
+      if (role == Qt::ToolTipRole) return path;
+      return QDir(path).dirName() + (run->synthetic ? tr(" (synthetic)") : QString());
+    }
+    case Policy:
+      return configValue(*run, "policy");
+    case Status:
+      return QString::fromUtf8(kvr::runStatusName(run->status));
+    case Prompts:
+      return s.prompts;
+    case ExactRate:
+      return role == Qt::UserRole ? QVariant(s.exactMatchRate)
+                                  : QVariant(QString::number(s.exactMatchRate, 'f', 3));
+    case Speedup:
+      return role == Qt::UserRole ? QVariant(s.avgSpeedupPct)
+                                  : QVariant(QString::number(s.avgSpeedupPct, 'f', 1));
+    case TtftSpeedup:
+      return role == Qt::UserRole ? QVariant(s.avgTtftSpeedup)
+                                  : QVariant(QString::number(s.avgTtftSpeedup, 'f', 2));
+    case Tags: {
+      QStringList tags;
+      for (const auto& t : run->tags) tags << QString::fromStdString(t);
+      return tags.join(QStringLiteral(", "));
+    }
+  }
+  return {};
+}
+
+QVariant RunHistoryModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+  static const char* const names[ColumnCount] = {"id",        "name",   "created", "model",
+                                                 "policy",    "status", "prompts", "exact rate",
+                                                 "speedup %", "TTFT x", "tags"};
+  return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+}  // namespace kvr::ui

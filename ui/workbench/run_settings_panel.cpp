@@ -1,0 +1,121 @@
+#include "workbench/run_settings_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QLineEdit>
+#include <QSettings>
+#include <QSpinBox>
+
+namespace kvr::ui {
+namespace {
+
+QSpinBox* spinBox(int min, int max, int value, QWidget* parent) {
+  auto* box = new QSpinBox(parent);
+  box->setRange(min, max);
+  box->setValue(value);
+  return box;
+}
+
+}  // namespace
+
+RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
+  policy_ = new QComboBox(this);
+  policy_->addItem(tr("longest common prefix"), QStringLiteral("longest-prefix"));
+  policy_->addItem(tr("paper (whole cached prompt, embedding top-1)"), QStringLiteral("paper"));
+  policy_->setToolTip(tr("How a cached entry is chosen for a test prompt"));
+  minReuse_ = spinBox(1, 1024, 1, this);
+  maxNewTokens_ = spinBox(1, 1000, 32, this);
+  ignoreEos_ = new QCheckBox(tr("keep generating after end-of-text"), this);
+  repeats_ = spinBox(1, 100, 3, this);
+  warmup_ = spinBox(0, 20, 1, this);
+  device_ = new QComboBox(this);
+  device_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+  embedder_ = new QComboBox(this);
+  embedder_->addItem(tr("hashed n-grams (no weights)"), QStringLiteral("hashed"));
+  embedder_->addItem(tr("model hidden states"), QStringLiteral("model"));
+  template_ = new QLineEdit(QStringLiteral("{prompt}"), this);
+  template_->setToolTip(tr("Applied before tokenization, e.g. {prompt}<|endoftext|> for DialoGPT"));
+  name_ = new QLineEdit(this);
+  name_->setPlaceholderText(tr("run <date> when empty"));
+
+  auto* form = new QFormLayout(this);
+  form->addRow(tr("Reuse policy"), policy_);
+  form->addRow(tr("Min reuse (tokens)"), minReuse_);
+  form->addRow(tr("Max new tokens"), maxNewTokens_);
+  form->addRow(QString(), ignoreEos_);
+  form->addRow(tr("Repeats"), repeats_);
+  form->addRow(tr("Warm-up runs"), warmup_);
+  form->addRow(tr("Device"), device_);
+  form->addRow(tr("Embedder"), embedder_);
+  form->addRow(tr("Prompt template"), template_);
+  form->addRow(tr("Run name"), name_);
+}
+
+kvr::ExperimentConfig RunSettingsPanel::config() const {
+  kvr::ExperimentConfig c;
+  c.policy = policy_->currentData().toString().toStdString();
+  c.minReuse = minReuse_->value();
+  c.maxNewTokens = maxNewTokens_->value();
+  c.ignoreEos = ignoreEos_->isChecked();
+  c.repeats = repeats_->value();
+  c.warmup = warmup_->value();
+  c.embedder = embedder_->currentData().toString().toStdString();
+  c.promptTemplate = template_->text().toStdString();
+  c.name = name_->text().trimmed().toStdString();
+  return c;
+}
+
+void RunSettingsPanel::setConfig(const kvr::ExperimentConfig& c) {
+  policy_->setCurrentIndex(std::max(0, policy_->findData(QString::fromStdString(c.policy))));
+  minReuse_->setValue(c.minReuse);
+  maxNewTokens_->setValue(c.maxNewTokens);
+  ignoreEos_->setChecked(c.ignoreEos);
+  repeats_->setValue(c.repeats);
+  warmup_->setValue(c.warmup);
+  embedder_->setCurrentIndex(std::max(0, embedder_->findData(QString::fromStdString(c.embedder))));
+  template_->setText(QString::fromStdString(c.promptTemplate));
+  name_->setText(QString::fromStdString(c.name));
+}
+
+QString RunSettingsPanel::device() const {
+  return device_->currentText();
+}
+
+void RunSettingsPanel::saveSettings() const {
+  QSettings s;
+  s.beginGroup(QStringLiteral("run"));
+  const kvr::ExperimentConfig c = config();
+  s.setValue(QStringLiteral("policy"), QString::fromStdString(c.policy));
+  s.setValue(QStringLiteral("minReuse"), c.minReuse);
+  s.setValue(QStringLiteral("maxNewTokens"), c.maxNewTokens);
+  s.setValue(QStringLiteral("ignoreEos"), c.ignoreEos);
+  s.setValue(QStringLiteral("repeats"), c.repeats);
+  s.setValue(QStringLiteral("warmup"), c.warmup);
+  s.setValue(QStringLiteral("embedder"), QString::fromStdString(c.embedder));
+  s.setValue(QStringLiteral("template"), QString::fromStdString(c.promptTemplate));
+  s.setValue(QStringLiteral("device"), device());
+}
+
+void RunSettingsPanel::restoreSettings() {
+  QSettings s;
+  s.beginGroup(QStringLiteral("run"));
+  kvr::ExperimentConfig c = config();
+  c.policy =
+      s.value(QStringLiteral("policy"), QString::fromStdString(c.policy)).toString().toStdString();
+  c.minReuse = s.value(QStringLiteral("minReuse"), c.minReuse).toInt();
+  c.maxNewTokens = s.value(QStringLiteral("maxNewTokens"), c.maxNewTokens).toInt();
+  c.ignoreEos = s.value(QStringLiteral("ignoreEos"), c.ignoreEos).toBool();
+  c.repeats = s.value(QStringLiteral("repeats"), c.repeats).toInt();
+  c.warmup = s.value(QStringLiteral("warmup"), c.warmup).toInt();
+  c.embedder = s.value(QStringLiteral("embedder"), QString::fromStdString(c.embedder))
+                   .toString()
+                   .toStdString();
+  c.promptTemplate = s.value(QStringLiteral("template"), QString::fromStdString(c.promptTemplate))
+                         .toString()
+                         .toStdString();
+  setConfig(c);
+  device_->setCurrentText(s.value(QStringLiteral("device"), device()).toString());
+}
+
+}  // namespace kvr::ui

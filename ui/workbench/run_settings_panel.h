@@ -1,0 +1,38 @@
+#pragma once
+// The experiment settings: policy, generation length, repeats, embedder,
+// prompt template, run name. Kept between sessions with QSettings.
+#include <QWidget>
+
+#include "kvrecycle/experiment.h"
+
+class QCheckBox;
+class QComboBox;
+class QLineEdit;
+class QSpinBox;
+
+namespace kvr::ui {
+
+class RunSettingsPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunSettingsPanel(QWidget* parent = nullptr);
+  kvr::ExperimentConfig config() const;  // store directory and sources left empty
+  void setConfig(const kvr::ExperimentConfig& config);
+  QString device() const;
+  void saveSettings() const;
+  void restoreSettings();
+
+ private:
+  QComboBox* policy_;
+  QSpinBox* minReuse_;
+  QSpinBox* maxNewTokens_;
+  QCheckBox* ignoreEos_;
+  QSpinBox* repeats_;
+  QSpinBox* warmup_;
+  QComboBox* device_;
+  QComboBox* embedder_;
+  QLineEdit* template_;
+  QLineEdit* name_;
+};
+
+}  // namespace kvr::ui

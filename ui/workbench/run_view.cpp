@@ -1,0 +1,163 @@
+#include "workbench/run_view.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "charts/latency_chart.h"
+#include "charts/similarity_chart.h"
+#include "charts/speedup_chart.h"
+#include "kvrecycle/run_export.h"
+#include "workbench/output_diff_view.h"
+#include "workbench/results_model.h"
+
+namespace kvr::ui {
+
+RunView::RunView(QWidget* parent) : QWidget(parent) {
+  title_ = new QLabel(tr("No run yet: load prompt sets and a model, then press Run."), this);
+  title_->setWordWrap(true);
+  latency_ = new LatencyChart(this);
+  speedup_ = new SpeedupChart(this);
+  similarity_ = new SimilarityChart(this);
+  auto* charts = new QTabWidget(this);
+  charts->addTab(latency_, tr("Latency per prompt"));
+  charts->addTab(speedup_, tr("Speedup vs reuse depth"));
+  charts->addTab(similarity_, tr("Similarity and exactness"));
+
+  results_ = new ResultsModel(this);
+  proxy_ = new QSortFilterProxyModel(this);
+  proxy_->setSourceModel(results_);
+  proxy_->setSortRole(Qt::UserRole);
+  proxy_->setFilterKeyColumn(-1);
+  proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+  filter_ = new QLineEdit(this);
+  filter_->setPlaceholderText(tr("Filter results (any column)"));
+  filter_->setClearButtonEnabled(true);
+  connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
+  table_ = new QTableView(this);
+  table_->setModel(proxy_);
+  table_->setSortingEnabled(true);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+  table_->setColumnWidth(ResultsModel::Prompt, 260);
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          &RunView::showSelected);
+
+  summary_ = new QTableWidget(0, 2, this);
+  summary_->setHorizontalHeaderLabels({tr("Metric"), tr("Value")});
+  summary_->horizontalHeader()->setStretchLastSection(true);
+  summary_->verticalHeader()->setVisible(false);
+  summary_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  diff_ = new OutputDiffView(this);
+
+  auto* tablePane = new QWidget(this);
+  auto* tableLayout = new QVBoxLayout(tablePane);
+  tableLayout->setContentsMargins(0, 0, 0, 0);
+  tableLayout->addWidget(filter_);
+  tableLayout->addWidget(table_);
+  auto* lower = new QTabWidget(this);
+  lower->addTab(tablePane, tr("Results"));
+  lower->addTab(diff_, tr("Outputs"));
+  auto* top = new QSplitter(Qt::Horizontal, this);
+  top->addWidget(charts);
+  top->addWidget(summary_);
+  top->setStretchFactor(0, 3);
+  top->setStretchFactor(1, 1);
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(top);
+  split->addWidget(lower);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(title_);
+  layout->addWidget(split, 1);
+  refreshSummary();
+}
+
+void RunView::setTokenizer(const kvr::Gpt2Tokenizer* tokenizer) {
+  diff_->setTokenizer(tokenizer);
+}
+
+QList<ResultChart*> RunView::charts() const {
+  return {latency_, speedup_, similarity_};
+}
+
+void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results) {
+  runId_ = run.id;
+  label_ = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+  title_->setText(
+      tr("<b>%1</b> &mdash; %2, %3, model %4%5")
+          .arg(label_.toHtmlEscaped(), QString::fromStdString(run.createdAt),
+               QString::fromUtf8(kvr::runStatusName(run.status)),
+               QString::fromStdString(run.modelPath).toHtmlEscaped(),
+               run.synthetic ? tr(" (synthetic: text meaningless, timings faithful)") : QString()));
+  diff_->setSyntheticNote(run.synthetic);
+  const QList<RunSeries> series{{label_, results}};
+  for (ResultChart* chart : charts()) chart->setRuns(series);
+  results_->setResults(std::move(results));
+  refreshSummary();
+  diff_->showResult(nullptr);
+}
+
+void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic) {
+  runId_ = runId;
+  label_ = label;
+  title_->setText(tr("<b>%1</b> &mdash; running").arg(label.toHtmlEscaped()));
+  diff_->setSyntheticNote(synthetic);
+  for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}}});
+  results_->setResults({});
+  refreshSummary();
+  diff_->showResult(nullptr);
+}
+
+void RunView::appendResult(const kvr::PromptResult& result) {
+  for (ResultChart* chart : charts()) chart->appendResult(result);
+  results_->appendResult(result);
+  refreshSummary();
+}
+
+void RunView::setStatus(const QString& status) {
+  title_->setText(tr("<b>%1</b> &mdash; %2").arg(label_.toHtmlEscaped(), status));
+}
+
+void RunView::refreshSummary() {
+  const kvr::RunSummary s = kvr::summarizeResults(results_->results());
+  const QList<QPair<QString, QString>> rows = {
+      {tr("Prompts"), QString::number(s.prompts)},
+      {tr("Cache hits"), QString::number(s.cacheHits)},
+      {tr("Tokens reused"), QString::number(s.tokensReused)},
+      {tr("Average speedup, overall"), QString::number(s.avgSpeedupPct, 'f', 2) + " %"},
+      {tr("Average speedup, with cache"), QString::number(s.avgSpeedupWithCachePct, 'f', 2) + " %"},
+      {tr("Average speedup, without cache"),
+       QString::number(s.avgSpeedupWithoutCachePct, 'f', 2) + " %"},
+      {tr("Average output similarity"), QString::number(s.avgOutputSimilarity, 'f', 4)},
+      {tr("Average prompt similarity"), QString::number(s.avgPromptSimilarity, 'f', 4)},
+      {tr("High-similarity prompts (> 0.8)"), QString::number(s.highSimilarityPrompts)},
+      {tr("Average latency without cache"),
+       QString::number(s.latencyBaselineAvgSeconds, 'f', 4) + " s"},
+      {tr("Average latency with cache"),
+       QString::number(s.latencyRecycledAvgSeconds, 'f', 4) + " s"},
+      {tr("Exact-match rate"), QString::number(s.exactMatchRate, 'f', 3)},
+      {tr("Average TTFT speedup"), QString::number(s.avgTtftSpeedup, 'f', 2) + " x"},
+      {tr("Fitted alpha (S = alpha k/m)"), QString::number(s.alpha, 'f', 2)},
+      {tr("Fallbacks to full prefill"), QString::number(s.fallbacks)},
+  };
+  summary_->setRowCount(static_cast<int>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    summary_->setItem(i, 0, new QTableWidgetItem(rows[i].first));
+    summary_->setItem(i, 1, new QTableWidgetItem(rows[i].second));
+  }
+}
+
+void RunView::showSelected() {
+  const QModelIndex current = table_->currentIndex();
+  diff_->showResult(current.isValid() ? results_->resultAt(proxy_->mapToSource(current).row())
+                                      : nullptr);
+}
+
+}  // namespace kvr::ui

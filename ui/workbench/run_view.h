@@ -1,0 +1,68 @@
+#pragma once
+// One run on screen: the three charts, the sortable and filterable results
+// table, the summary (the study's table plus exactness) and the output diff
+// of the selected prompt. Serves the live run and runs opened from history.
+#include <QWidget>
+#include <vector>
+
+#include "kvrecycle/results.h"
+
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+class QTableWidget;
+
+namespace kvr {
+class Gpt2Tokenizer;
+}
+
+namespace kvr::ui {
+
+class LatencyChart;
+class SpeedupChart;
+class SimilarityChart;
+class ResultChart;
+class ResultsModel;
+class OutputDiffView;
+
+class RunView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunView(QWidget* parent = nullptr);
+
+  void setTokenizer(const kvr::Gpt2Tokenizer* tokenizer);
+  // A stored run, exactly as it was recorded.
+  void showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results);
+  // A run in progress: cleared now, filled by appendResult.
+  void beginLiveRun(qint64 runId, const QString& label, bool synthetic);
+  void appendResult(const kvr::PromptResult& result);
+  void setStatus(const QString& status);
+
+  qint64 runId() const { return runId_; }
+  QString label() const { return label_; }
+  QList<ResultChart*> charts() const;
+  ResultsModel* resultsModel() const { return results_; }
+  QTableView* resultsTable() const { return table_; }
+  OutputDiffView* diffView() const { return diff_; }
+  QTableWidget* summaryTable() const { return summary_; }
+
+ private:
+  void refreshSummary();
+  void showSelected();
+
+  qint64 runId_ = 0;
+  QString label_;
+  QLabel* title_;
+  LatencyChart* latency_;
+  SpeedupChart* speedup_;
+  SimilarityChart* similarity_;
+  ResultsModel* results_;
+  QSortFilterProxyModel* proxy_;
+  QLineEdit* filter_;
+  QTableView* table_;
+  QTableWidget* summary_;
+  OutputDiffView* diff_;
+};
+
+}  // namespace kvr::ui
