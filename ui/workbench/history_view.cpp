@@ -50,6 +50,7 @@ HistoryView::HistoryView(QWidget* parent) : QWidget(parent) {
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
   runView_ = new RunView(this);
+  runView_->setPlaceholder(tr("Select a run above to see it as it ran."));
 
   auto* listPane = new QWidget(this);
   auto* listLayout = new QVBoxLayout(listPane);

@@ -13,7 +13,6 @@
 #include "charts/latency_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
-#include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
 #include "workbench/results_model.h"
 
@@ -43,6 +42,8 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   table_ = new QTableView(this);
   table_->setModel(proxy_);
   table_->setSortingEnabled(true);
+  table_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);  // prompt order
+  proxy_->sort(-1);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
@@ -53,6 +54,9 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   summary_ = new QTableWidget(0, 2, this);
   summary_->setHorizontalHeaderLabels({tr("Metric"), tr("Value")});
   summary_->horizontalHeader()->setStretchLastSection(true);
+  summary_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  summary_->setWordWrap(false);
+  summary_->setMinimumWidth(340);
   summary_->verticalHeader()->setVisible(false);
   summary_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   diff_ = new OutputDiffView(this);
@@ -70,9 +74,11 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   top->addWidget(summary_);
   top->setStretchFactor(0, 3);
   top->setStretchFactor(1, 1);
+  top->setSizes({900, 360});
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(top);
   split->addWidget(lower);
+  split->setSizes({560, 300});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(split, 1);
@@ -123,6 +129,10 @@ void RunView::appendResult(const kvr::PromptResult& result) {
 
 void RunView::setStatus(const QString& status) {
   title_->setText(tr("<b>%1</b> &mdash; %2").arg(label_.toHtmlEscaped(), status));
+}
+
+void RunView::setPlaceholder(const QString& text) {
+  title_->setText(text);
 }
 
 void RunView::refreshSummary() {

@@ -38,6 +38,7 @@ class RunView : public QWidget {
   void beginLiveRun(qint64 runId, const QString& label, bool synthetic);
   void appendResult(const kvr::PromptResult& result);
   void setStatus(const QString& status);
+  void setPlaceholder(const QString& text);  // shown before any run
 
   qint64 runId() const { return runId_; }
   QString label() const { return label_; }
