@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QtTest>
 
+#include <algorithm>
 #include <random>
 
 namespace kvr::test {
@@ -41,6 +42,19 @@ void copyModel(const std::filesystem::path& from, const std::filesystem::path& t
     std::filesystem::copy_file(entry.path(), to / entry.path().filename(),
                                std::filesystem::copy_options::overwrite_existing);
   }
+}
+
+std::vector<std::string> listFiles(const std::filesystem::path& dir, const std::string& suffix) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().string();
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      files.push_back(name);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 std::vector<int> randomTokens(unsigned seed, int count) {

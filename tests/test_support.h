@@ -20,6 +20,9 @@ void writeBytes(const std::filesystem::path& path, const QByteArray& bytes);
 // Copies a model directory (config, weights, tokenizer) for a test to break.
 void copyModel(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Files in `dir` whose names end with `suffix`, sorted.
+std::vector<std::string> listFiles(const std::filesystem::path& dir, const std::string& suffix);
+
 // Deterministic pseudo-random token ids below 50256.
 std::vector<int> randomTokens(unsigned seed, int count);
 

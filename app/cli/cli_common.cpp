@@ -6,6 +6,7 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
+#include "kvrecycle/system_info.h"
 
 namespace kvr::cli {
 
@@ -31,6 +32,18 @@ std::unique_ptr<Model> loadModel(const ModelOptions& options) {
   load.threads = options.threads;
   load.tokenizerDirectory = options.tokenizerDir;
   return Model::load(options.model, load);
+}
+
+void addMachineInfo(nlohmann::ordered_json& row, const Model& model) {
+  const SystemInfo sys = systemInfo();
+  row["device"] = model.deviceName();
+  row["threads"] = model.threads();
+  row["threading"] = model.threading();
+  row["torch_version"] = sys.torchVersion;
+  row["cpu_model"] = sys.cpuModel;
+  row["logical_cores"] = sys.logicalCores;
+  row["compiler"] = sys.compiler;
+  row["kvrecycle_version"] = sys.kvrecycleVersion;
 }
 
 std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed) {

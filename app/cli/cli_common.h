@@ -32,6 +32,8 @@ struct ModelOptions {
 };
 void addModelOptions(CLI::App& command, ModelOptions& options);
 std::unique_ptr<Model> loadModel(const ModelOptions& options);
+// Where a measurement ran: device, threads, versions, CPU; added to every benchmark row.
+void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
 
 // Deterministic pseudo-random token ids for benchmarks: timing does not depend on the text.
 std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed = 0x2545F4914F6CDD1Dull);
@@ -55,5 +57,6 @@ void registerRuns(CLI::App& app, Action& action);
 void registerExport(CLI::App& app, Action& action);
 void registerBench(CLI::App& app, Action& action);
 void registerMakePrompts(CLI::App& app, Action& action);
+void registerKvVerify(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

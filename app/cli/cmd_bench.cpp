@@ -67,7 +67,6 @@ void registerBench(CLI::App& app, Action& action) {
       const auto model = loadModel(args->model);
       const TempStore temp;
       const KVStore store(args->store.empty() ? temp.dir : std::filesystem::path(args->store));
-      const SystemInfo sys = systemInfo();
       const double bandwidth = measureMemcpyBandwidthGBs();
       GenerationOptions options;
       options.maxNewTokens = args->newTokens;
@@ -129,13 +128,8 @@ void registerBench(CLI::App& app, Action& action) {
         line["repeats"] = args->repeats;
         line["warmup"] = args->warmup;
         line["preset"] = model->config().syntheticPreset;
-        line["device"] = model->deviceName();
-        line["threads"] = model->threads();
-        line["threading"] = model->threading();
         line["memcpy_bandwidth_gbs"] = bandwidth;
-        line["torch_version"] = sys.torchVersion;
-        line["cpu_model"] = sys.cpuModel;
-        line["kvrecycle_version"] = sys.kvrecycleVersion;
+        addMachineInfo(line, *model);
         printJson(line);
       }
       return 0;

@@ -91,7 +91,6 @@ void registerBenchEngine(CLI::App& app, Action& action) {
         prefillRates.push_back(args->promptTokens / r.prefillSeconds);
         decodeRates.push_back((r.outputIds.size() - 1) / r.decodeSeconds);
       }
-      const SystemInfo sys = systemInfo();
       // Decoding one token reads every weight once, the LM head (tied wte) included.
       const int64_t weightBytesPerToken =
           (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) * 4;
@@ -115,14 +114,7 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       out["weight_bytes_per_decoded_token"] = weightBytesPerToken;
       out["memcpy_bandwidth_gbs"] = bandwidth;  // bytes read + written per second
       out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);
-      out["device"] = model->deviceName();
-      out["threads"] = model->threads();
-      out["threading"] = model->threading();
-      out["torch_version"] = sys.torchVersion;
-      out["cpu_model"] = sys.cpuModel;
-      out["logical_cores"] = sys.logicalCores;
-      out["compiler"] = sys.compiler;
-      out["kvrecycle_version"] = sys.kvrecycleVersion;
+      addMachineInfo(out, *model);
       printJson(out);
       return 0;
     };

@@ -2,9 +2,14 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
+
 #include "fingerprint.h"
+#include "kv_entry_header.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/safetensors.h"
 #include "kvrecycle/timestamps.h"
@@ -14,9 +19,6 @@ namespace kvr {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kFormat = "kvrecycle-kv";
-constexpr const char* kFormatVersion = "1";
-
 std::string keyName(size_t layer) {
   return "layers." + std::to_string(layer) + ".key";
 }
@@ -24,39 +26,19 @@ std::string valueName(size_t layer) {
   return "layers." + std::to_string(layer) + ".value";
 }
 
-std::string metadataValue(const SafetensorsHeader& header, const std::string& key,
-                          const fs::path& path) {
-  const auto it = header.metadata.find(key);
-  if (it == header.metadata.end())
-    throw Error(path.string() + ": not a K/V entry (no " + key + ")");
-  return it->second;
-}
-
-KVEntryInfo infoFromHeader(const SafetensorsHeader& header, const fs::path& path,
-                           uint64_t fileSize) {
-  if (metadataValue(header, "format", path) != kFormat) {
-    throw Error(path.string() + ": not a kvrecycle K/V entry");
+// "<name>.tmp.<pid>" files whose writer process no longer exists.
+void removeStaleTemporaryFiles(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t mark = name.rfind(".tmp.");
+    if (mark == std::string::npos) continue;
+    const std::string pid = name.substr(mark + 5);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == -1 && errno == ESRCH) {
+      fs::remove(entry.path(), ec);
+    }
   }
-  if (metadataValue(header, "format_version", path) != kFormatVersion) {
-    throw Error(path.string() + ": K/V format version " +
-                metadataValue(header, "format_version", path) + " is not supported");
-  }
-  KVEntryInfo info;
-  info.entryId = path.stem().string();
-  info.path = path;
-  info.modelFingerprint = metadataValue(header, "model_fingerprint", path);
-  info.text = metadataValue(header, "text", path);
-  info.dtype = metadataValue(header, "dtype", path);
-  info.createdAt = metadataValue(header, "created_at", path);
-  info.checksum = metadataValue(header, "checksum", path);
-  info.bytes = static_cast<int64_t>(fileSize);
-  try {
-    info.tokenIds =
-        nlohmann::json::parse(metadataValue(header, "token_ids", path)).get<std::vector<int>>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(path.string() + ": token_ids metadata is not a JSON array of integers");
-  }
-  return info;
 }
 
 std::string checksumOf(const uint8_t* data, size_t size) {
@@ -71,6 +53,25 @@ KVStore::KVStore(fs::path directory) : directory_(std::move(directory)) {
   std::error_code ec;
   fs::create_directories(directory_, ec);
   if (ec) throw Error(directory_.string() + ": cannot create K/V store: " + ec.message());
+  removeStaleTemporaryFiles(directory_);
+}
+
+std::vector<std::string> KVStore::entryIds() const {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(directory_, ec)) {
+    if (entry.path().extension() == ".safetensors") ids.push_back(entry.path().stem().string());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+KVEntryInfo KVStore::verify(const Model& model, const std::string& entryId) const {
+  const auto cache = model.newCache();
+  const KVEntryInfo header = inspect(entryId);
+  if (header.tokenIds.empty()) throw Error(pathFor(entryId).string() + ": entry holds no tokens");
+  return loadPrefix(model, entryId,
+                    std::min(static_cast<int>(header.tokenIds.size()), cache->capacity()), *cache);
 }
 
 std::string KVStore::entryIdFor(const std::string& modelFingerprint,
@@ -119,8 +120,8 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   info.createdAt = utcNowIso8601();
   info.checksum = "xxh3-128:" + checksum.hex();
   writeSafetensors(info.path, tensors,
-                   {{"format", kFormat},
-                    {"format_version", kFormatVersion},
+                   {{"format", kKVEntryFormat},
+                    {"format_version", kKVEntryFormatVersion},
                     {"model_fingerprint", info.modelFingerprint},
                     {"token_ids", nlohmann::json(info.tokenIds).dump()},
                     {"text", text},
@@ -137,14 +138,14 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
 
 KVEntryInfo KVStore::inspect(const std::string& entryId) const {
   const SafetensorsFile file(pathFor(entryId));
-  return infoFromHeader(file.header(), file.path(), file.size());
+  return parseKVEntryHeader(file.header(), file.path(), file.size());
 }
 
 KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, int length,
                                 KVCache& cache) const {
   const SafetensorsFile file(pathFor(entryId));
   const std::string where = file.path().string();
-  KVEntryInfo info = infoFromHeader(file.header(), file.path(), file.size());
+  KVEntryInfo info = parseKVEntryHeader(file.header(), file.path(), file.size());
   if (info.modelFingerprint != model.fingerprint()) {
     throw Error(where + ": K/V entry was made by model " + info.modelFingerprint +
                 ", not by the loaded model " + model.fingerprint());

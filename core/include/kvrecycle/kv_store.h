@@ -26,6 +26,7 @@ struct KVEntryInfo {
 class KVStore {
  public:
   // Creates the directory when missing; throws kvr::Error when it cannot.
+  // Removes temporary files left by writers that were killed mid-write.
   explicit KVStore(std::filesystem::path directory);
   const std::filesystem::path& directory() const { return directory_; }
 
@@ -44,6 +45,11 @@ class KVStore {
   // on any problem, leaving the cache empty.
   KVEntryInfo loadPrefix(const Model& model, const std::string& entryId, int length,
                          KVCache& cache) const;
+  // Every entry id in the store (file names without .safetensors).
+  std::vector<std::string> entryIds() const;
+  // Checks one entry completely (header, model fingerprint, checksum, shapes)
+  // without loading it; throws kvr::Error naming the file on any problem.
+  KVEntryInfo verify(const Model& model, const std::string& entryId) const;
 
  private:
   std::filesystem::path directory_;
