@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -236,6 +237,30 @@ class TestBadInputs : public QObject {
         cli(runArgs(model(), sample("study_cache.csv"), sample("study_test.csv"), newer));
     QCOMPARE(r2.exitCode, 1);
     QVERIFY2(r2.err.contains("newer.db") && r2.err.contains("newer"), r2.err.constData());
+  }
+
+  void readOnlyDatabase() {
+    const QString ro = path("readonly.db");
+    QFile::copy(db_, ro);
+    const QByteArray before = storeDigest(ro);
+    // Root ignores file modes, so as root the file is made immutable instead.
+    const bool root = ::geteuid() == 0;
+    QProcess lock;
+    if (root) {
+      lock.start(QStringLiteral("chattr"), {"+i", ro});
+      if (!lock.waitForFinished(10000) || lock.exitCode() != 0) {
+        QSKIP("cannot make a read-only file here (chattr +i not permitted)");
+      }
+    } else {
+      QFile::setPermissions(ro, QFileDevice::ReadOwner);
+    }
+    const Result r = cli(runArgs(model(), sample("study_cache.csv"), sample("study_test.csv"), ro));
+    if (root) QProcess::execute(QStringLiteral("chattr"), {"-i", ro});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.trimmed().split('\n').size() == 1 && r.err.startsWith("error: ") &&
+                 r.err.contains("readonly.db"),
+             r.err.constData());
+    QCOMPARE(storeDigest(ro), before);
   }
 
   void kvFilesFromElsewhere() {
