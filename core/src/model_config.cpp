@@ -4,11 +4,14 @@
 
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "kvrecycle/error.h"
 
 namespace kvr {
 namespace {
+
+constexpr double kMaxParameters = static_cast<double>(int64_t{1} << 50);
 
 bool isSupportedActivation(const std::string& name) {
   return name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu" || name == "relu";
@@ -23,6 +26,24 @@ int positiveInt(const nlohmann::json& j, const char* key, const std::string& whe
     throw Error(where + ": field '" + key + "' must be a positive integer");
   }
   return it->get<int>();
+}
+
+// An optional field of a given JSON type (absent or null: the fallback).
+template <typename T>
+T optionalField(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  const char* expected = nullptr;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) expected = "true or false";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) expected = "a string";
+  } else {
+    static_assert(std::is_same_v<T, uint64_t>);
+    if (!it->is_number_unsigned()) expected = "a non-negative integer";
+  }
+  if (expected != nullptr) throw Error(where + ": field '" + key + "' must be " + expected);
+  return it->get<T>();
 }
 
 }  // namespace
@@ -66,6 +87,14 @@ ModelConfig ModelConfig::parse(const std::string& text, const std::string& where
   }
   c.nInner = 4 * c.nEmbd;
   if (j.contains("n_inner") && !j["n_inner"].is_null()) c.nInner = positiveInt(j, "n_inner", where);
+  // Each size is bounded, but together they could overflow parameterCount().
+  const double e = c.nEmbd, inner = c.nInner;
+  const double parameters = c.nLayer * (4 * e * e + 2 * e * inner + 9 * e + inner) + 2 * e +
+                            (double{1} * c.vocabSize + c.nPositions) * e;
+  if (parameters > kMaxParameters) {
+    throw Error(where + ": n_layer, n_embd, n_inner and vocab_size make a model too large " +
+                "(more than 2^50 parameters)");
+  }
   if (j.contains("layer_norm_epsilon")) {
     if (!j["layer_norm_epsilon"].is_number() || j["layer_norm_epsilon"].get<double>() <= 0) {
       throw Error(where + ": field 'layer_norm_epsilon' must be a positive number");
@@ -75,7 +104,10 @@ ModelConfig ModelConfig::parse(const std::string& text, const std::string& where
   if (j.contains("activation_function")) {
     if (!j["activation_function"].is_string() ||
         !isSupportedActivation(j["activation_function"].get<std::string>())) {
-      throw Error(where + ": activation_function " + j["activation_function"].dump() +
+      // Not dump()ed unless a string: dumping deeply nested JSON overflows the stack.
+      const auto& value = j["activation_function"];
+      throw Error(where + ": activation_function " +
+                  (value.is_string() ? value.dump() : std::string(value.type_name())) +
                   " is not supported (gelu_new, gelu_pytorch_tanh, gelu, relu)");
     }
     c.activation = j["activation_function"].get<std::string>();
@@ -83,13 +115,16 @@ ModelConfig ModelConfig::parse(const std::string& text, const std::string& where
   if (j.contains("scale_attn_weights") && j["scale_attn_weights"] == false) {
     throw Error(where + ": scale_attn_weights=false is not supported");
   }
-  c.scaleAttnByInverseLayerIdx = j.value("scale_attn_by_inverse_layer_idx", false);
+  c.scaleAttnByInverseLayerIdx = optionalField(j, "scale_attn_by_inverse_layer_idx", false, where);
   if (j.contains("eos_token_id") && j["eos_token_id"].is_number_integer()) {
     c.eosTokenId = j["eos_token_id"].get<int>();
   }
-  c.synthetic = j.value("kvrecycle_synthetic", false);
-  c.syntheticPreset = j.value("kvrecycle_preset", std::string());
-  c.syntheticSeed = j.value("kvrecycle_seed", uint64_t{0});
+  c.synthetic = optionalField(j, "kvrecycle_synthetic", false, where);
+  // Preset and seed describe a synthetic model only (toJson writes them only then).
+  if (c.synthetic) {
+    c.syntheticPreset = optionalField(j, "kvrecycle_preset", std::string(), where);
+    c.syntheticSeed = optionalField(j, "kvrecycle_seed", uint64_t{0}, where);
+  }
   return c;
 }
 

@@ -63,12 +63,14 @@ TensorInfo parseTensor(const std::string& name, const nlohmann::json& j, uint64_
   const auto shape = j.find("shape");
   if (shape == j.end() || !shape->is_array()) throw Error(at + ": missing shape");
   uint64_t numel = 1;
+  uint64_t nonZero = 1;  // bounds every size, also those after a 0
   for (const auto& d : *shape) {
     if (!d.is_number_unsigned()) throw Error(at + ": shape has a non-integer or negative size");
     const uint64_t n = d.get<uint64_t>();
-    if (n != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / n) {
+    if (n != 0 && nonZero > std::numeric_limits<uint64_t>::max() / 8 / n) {
       throw Error(at + ": shape is too large");
     }
+    if (n != 0) nonZero *= n;
     numel *= n;
     info.shape.push_back(static_cast<int64_t>(n));
   }

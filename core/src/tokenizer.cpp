@@ -5,7 +5,9 @@
 #include <array>
 #include <climits>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <queue>
 #include <sstream>
 #include <unordered_map>
 
@@ -19,6 +21,9 @@ namespace {
 
 constexpr std::string_view kEndOfText = "<|endoftext|>";
 constexpr size_t kMaxCachedPieces = 200000;
+// Longer pieces (rare in text, e.g. a run of symbols) are not cached, so the
+// cache's memory stays bounded whatever the input.
+constexpr size_t kMaxCachedPieceBytes = 256;
 
 // GPT-2's reversible map from bytes to printable code points.
 std::array<char32_t, 256> byteToCodePoint() {
@@ -143,34 +148,67 @@ void Gpt2Tokenizer::Impl::loadMerges(const fs::path& path) {
   if (merges.empty()) throw Error(path.string() + ": no merges");
 }
 
+// encoder.py's algorithm: while some adjacent pair has a merge, take the pair
+// of lowest rank and merge all its occurrences, left to right. Done naively
+// (rescanning the word per merge) that is quadratic in the piece length, so the
+// symbols form a linked list over byte positions and the candidate pairs sit in
+// a min-heap ordered by (rank, position): each round pops every occurrence of
+// the lowest-rank pair, in position order, merges those still present, and
+// only then queues the pairs the merges created. O(n log n), same ids.
 std::vector<int> Gpt2Tokenizer::Impl::bpe(std::string_view pieceBytes) const {
-  std::vector<int> word;
-  word.reserve(pieceBytes.size());
-  for (char c : pieceBytes) word.push_back(byteIds[static_cast<unsigned char>(c)]);
-  std::vector<int> merged;
-  while (word.size() > 1) {
-    int bestRank = INT_MAX;
-    int first = 0, second = 0, result = 0;
-    for (size_t i = 0; i + 1 < word.size(); ++i) {
-      const auto m = merges.find(pairKey(word[i], word[i + 1]));
-      if (m != merges.end() && m->second.first < bestRank) {
-        bestRank = m->second.first;
-        first = word[i], second = word[i + 1], result = m->second.second;
-      }
-    }
-    if (bestRank == INT_MAX) break;
-    // Merge every occurrence of the best pair, left to right, as encoder.py does.
-    merged.clear();
-    for (size_t i = 0; i < word.size(); ++i) {
-      if (i + 1 < word.size() && word[i] == first && word[i + 1] == second) {
-        merged.push_back(result);
-        ++i;
-      } else {
-        merged.push_back(word[i]);
-      }
-    }
-    word.swap(merged);
+  const size_t n = pieceBytes.size();
+  std::vector<int> symbol(n);            // id of the symbol starting at byte i (while alive)
+  std::vector<size_t> prev(n), next(n);  // live neighbours; npos / n at the ends
+  std::vector<bool> alive(n, true);
+  for (size_t i = 0; i < n; ++i) {
+    symbol[i] = byteIds[static_cast<unsigned char>(pieceBytes[i])];
+    prev[i] = i == 0 ? std::string_view::npos : i - 1;
+    next[i] = i + 1;
   }
+  struct Candidate {
+    int rank;
+    size_t pos;  // the left symbol
+    int left, right, merged;
+    bool operator>(const Candidate& o) const {
+      return rank != o.rank ? rank > o.rank : pos > o.pos;
+    }
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
+  const auto push = [&](size_t pos) {
+    if (pos >= n || !alive[pos] || next[pos] >= n) return;
+    const int a = symbol[pos], b = symbol[next[pos]];
+    const auto m = merges.find(pairKey(a, b));
+    if (m != merges.end()) heap.push({m->second.first, pos, a, b, m->second.second});
+  };
+  for (size_t i = 0; i + 1 < n; ++i) push(i);
+
+  std::vector<size_t> touched;
+  while (!heap.empty()) {
+    const int rank = heap.top().rank;
+    touched.clear();
+    while (!heap.empty() && heap.top().rank == rank) {
+      const Candidate c = heap.top();
+      heap.pop();
+      // Skip occurrences that an earlier merge changed.
+      if (!alive[c.pos] || symbol[c.pos] != c.left || next[c.pos] >= n ||
+          symbol[next[c.pos]] != c.right) {
+        continue;
+      }
+      const size_t right = next[c.pos];
+      symbol[c.pos] = c.merged;
+      alive[right] = false;
+      next[c.pos] = next[right];
+      if (next[right] < n) prev[next[right]] = c.pos;
+      touched.push_back(c.pos);
+    }
+    for (size_t pos : touched) {
+      if (!alive[pos]) continue;
+      push(prev[pos]);  // npos when pos is the first symbol
+      push(pos);
+    }
+  }
+  std::vector<int> word;
+  for (size_t i = 0; i < n; i = next[i]) word.push_back(symbol[i]);
   return word;
 }
 
@@ -179,6 +217,11 @@ void Gpt2Tokenizer::Impl::encodeText(std::string_view text, std::vector<int>& ou
   for (const auto& [begin, end] : text::splitGpt2Pieces(decoded.codePoints)) {
     const size_t from = decoded.byteOffsets[begin];
     const std::string piece(text.substr(from, decoded.byteOffsets[end] - from));
+    if (piece.size() > kMaxCachedPieceBytes) {
+      const std::vector<int> ids = bpe(piece);
+      out.insert(out.end(), ids.begin(), ids.end());
+      continue;
+    }
     {
       std::lock_guard<std::mutex> lock(cacheMutex);
       const auto hit = pieceCache.find(piece);
