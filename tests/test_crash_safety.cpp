@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <unistd.h>
+
 #include <csignal>
 
 #include "kvrecycle/kv_store.h"
@@ -146,6 +148,38 @@ class TestCrashSafety : public QObject {
     QCOMPARE(runs.size(), size_t{1});
     QCOMPARE(runs.front().status, kvr::RunStatus::Failed);
     QVERIFY(runs.front().error.find("write failed") != std::string::npos);
+  }
+
+  void deniedKvWriteIsReported() {
+    // Permission denied on the store: as root (file modes do not apply) the
+    // store directory is made immutable instead.
+    const QString cache = path("deny-cache.csv"), test = path("deny-test.csv"),
+                  db = path("deny.db");
+    makeWorkload(cache, test, 40, 2);
+    const QString store = path("deny-kv");
+    QDir().mkpath(store);
+    const bool root = ::geteuid() == 0;
+    if (root) {
+      if (QProcess::execute(QStringLiteral("chattr"), {"+i", store}) != 0) {
+        QSKIP("cannot make a directory read-only here (chattr +i not permitted)");
+      }
+    } else {
+      QFile::setPermissions(store, QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    }
+    QProcess run;
+    run.start(kvr::test::cliPath(),
+              {"run", "--model", model(), "--cache-prompts", cache, "--test-prompts", test, "--db",
+               db, "--store", store, "--quiet"});
+    QVERIFY(run.waitForFinished(120000));
+    if (root) QProcess::execute(QStringLiteral("chattr"), {"-i", store});
+    QCOMPARE(run.exitCode(), 1);
+    const QByteArray err = run.readAllStandardError();
+    QVERIFY2(err.contains("error: ") && err.contains("deny-kv") && err.contains("cannot create"),
+             err.constData());
+    QVERIFY(QDir(store).isEmpty());
+    kvr::RunStore runs(db.toStdString());
+    QCOMPARE(runs.integrityCheck(), std::string("ok"));
+    QCOMPARE(runs.listRuns().front().status, kvr::RunStatus::Failed);
   }
 };
 
