@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "kvrecycle/error.h"
+#include "kvrecycle/experiment.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/system_info.h"
 
 namespace kvr::cli {
 
@@ -35,15 +35,7 @@ std::unique_ptr<Model> loadModel(const ModelOptions& options) {
 }
 
 void addMachineInfo(nlohmann::ordered_json& row, const Model& model) {
-  const SystemInfo sys = systemInfo();
-  row["device"] = model.deviceName();
-  row["threads"] = model.threads();
-  row["threading"] = model.threading();
-  row["torch_version"] = sys.torchVersion;
-  row["cpu_model"] = sys.cpuModel;
-  row["logical_cores"] = sys.logicalCores;
-  row["compiler"] = sys.compiler;
-  row["kvrecycle_version"] = sys.kvrecycleVersion;
+  row.update(nlohmann::ordered_json::parse(machineInfoJson(model)));
 }
 
 std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed) {

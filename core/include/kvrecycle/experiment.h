@@ -64,6 +64,10 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
                                 RunStore& store, const ExperimentCallbacks& callbacks = {},
                                 const std::atomic<bool>* cancel = nullptr);
 
+// Where a measurement ran (host, CPU, threads, device, library versions), as a
+// JSON object: stored with every run and printed with every benchmark row.
+std::string machineInfoJson(const Model& model);
+
 std::string summaryToJson(const RunSummary& summary);
 RunSummary summaryFromJson(const std::string& json);
 

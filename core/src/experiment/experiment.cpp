@@ -72,7 +72,13 @@ std::string configJson(const ExperimentConfig& c, const Model& model) {
   return j.dump();
 }
 
-std::string machineJson(const Model& model) {
+bool cancelled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load();
+}
+
+}  // namespace
+
+std::string machineInfoJson(const Model& model) {
   const SystemInfo s = systemInfo();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -89,12 +95,6 @@ std::string machineJson(const Model& model) {
   j["kvrecycle_version"] = s.kvrecycleVersion;
   return j.dump();
 }
-
-bool cancelled(const std::atomic<bool>* cancel) {
-  return cancel != nullptr && cancel->load();
-}
-
-}  // namespace
 
 std::vector<std::string> policyNames() {
   return {"longest-prefix", "paper"};
@@ -133,7 +133,7 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   record.modelFingerprint = model.fingerprint();
   record.synthetic = model.config().synthetic;
   record.configJson = configJson(config, model);
-  record.machineJson = machineJson(model);
+  record.machineJson = machineInfoJson(model);
   ExperimentOutcome outcome;
   outcome.runId = store.createRun(record);
   if (callbacks.started) callbacks.started(outcome.runId);
