@@ -67,11 +67,11 @@ std::vector<std::string> KVStore::entryIds() const {
 }
 
 KVEntryInfo KVStore::verify(const Model& model, const std::string& entryId) const {
-  const auto cache = model.newCache();
   const KVEntryInfo header = inspect(entryId);
   if (header.tokenIds.empty()) throw Error(pathFor(entryId).string() + ": entry holds no tokens");
-  return loadPrefix(model, entryId,
-                    std::min(static_cast<int>(header.tokenIds.size()), cache->capacity()), *cache);
+  // Sized to the entry (newCache caps it at the model's context), not to the whole context.
+  const auto cache = model.newCache(static_cast<int>(header.tokenIds.size()));
+  return loadPrefix(model, entryId, cache->capacity(), *cache);
 }
 
 std::string KVStore::entryIdFor(const std::string& modelFingerprint,

@@ -220,6 +220,21 @@ class CsvParser {
       out->start = start;
       out->quoted = false;
     }
+    // At a separator or a line end: consumes it and says whether the record ended.
+    const auto finishField = [this](bool& recordEnded) {
+      const int c = r_.peek();
+      if (c == ',') {
+        r_.advance();
+        recordEnded = false;
+        return true;
+      }
+      if (c == kEof || c == '\n' || c == '\r') {
+        endLine();
+        recordEnded = true;
+        return true;
+      }
+      return false;
+    };
     if (r_.peek() == '"') {
       if (out != nullptr) out->quoted = true;
       r_.advance();
@@ -233,27 +248,14 @@ class CsvParser {
         }
         append(c);
       }
-      const int c = r_.peek();
-      if (c == ',') {
-        r_.advance();
-        return false;
-      }
-      if (c == kEof || c == '\n' || c == '\r') {
-        endLine();
-        return true;
-      }
+      bool recordEnded = false;
+      if (finishField(recordEnded)) return recordEnded;
       fail(r_.pos(), "unexpected character after closing quote (expected , or line end)");
     }
     for (;;) {
+      bool recordEnded = false;
+      if (finishField(recordEnded)) return recordEnded;
       const int c = r_.peek();
-      if (c == ',') {
-        r_.advance();
-        return false;
-      }
-      if (c == kEof || c == '\n' || c == '\r') {
-        endLine();
-        return true;
-      }
       if (c == '"') {
         fail(r_.pos(),
              "unexpected quote inside an unquoted field (quote the whole field and double the "

@@ -253,27 +253,31 @@ std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& res
   return {};
 }
 
+std::vector<std::pair<std::string, std::string>> summaryRows(const RunSummary& s) {
+  return {
+      {"Prompts", std::to_string(s.prompts)},
+      {"Cache hits", std::to_string(s.cacheHits)},
+      {"Tokens reused", std::to_string(s.tokensReused)},
+      {"Average speedup, overall", num(s.avgSpeedupPct, 4) + " %"},
+      {"Average speedup, with cache", num(s.avgSpeedupWithCachePct, 4) + " %"},
+      {"Average speedup, without cache", num(s.avgSpeedupWithoutCachePct, 4) + " %"},
+      {"Average output similarity", num(s.avgOutputSimilarity, 4)},
+      {"Average prompt similarity", num(s.avgPromptSimilarity, 4)},
+      {"High-similarity prompts (> 0.8)", std::to_string(s.highSimilarityPrompts)},
+      {"Average latency without cache", num(s.latencyBaselineAvgSeconds, 4) + " s"},
+      {"Average latency with cache", num(s.latencyRecycledAvgSeconds, 4) + " s"},
+      {"Exact-match rate", num(s.exactMatchRate, 4)},
+      {"Average TTFT speedup", num(s.avgTtftSpeedup, 4) + " x"},
+      {"Fitted alpha (S = alpha * k/m)", num(s.alpha, 4)},
+      {"Fallbacks to full prefill", std::to_string(s.fallbacks)},
+  };
+}
+
 std::string summaryMarkdown(const RunSummary& s) {
   std::ostringstream out;
-  const auto row = [&out](const std::string& metric, const std::string& value) {
-    out << "| " << metric << " | " << value << " |\n";
-  };
   out << "| Metric | Value |\n| --- | --- |\n";
-  row("Prompts", std::to_string(s.prompts));
-  row("Cache hits", std::to_string(s.cacheHits));
-  row("Tokens reused", std::to_string(s.tokensReused));
-  row("Average speedup, overall", num(s.avgSpeedupPct, 4) + " %");
-  row("Average speedup, with cache", num(s.avgSpeedupWithCachePct, 4) + " %");
-  row("Average speedup, without cache", num(s.avgSpeedupWithoutCachePct, 4) + " %");
-  row("Average output similarity", num(s.avgOutputSimilarity, 4));
-  row("Average prompt similarity", num(s.avgPromptSimilarity, 4));
-  row("High-similarity prompts (> 0.8)", std::to_string(s.highSimilarityPrompts));
-  row("Average latency without cache", num(s.latencyBaselineAvgSeconds, 4) + " s");
-  row("Average latency with cache", num(s.latencyRecycledAvgSeconds, 4) + " s");
-  row("Exact-match rate", num(s.exactMatchRate, 4));
-  row("Average TTFT speedup", num(s.avgTtftSpeedup, 4) + " x");
-  row("Fitted alpha (S = alpha * k/m)", num(s.alpha, 4));
-  row("Fallbacks to full prefill", std::to_string(s.fallbacks));
+  for (const auto& [metric, value] : summaryRows(s))
+    out << "| " << metric << " | " << value << " |\n";
   return out.str();
 }
 

@@ -710,9 +710,8 @@ void MainWindow::exportTable() {
       const kvr::RunStore store(database_.toStdString(), true);
       const auto run = store.findRun(id);
       if (!run) throw std::runtime_error("no run to export yet");
-      const QString format = suffix == QStringLiteral("md") ? QStringLiteral("md") : suffix;
       text = QString::fromStdString(kvr::exportRun(*run, store.promptResults(id),
-                                                   kvr::parseTableFormat(format.toStdString())));
+                                                   kvr::parseTableFormat(suffix.toStdString())));
     }
     QFile out(path);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(text.toUtf8()) < 0) {

@@ -38,14 +38,14 @@ QList<MetricRow> metricRows(const QList<ComparedRun>& runs) {
       {"alpha (S = alpha k/m)", [](const kvr::RunSummary& s) { return s.alpha; }},
       {"fallbacks", [](const kvr::RunSummary& s) { return double(s.fallbacks); }},
   };
+  // Recomputed from the results so running and stored runs agree; once per run.
+  QList<kvr::RunSummary> summaries;
+  for (const ComparedRun& r : runs) summaries << kvr::summarizeResults(r.results);
   QList<MetricRow> rows;
   for (const Metric& m : metrics) {
     MetricRow row;
     row.metric = QString::fromLatin1(m.name);
-    for (const ComparedRun& r : runs) {
-      // Recompute from the results so running and stored runs agree.
-      row.values << m.get(kvr::summarizeResults(r.results));
-    }
+    for (const kvr::RunSummary& s : summaries) row.values << m.get(s);
     for (double v : row.values) row.deltas << v - row.values.value(0);
     rows << row;
   }

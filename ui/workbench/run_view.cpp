@@ -13,6 +13,7 @@
 #include "charts/latency_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
 #include "workbench/results_model.h"
 
@@ -136,31 +137,11 @@ void RunView::setPlaceholder(const QString& text) {
 }
 
 void RunView::refreshSummary() {
-  const kvr::RunSummary s = kvr::summarizeResults(results_->results());
-  const QList<QPair<QString, QString>> rows = {
-      {tr("Prompts"), QString::number(s.prompts)},
-      {tr("Cache hits"), QString::number(s.cacheHits)},
-      {tr("Tokens reused"), QString::number(s.tokensReused)},
-      {tr("Average speedup, overall"), QString::number(s.avgSpeedupPct, 'f', 2) + " %"},
-      {tr("Average speedup, with cache"), QString::number(s.avgSpeedupWithCachePct, 'f', 2) + " %"},
-      {tr("Average speedup, without cache"),
-       QString::number(s.avgSpeedupWithoutCachePct, 'f', 2) + " %"},
-      {tr("Average output similarity"), QString::number(s.avgOutputSimilarity, 'f', 4)},
-      {tr("Average prompt similarity"), QString::number(s.avgPromptSimilarity, 'f', 4)},
-      {tr("High-similarity prompts (> 0.8)"), QString::number(s.highSimilarityPrompts)},
-      {tr("Average latency without cache"),
-       QString::number(s.latencyBaselineAvgSeconds, 'f', 4) + " s"},
-      {tr("Average latency with cache"),
-       QString::number(s.latencyRecycledAvgSeconds, 'f', 4) + " s"},
-      {tr("Exact-match rate"), QString::number(s.exactMatchRate, 'f', 3)},
-      {tr("Average TTFT speedup"), QString::number(s.avgTtftSpeedup, 'f', 2) + " x"},
-      {tr("Fitted alpha (S = alpha k/m)"), QString::number(s.alpha, 'f', 2)},
-      {tr("Fallbacks to full prefill"), QString::number(s.fallbacks)},
-  };
+  const auto rows = kvr::summaryRows(kvr::summarizeResults(results_->results()));
   summary_->setRowCount(static_cast<int>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) {
-    summary_->setItem(i, 0, new QTableWidgetItem(rows[i].first));
-    summary_->setItem(i, 1, new QTableWidgetItem(rows[i].second));
+  for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
+    summary_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(rows[i].first)));
+    summary_->setItem(i, 1, new QTableWidgetItem(QString::fromStdString(rows[i].second)));
   }
 }
 

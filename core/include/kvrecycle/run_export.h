@@ -2,6 +2,7 @@
 // A run's results as tables: CSV (one row per prompt, with the run's start
 // time and duration; pandas-readable), Markdown, JSON and LaTeX.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kvrecycle/results.h"
@@ -15,8 +16,10 @@ TableFormat parseTableFormat(const std::string& name);
 std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& results,
                       TableFormat format);
 
-// The study's summary table plus exactness and TTFT, as Markdown rows (also
-// the CLI's readable summary).
+// The study's summary table plus exactness and TTFT: (metric, formatted value)
+// rows, shared by the CLI, the exports and the workbench's summary panel.
+std::vector<std::pair<std::string, std::string>> summaryRows(const RunSummary& summary);
+// Those rows as a Markdown table (the CLI's readable summary).
 std::string summaryMarkdown(const RunSummary& summary);
 
 // Seconds between two timestamps written by utcNowIso8601 (0 when either is empty).

@@ -1,5 +1,7 @@
 #include "experiment/cache_builder.h"
 
+#include <optional>
+
 #include "fingerprint.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
@@ -16,15 +18,16 @@ void say(const ExperimentCallbacks& callbacks, const std::string& message) {
 
 // An existing entry is reused when its header is readable and from this model;
 // its checksum is verified when it is loaded for reuse.
-bool usableEntry(const KVStore& kvStore, const std::string& entryId, const Model& model,
-                 const ExperimentCallbacks& callbacks) {
-  if (!kvStore.contains(entryId)) return false;
+std::optional<KVEntryInfo> usableEntry(const KVStore& kvStore, const std::string& entryId,
+                                       const Model& model, const ExperimentCallbacks& callbacks) {
+  if (!kvStore.contains(entryId)) return std::nullopt;
   try {
-    return kvStore.inspect(entryId).modelFingerprint == model.fingerprint();
+    KVEntryInfo info = kvStore.inspect(entryId);
+    if (info.modelFingerprint == model.fingerprint()) return info;
   } catch (const Error& e) {
     say(callbacks, std::string("rebuilding unreadable K/V entry: ") + e.what());
-    return false;
   }
+  return std::nullopt;
 }
 
 CacheEntryRecord recordOf(const KVEntryInfo& info) {
@@ -60,14 +63,14 @@ std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& 
     c.text = prompts[i].text;
     c.tokens = (*input.tokens)[i];
     c.entryId = KVStore::entryIdFor(model.fingerprint(), c.tokens);
-    if (!usableEntry(kvStore, c.entryId, model, callbacks)) {
+    std::optional<KVEntryInfo> entry = usableEntry(kvStore, c.entryId, model, callbacks);
+    if (!entry) {
       const auto cache = model.newCache(static_cast<int>(c.tokens.size()));
       model.forward(*cache, c.tokens);
-      runStore.upsertCacheEntry(recordOf(kvStore.save(model, *cache, c.text)));
+      entry = kvStore.save(model, *cache, c.text);
       ++built;
-    } else {
-      runStore.upsertCacheEntry(recordOf(kvStore.inspect(c.entryId)));
     }
+    runStore.upsertCacheEntry(recordOf(*entry));
     c.embedding = embedder.embed(c.text);
     cached.push_back(std::move(c));
   }
