@@ -146,7 +146,7 @@ class TestCli : public QObject {
     QVERIFY(j["threads"].toInt() >= 1);
     QVERIFY(!j["torch_version"].toString().isEmpty());
     QVERIFY(!j["cpu_model"].toString().isEmpty());
-    QVERIFY(j["memcpy_bandwidth_gbs"].toDouble() > 0);
+    QVERIFY(j["memcpy_traffic_gbs"].toDouble() > 0);
     QVERIFY(j["decode_bound_tokens_per_s"].toDouble() > 0);
   }
 
@@ -179,8 +179,9 @@ class TestCli : public QObject {
     QVERIFY(r.out.contains("Exact-match rate"));
     const QJsonObject last = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
     for (const char* key :
-         {"run_id", "prompts", "cache_hits", "tokens_reused", "exact_match_rate", "avg_speedup_pct",
-          "avg_ttft_speedup", "avg_output_similarity", "avg_prompt_similarity",
+         {"run_id", "prompts", "cache_hits", "tokens_reused", "exact_match_rate", "reused_prompts",
+          "exact_reused", "noisy_prompts", "avg_speedup_ci95", "avg_ttft_speedup_ci95",
+          "avg_speedup_pct", "avg_ttft_speedup", "avg_output_similarity", "avg_prompt_similarity",
           "latency_baseline_avg_s", "latency_recycled_avg_s", "fallbacks"}) {
       QVERIFY2(last.contains(key), key);
     }
@@ -205,10 +206,17 @@ class TestCli : public QObject {
     const QByteArray csv = kvr::test::readBytes(path("export.csv").toStdString());
     QVERIFY(csv.startsWith("run_id,run_name,run_started_at,run_duration_s"));
     QCOMPARE(csv.trimmed().split('\n').size(), 8);
-    QVERIFY(QJsonDocument::fromJson(kvr::test::readBytes(path("export.json").toStdString()))
-                .object()["results"]
-                .toArray()
-                .size() == 7);
+    const QJsonArray exported =
+        QJsonDocument::fromJson(kvr::test::readBytes(path("export.json").toStdString()))
+            .object()["results"]
+            .toArray();
+    QCOMPARE(exported.size(), 7);
+    // Every format carries the noise verdict of each prompt.
+    QVERIFY(exported[0].toObject().contains("noisy"));
+    QVERIFY(exported[0].toObject().contains("noise_reason"));
+    QVERIFY(csv.split('\n').first().contains(",noisy,noise_reason,"));
+    QVERIFY(kvr::test::readBytes(path("export.md").toStdString()).contains("| noisy |"));
+    QVERIFY(kvr::test::readBytes(path("export.tex").toStdString()).contains("& noisy \\\\"));
     expectErrorLine(
         cli({"export", "--db", db, "--run", "999", "--format", "csv", "--out", path("x.csv")}), 1,
         "run 999 does not exist");
@@ -231,12 +239,56 @@ class TestCli : public QObject {
     for (int i = 0; i < 2; ++i) {
       const QJsonObject j = QJsonDocument::fromJson(lines[i]).object();
       QCOMPARE(j["prefix_tokens"].toInt(), i * 16);
-      for (const char* key : {"baseline_ttft_s", "recycled_ttft_s", "kv_load_s", "ttft_ratio",
-                              "ideal_ratio", "exact_match", "threads", "torch_version"}) {
+      for (const char* key :
+           {"baseline_ttft_s", "baseline_ttft_iqr_s", "recycled_ttft_s", "recycled_ttft_iqr_s",
+            "kv_load_s", "kv_copy_rate_gbs", "memcpy_copy_rate_gbs", "ttft_ratio", "ideal_ratio",
+            "exact_match", "noisy", "noise_reason", "threads", "torch_version"}) {
         QVERIFY2(j.contains(key), key);
       }
-      QVERIFY(j["exact_match"].toBool());
+      QCOMPARE(j["noisy"].toBool(), !j["noise_reason"].toString().isEmpty());
     }
+    // Without a reused prefix both arms run the same prefill: no verdict.
+    QVERIFY(QJsonDocument::fromJson(lines[0]).object()["exact_match"].isNull());
+    QCOMPARE(QJsonDocument::fromJson(lines[1]).object()["exact_match"].toBool(), true);
+    QCOMPARE(QJsonDocument::fromJson(lines[1]).object()["kv_page_cache"].toString(),
+             QString("warm"));
+  }
+
+  // The documented fault switch: a K/V load that copies nothing is caught by
+  // bench and run alike, on a model whose output depends on the whole prompt.
+  void skippedKvCopyIsReportedNotExact() {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KVRECYCLE_FAULT", "skip-kv-copy");
+    QProcess bench;
+    bench.setProcessEnvironment(env);
+    bench.start(kvr::test::cliPath(),
+                {"bench", "--model", QString::fromStdString(kvr::test::tinyChaoticModel().string()),
+                 "--prefix-tokens", "16", "--suffix-tokens", "8", "--new-tokens", "4", "--repeats",
+                 "1", "--warmup", "0", "--kv-cache", "cold"});
+    QVERIFY(bench.waitForFinished(120000));
+    QCOMPARE(bench.exitCode(), 0);
+    const QJsonObject row = QJsonDocument::fromJson(bench.readAllStandardOutput()).object();
+    QCOMPARE(row["exact_match"].toBool(true), false);
+    QVERIFY(row["kv_page_cache"].toString().startsWith("cold"));
+
+    QTemporaryDir dir;
+    QProcess run;
+    run.setProcessEnvironment(env);
+    run.start(
+        kvr::test::cliPath(),
+        {"run", "--model", QString::fromStdString(kvr::test::tinyChaoticModel().string()),
+         "--cache-prompts",
+         QString::fromStdString(kvr::test::sampleFile("study_cache.csv").string()),
+         "--test-prompts", QString::fromStdString(kvr::test::sampleFile("study_test.csv").string()),
+         "--db", dir.filePath("fault.db"), "--max-new-tokens", "8", "--repeats", "1", "--warmup",
+         "0", "--quiet"});
+    QVERIFY(run.waitForFinished(120000));
+    QCOMPARE(run.exitCode(), 0);
+    const QList<QByteArray> lines = run.readAllStandardOutput().trimmed().split('\n');
+    const QJsonObject last = QJsonDocument::fromJson(lines.last()).object();
+    QCOMPARE(last["reused_prompts"].toInt(), 6);
+    QCOMPARE(last["exact_reused"].toInt(), 0);
+    QCOMPARE(last["exact_match_rate"].toDouble(), 0.0);
   }
 
   void makePromptsWritesReadableSets() {

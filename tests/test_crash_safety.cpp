@@ -1,5 +1,8 @@
 // What survives a crash: kvrecycle-cli killed with SIGKILL mid-run or while
 // building the K/V cache, and K/V writes that fail (file size limit = a full disk).
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -57,6 +60,21 @@ class TestCrashSafety : public QObject {
     QVERIFY(run.waitForFinished(30000));
     QCOMPARE(run.exitStatus(), QProcess::CrashExit);
 
+    // A read-only look (runs, export, History) already shows it interrupted,
+    // with a summary of what it stored and the planned total beside it.
+    QProcess list;
+    list.start(kvr::test::cliPath(), {"runs", "--db", db, "--json"});
+    QVERIFY(list.waitForFinished(60000));
+    QCOMPARE(list.exitCode(), 0);
+    const QJsonArray listed = QJsonDocument::fromJson(list.readAllStandardOutput()).array();
+    QCOMPARE(listed.size(), 1);
+    const QJsonObject seen = listed[0].toObject();
+    QCOMPARE(seen["status"].toString(), QString("interrupted"));
+    const int completed = seen["summary"].toObject()["prompts"].toInt();
+    QVERIFY(completed >= 2);
+    QCOMPARE(seen["summary"].toObject()["planned_prompts"].toInt(), 41);
+    QCOMPARE(kvr::RunStore(db.toStdString(), true).findRun(1)->status, kvr::RunStatus::Interrupted);
+
     kvr::RunStore store(db.toStdString());  // the next open notices the dead writer
     QCOMPARE(store.integrityCheck(), std::string("ok"));
     const auto runs = store.listRuns();
@@ -64,6 +82,7 @@ class TestCrashSafety : public QObject {
     QCOMPARE(runs.front().status, kvr::RunStatus::Interrupted);
     const auto results = store.promptResults(runs.front().id);
     QVERIFY(results.size() >= 2 && results.size() < 41);
+    QVERIFY(static_cast<int>(results.size()) >= completed);
     for (size_t i = 0; i < results.size(); ++i) {
       QCOMPARE(results[i].index, static_cast<int>(i));
       QVERIFY(results[i].exactMatch);

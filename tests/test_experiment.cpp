@@ -183,6 +183,56 @@ class TestExperiment : public QObject {
     QCOMPARE(store.listRuns().size(), size_t{0});
   }
 
+  // A K/V load that silently copies nothing must never pass as exact: the
+  // recycled arm starts from its own poisoned buffer, not the baseline's.
+  void skippedKvCopyIsNeverExact() {
+    kvr::RunStore store(dir() / "fault.db");
+    auto c = config("longest-prefix");
+    c.storeDirectory = dir() / "kv-fault";  // intact entries, whatever earlier tests did
+    qputenv("KVRECYCLE_FAULT", "skip-kv-copy");
+    const auto outcome = kvr::runExperiment(*model_, kCache, kTest, c, store);
+    qunsetenv("KVRECYCLE_FAULT");
+    const auto results = store.promptResults(outcome.runId);
+    int reused = 0;
+    for (const auto& r : results) {
+      if (r.reusedTokens == 0) continue;
+      ++reused;
+      QVERIFY2(!r.exactMatch, r.promptId.c_str());
+      QVERIFY(r.firstDivergence >= 0);
+    }
+    QCOMPARE(reused, 3);  // extends and whole (full prefixes), partial (a partial one)
+    QCOMPARE(outcome.summary.reusedPrompts, 3);
+    QCOMPARE(outcome.summary.exactReused, 0);
+    QCOMPARE(outcome.summary.exactMatchRate, 0.0);
+    // The unrelated prompt reused nothing: no verdict either way.
+    QVERIFY(!byId(results, "unrelated").exactnessTested());
+
+    // Without the fault, the same run is exact on every reused prompt.
+    const auto clean = kvr::runExperiment(*model_, kCache, kTest, c, store);
+    QCOMPARE(clean.summary.exactReused, 3);
+    QCOMPARE(clean.summary.exactMatchRate, 1.0);
+  }
+
+  void everyRepeatIsTimedAndJudged() {
+    kvr::RunStore store(dir() / "repeats.db");
+    auto c = config("longest-prefix");
+    c.repeats = 3;
+    c.noise.maxRemeasure = 2;
+    const auto outcome = kvr::runExperiment(*model_, kCache, kTest, c, store);
+    for (const auto& r : store.promptResults(outcome.runId)) {
+      QCOMPARE(r.measuredRepeats, 3);
+      QVERIFY(r.remeasuredRepeats >= 0 && r.remeasuredRepeats <= 2);
+      QVERIFY(r.baselineTtftIqrSeconds >= 0 && r.recycledDecodeIqrSeconds >= 0);
+      QVERIFY(r.idealRecycledTtftSeconds > 0);
+      // A prompt is noisy exactly when it says why.
+      QCOMPARE(r.noisy, !r.noiseReason.empty());
+    }
+    const auto run = store.findRun(outcome.runId);
+    QVERIFY(run->configJson.find("\"noise_threshold\":0.05") != std::string::npos);
+    QVERIFY(run->configJson.find("\"kv_page_cache\":\"warm\"") != std::string::npos);
+    QCOMPARE(kvr::summaryFromJson(run->summaryJson).plannedPrompts, 4);
+  }
+
   void sampleSetsAreExact() {
     kvr::RunStore store(dir() / "samples.db");
     const kvr::PromptSet cache = kvr::readPromptCsv(kvr::test::sampleFile("study_cache.csv"));

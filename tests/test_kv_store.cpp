@@ -2,6 +2,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
+
 #include "kvrecycle/error.h"
 #include "kvrecycle/kv_store.h"
 #include "kvrecycle/model.h"
@@ -106,6 +109,68 @@ class TestKVStore : public QObject {
     kvr::test::writeBytes(path, original);
     const auto cache = model_->newCache();
     store_->loadPrefix(*model_, entry_, 10, *cache);  // intact again
+  }
+
+  // Integrity is checked per block of positions, for the blocks a load reads:
+  // damage past a short prefix does not stop it, a full load names the place.
+  void verifiesOnlyTheBlocksItReads() {
+    const QTemporaryDir dir;
+    const kvr::KVStore store(dir.path().toStdString());
+    const std::vector<int> tokens = kvr::test::randomTokens(5, 150);
+    const auto cache = model_->newCache();
+    model_->forward(*cache, tokens);
+    const kvr::KVEntryInfo info = store.save(*model_, *cache, "long");
+    QCOMPARE(info.formatVersion, 2);
+    const kvr::SafetensorsFile file(info.path);
+    const kvr::TensorInfo* values = file.find("layers.1.value");
+    // Last layer's values, head 1, position 140 (the third block of 64).
+    const uint64_t offset =
+        file.header().dataOffset + values->begin + (1 * 150 + 140) * 32 * sizeof(float);
+    QByteArray bytes = kvr::test::readBytes(info.path);
+    bytes[static_cast<int>(offset)] = static_cast<char>(bytes[static_cast<int>(offset)] ^ 0x40);
+    kvr::test::writeBytes(info.path, bytes);
+    const auto shortLoad = model_->newCache();
+    store.loadPrefix(*model_, info.entryId, 100, *shortLoad);  // blocks 0 and 1 only
+    QCOMPARE(shortLoad->length(), 100);
+    const auto fullLoad = model_->newCache();
+    try {
+      store.loadPrefix(*model_, info.entryId, 150, *fullLoad);
+      QFAIL("a damaged block was loaded");
+    } catch (const kvr::Error& e) {
+      const QString what = e.what();
+      QVERIFY2(what.contains("layer 1 values, head 1, positions 128-149"), qPrintable(what));
+    }
+    QCOMPARE(fullLoad->length(), 0);
+  }
+
+  // The fault switch, and why it is caught: positions never written are NaN,
+  // also after reset() of a cache that held real K/V there.
+  void unwrittenPositionsArePoisoned() {
+    const auto cache = model_->newCache();
+    model_->forward(*cache, tokens_);  // real K/V at every position of the entry
+    cache->reset();
+    qputenv("KVRECYCLE_FAULT", "skip-kv-copy");
+    store_->loadPrefix(*model_, entry_, 30, *cache);
+    qunsetenv("KVRECYCLE_FAULT");
+    QCOMPARE(cache->length(), 30);  // the fault reports success
+    const std::vector<int> rest(tokens_.begin() + 30, tokens_.end());
+    const std::vector<float> logits = model_->forward(*cache, rest);
+    QVERIFY(std::any_of(logits.begin(), logits.end(), [](float v) { return std::isnan(v); }));
+
+    // Without the fault the same cache, reset, gives finite logits again.
+    cache->reset();
+    store_->loadPrefix(*model_, entry_, 30, *cache);
+    const std::vector<float> good = model_->forward(*cache, rest);
+    QVERIFY(std::all_of(good.begin(), good.end(), [](float v) { return std::isfinite(v); }));
+  }
+
+  void droppingThePageCacheIsReportedTruthfully() {
+    const kvr::KVEntryInfo info = store_->inspect(entry_);
+    (void)kvr::test::readBytes(info.path);  // resident now
+    // On a disk-backed file the kernel drops clean pages; the store confirms it
+    // with mincore() rather than assuming it.
+    QVERIFY(store_->dropFromPageCache(entry_));
+    QVERIFY(!store_->dropFromPageCache("missing"));
   }
 
   void refusesFilesThatAreNotEntries() {

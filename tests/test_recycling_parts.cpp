@@ -11,6 +11,7 @@
 #include "kvrecycle/model.h"
 #include "kvrecycle/prefix_trie.h"
 #include "kvrecycle/results.h"
+#include "kvrecycle/stats.h"
 #include "kvrecycle/tokenizer.h"
 #include "kvrecycle/workloads.h"
 #include "test_support.h"
@@ -110,11 +111,74 @@ class TestRecyclingParts : public QObject {
     QCOMPARE(s.avgSpeedupWithoutCachePct, -2.0);
     QVERIFY(std::fabs(s.avgSpeedupPct - 118.0 / 3) < 1e-9);
     QCOMPARE(s.highSimilarityPrompts, 1);
-    QVERIFY(std::fabs(s.exactMatchRate - 2.0 / 3) < 1e-9);
+    // Exactness is judged on the prompts that reused K/V: the fallback ran two
+    // identical full prefills and says nothing about recycling.
+    QCOMPARE(s.reusedPrompts, 2);
+    QCOMPARE(s.exactReused, 2);
+    QCOMPARE(s.exactMatchRate, 1.0);
     QCOMPARE(s.fallbacks, 1);
     // alpha = sum(S x) / sum(x^2) with x = k/m: (40*0.5 + 80*0.9) / (0.25 + 0.81)
     QVERIFY(std::fabs(s.alpha - (20.0 + 72.0) / 1.06) < 1e-9);
     QCOMPARE(kvr::summarizeResults({}).prompts, 0);
+    QVERIFY(std::isnan(kvr::summarizeResults({}).exactMatchRate));
+  }
+
+  void summaryLeavesNoiseOutOfTheFitAndGivesIntervals() {
+    std::vector<kvr::PromptResult> rs(6);
+    for (int i = 0; i < 6; ++i) {
+      rs[i].promptTokens = 10;
+      rs[i].reusedTokens = 2 + i;                                       // x = k/m from 0.2 to 0.7
+      rs[i].speedupPct = 50.0 * (2 + i) / 10.0 + (i % 2 ? 1.0 : -1.0);  // S ~ 50 k/m
+      rs[i].ttftSpeedup = 1.0 + 0.1 * i;
+      rs[i].exactMatch = i != 3;
+    }
+    rs[5].speedupPct = 900;  // a busy second, flagged by the runner
+    rs[5].noisy = true;
+    rs[5].noiseReason = "decode times differed";
+    const kvr::RunSummary s = kvr::summarizeResults(rs);
+    QCOMPARE(s.noisyPrompts, 1);
+    QCOMPARE(s.reusedPrompts, 6);
+    QCOMPARE(s.exactReused, 5);
+    QVERIFY(std::fabs(s.exactMatchRate - 5.0 / 6) < 1e-12);
+    // The outlier moves the average (averages are over all prompts) but not the fit.
+    QVERIFY(s.alpha > 45 && s.alpha < 55);
+    QVERIFY(s.alphaR2 > 0.9);
+    QVERIFY(s.alphaCi95.valid() && s.alphaCi95.low <= s.alpha && s.alpha <= s.alphaCi95.high);
+    QVERIFY(s.avgSpeedupCi95.valid());
+    QVERIFY(s.avgSpeedupCi95.low < s.avgSpeedupPct && s.avgSpeedupPct < s.avgSpeedupCi95.high);
+    // The outlier's weight shows as a wide interval.
+    QVERIFY(s.avgSpeedupCi95.high - s.avgSpeedupCi95.low > 100);
+    QVERIFY(s.avgTtftSpeedupCi95.valid());
+    // Seeded: the same results give the same interval.
+    const kvr::RunSummary again = kvr::summarizeResults(rs);
+    QCOMPARE(again.avgSpeedupCi95.low, s.avgSpeedupCi95.low);
+    QCOMPARE(again.alphaCi95.high, s.alphaCi95.high);
+    // One prompt without reuse: no interval can be drawn from a single value.
+    QVERIFY(!s.avgSpeedupWithoutCacheCi95.valid());
+
+    // Through JSON and back: intervals, null rate and counts survive.
+    const kvr::RunSummary decoded = kvr::summaryFromJson(kvr::summaryToJson(s));
+    QCOMPARE(decoded.noisyPrompts, 1);
+    QCOMPARE(decoded.avgSpeedupCi95.low, s.avgSpeedupCi95.low);
+    QCOMPARE(decoded.alphaCi95.high, s.alphaCi95.high);
+    QVERIFY(!decoded.avgSpeedupWithoutCacheCi95.valid());
+    const std::string none = kvr::summaryToJson(kvr::summarizeResults({}));
+    QVERIFY(none.find("\"exact_match_rate\":null") != std::string::npos);
+    QVERIFY(std::isnan(kvr::summaryFromJson(none).exactMatchRate));
+  }
+
+  void originFitAndBootstrapBehave() {
+    const kvr::OriginFit exact = kvr::fitThroughOrigin({1, 2, 3}, {2, 4, 6});
+    QCOMPARE(exact.slope, 2.0);
+    QCOMPARE(exact.r2, 1.0);
+    QVERIFY(std::isnan(kvr::fitThroughOrigin({0, 0}, {1, 2}).r2));
+    const kvr::BootstrapInterval same = kvr::bootstrapMeanInterval95({3, 3, 3, 3});
+    QVERIFY(same.valid);
+    QCOMPARE(same.low, 3.0);
+    QCOMPARE(same.high, 3.0);
+    QVERIFY(!kvr::bootstrapMeanInterval95({3}).valid);
+    const kvr::BootstrapInterval spread = kvr::bootstrapMeanInterval95({0, 10, 0, 10, 0, 10});
+    QVERIFY(spread.low < 5 && spread.high > 5 && spread.low >= 0 && spread.high <= 10);
   }
 
   void workloadsHaveControlledOverlap() {

@@ -28,6 +28,7 @@ kvr::RunRecord sampleRun(const std::string& name) {
   run.synthetic = true;
   run.configJson = R"({"policy":"lcp","repeats":3,"prompts":["a","b"]})";
   run.machineJson = R"({"cpu":"Test CPU","threads":2})";
+  run.plannedPrompts = 7;
   return run;
 }
 
@@ -66,6 +67,20 @@ kvr::PromptResult sampleResult(int index) {
   r.recycledOutputIds = {15496, 996};
   r.baselineOutput = "Hello world\n\ttabbed";
   r.recycledOutput = "Hello wörld";
+  r.kvLoadIqrSeconds = 0.001;
+  r.kvPageCache = "cold";
+  r.baselineTtftIqrSeconds = 0.002;
+  r.baselineDecodeIqrSeconds = 0.003;
+  r.recycledTtftIqrSeconds = 0.004;
+  r.recycledDecodeIqrSeconds = 0.005;
+  r.idealRecycledTtftSeconds = 0.0101;
+  r.speedupIqrPct = 1.5;
+  r.measuredRepeats = 5;
+  r.remeasuredRepeats = 2;
+  r.disturbedRepeats = 1;
+  r.maxDecodeAsymmetry = 0.17;
+  r.noisy = true;
+  r.noiseReason = "decode times of the two arms differed";
   return r;
 }
 
@@ -110,6 +125,20 @@ void compareResults(const kvr::PromptResult& a, const kvr::PromptResult& b) {
   QCOMPARE(a.recycledOutputIds, b.recycledOutputIds);
   QCOMPARE(a.baselineOutput, b.baselineOutput);
   QCOMPARE(a.recycledOutput, b.recycledOutput);
+  COMPARE_DOUBLE(a.kvLoadIqrSeconds, b.kvLoadIqrSeconds);
+  QCOMPARE(a.kvPageCache, b.kvPageCache);
+  COMPARE_DOUBLE(a.baselineTtftIqrSeconds, b.baselineTtftIqrSeconds);
+  COMPARE_DOUBLE(a.baselineDecodeIqrSeconds, b.baselineDecodeIqrSeconds);
+  COMPARE_DOUBLE(a.recycledTtftIqrSeconds, b.recycledTtftIqrSeconds);
+  COMPARE_DOUBLE(a.recycledDecodeIqrSeconds, b.recycledDecodeIqrSeconds);
+  COMPARE_DOUBLE(a.idealRecycledTtftSeconds, b.idealRecycledTtftSeconds);
+  COMPARE_DOUBLE(a.speedupIqrPct, b.speedupIqrPct);
+  QCOMPARE(a.measuredRepeats, b.measuredRepeats);
+  QCOMPARE(a.remeasuredRepeats, b.remeasuredRepeats);
+  QCOMPARE(a.disturbedRepeats, b.disturbedRepeats);
+  COMPARE_DOUBLE(a.maxDecodeAsymmetry, b.maxDecodeAsymmetry);
+  QCOMPARE(a.noisy, b.noisy);
+  QCOMPARE(a.noiseReason, b.noiseReason);
 }
 
 void compareEntries(const kvr::CacheEntryRecord& a, const kvr::CacheEntryRecord& b) {
@@ -156,6 +185,22 @@ void setUserVersion(const std::filesystem::path& path, int version) {
   const std::string sql = "PRAGMA user_version = " + std::to_string(version);
   QCOMPARE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
+}
+
+// The status column as stored, bypassing the store.
+std::string storedStatus(const std::filesystem::path& path, int64_t id) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v2(db, "SELECT status FROM runs WHERE id = ?1", -1, &statement, nullptr);
+  sqlite3_bind_int64(statement, 1, id);
+  std::string status;
+  if (sqlite3_step(statement) == SQLITE_ROW) {
+    status = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return status;
 }
 
 }  // namespace
@@ -220,7 +265,10 @@ class TestRunStore : public QObject {
     QCOMPARE(found->synthetic, true);
     QCOMPARE(found->configJson, in.configJson);
     QCOMPARE(found->machineJson, in.machineJson);
-    QCOMPARE(found->summaryJson, std::string());
+    // Not finished: the summary is computed from what is stored so far.
+    QCOMPARE(kvr::summaryFromJson(found->summaryJson).prompts, 0);
+    QCOMPARE(kvr::summaryFromJson(found->summaryJson).plannedPrompts, 7);
+    QCOMPARE(found->plannedPrompts, 7);
     QCOMPARE(found->error, std::string());
     QCOMPARE(runs[1].name, in.name);
 
@@ -370,10 +418,18 @@ class TestRunStore : public QObject {
     });
     QCOMPARE(code, 0);
 
-    // A read-only look changes nothing.
+    // A read-only look shows the dead run as interrupted, with a summary of
+    // what it stored, and writes nothing.
     {
       const kvr::RunStore viewer(p, true);
-      for (const auto& run : viewer.listRuns()) QCOMPARE(run.status, kvr::RunStatus::Running);
+      const auto seen = viewer.listRuns();
+      QCOMPARE(seen[0].status, kvr::RunStatus::Interrupted);
+      QVERIFY(QString::fromStdString(seen[0].error).contains("ended before the run finished"));
+      QCOMPARE(kvr::summaryFromJson(seen[0].summaryJson).prompts, 1);
+      QCOMPARE(kvr::summaryFromJson(seen[0].summaryJson).plannedPrompts, 7);
+      QCOMPARE(seen[1].status, kvr::RunStatus::Running);
+      QCOMPARE(viewer.findRun(seen[0].id)->status, kvr::RunStatus::Interrupted);
+      QCOMPARE(storedStatus(p, seen[0].id), std::string("running"));
     }
     kvr::RunStore store(p);
     const auto runs = store.listRuns();
@@ -396,8 +452,36 @@ class TestRunStore : public QObject {
     setUserVersion(p, 99);
     for (bool readOnly : {false, true}) {
       expectError([&] { kvr::RunStore store(p, readOnly); }, p,
-                  {"database schema version 99 is newer than this kvrecycle supports (1)"});
+                  {"database schema version 99 is newer than this kvrecycle supports (2)"});
     }
+  }
+
+  // A database written by kvrecycle 0.1 (schema 1): readable as it is, and
+  // migrated by the first read-write open, results intact.
+  void migratesSchemaOne() {
+    const auto p = freshPath();
+    std::filesystem::copy_file(kvr::test::dataFile("run_store_v1.sqlite"), p);
+    {
+      const kvr::RunStore viewer(p, true);
+      const auto runs = viewer.listRuns();
+      QCOMPARE(runs.size(), size_t{1});
+      QCOMPARE(runs[0].name, std::string("schema one"));
+      QCOMPARE(runs[0].status, kvr::RunStatus::Completed);
+      const auto results = viewer.promptResults(runs[0].id);
+      QCOMPARE(results.size(), size_t{2});
+      QVERIFY(!results[0].noisy);
+      QCOMPARE(results[0].measuredRepeats, 0);
+    }
+    kvr::RunStore store(p);
+    const auto results = store.promptResults(1);
+    QCOMPARE(results.size(), size_t{2});
+    QCOMPARE(results[0].reusedTokens > 0, true);
+    QVERIFY(results[0].baselineTotalSeconds > 0);
+    // New columns are writable after the migration.
+    const int64_t id = store.createRun(sampleRun("after migration"));
+    store.addPromptResult(id, sampleResult(0));
+    compareResults(store.promptResults(id)[0], sampleResult(0));
+    QCOMPARE(store.integrityCheck(), std::string("ok"));
   }
 
   void refusesGarbage() {

@@ -38,14 +38,36 @@ void addMachineInfo(nlohmann::ordered_json& row, const Model& model) {
   row.update(nlohmann::ordered_json::parse(machineInfoJson(model)));
 }
 
-std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed) {
-  std::vector<int> ids;
-  uint64_t x = seed | 1;
-  for (int i = 0; i < length; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    ids.push_back(static_cast<int>(x % static_cast<uint64_t>(vocab - 1)));
+void addNoiseOptions(CLI::App& command, NoiseOptions& options) {
+  command
+      .add_option("--noise-threshold", options.threshold,
+                  "A repeat whose two arms' decode times differ by more than this fraction is "
+                  "disturbed and measured again")
+      ->check(CLI::PositiveNumber);
+  command
+      .add_option("--max-remeasure", options.maxRemeasure,
+                  "Extra repeats allowed per prompt to replace disturbed ones")
+      ->check(CLI::NonNegativeNumber);
+  command
+      .add_option("--bound-tolerance", options.boundTolerance,
+                  "Slack past a physical bound, as a fraction of the baseline TTFT, before a "
+                  "reading is flagged noisy")
+      ->check(CLI::NonNegativeNumber);
+  command
+      .add_option("--kv-cache", options.kvCache,
+                  "Time K/V loads from a warm page cache, or cold (pages dropped before each load)")
+      ->check(CLI::IsMember({"warm", "cold"}));
+}
+
+void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCacheMode& kvCache) {
+  noise.decodeThreshold = options.threshold;
+  noise.maxRemeasure = options.maxRemeasure;
+  noise.boundTolerance = options.boundTolerance;
+  try {
+    kvCache = parsePageCacheMode(options.kvCache);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
   }
-  return ids;
 }
 
 std::string readTextFile(const std::filesystem::path& path) {

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kvrecycle/experiment.h"
+
 namespace kvr {
 class Model;
 }
@@ -32,11 +34,19 @@ struct ModelOptions {
 };
 void addModelOptions(CLI::App& command, ModelOptions& options);
 std::unique_ptr<Model> loadModel(const ModelOptions& options);
+// Noise control and K/V page cache options shared by run and bench.
+struct NoiseOptions {
+  double threshold = 0.05;
+  int maxRemeasure = 3;
+  double boundTolerance = 0.10;
+  std::string kvCache = "warm";
+};
+void addNoiseOptions(CLI::App& command, NoiseOptions& options);
+// Throws UsageError for a bad value.
+void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCacheMode& kvCache);
+
 // Where a measurement ran: device, threads, versions, CPU; added to every benchmark row.
 void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
-
-// Deterministic pseudo-random token ids for benchmarks: timing does not depend on the text.
-std::vector<int> syntheticTokens(int length, int vocab, uint64_t seed = 0x2545F4914F6CDD1Dull);
 
 std::string readTextFile(const std::filesystem::path& path);
 

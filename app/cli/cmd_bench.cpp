@@ -1,28 +1,15 @@
 // bench: time to first token with and without recycled K/V, per prefix
-// length, loading the K/V from the on-disk store as a real run does.
-#include <chrono>
+// length, loading the K/V from the on-disk store as a real run does
+// (kvr::runRecyclingBench); one JSON line per prefix length.
 #include <cstdlib>
 
 #include "cli_common.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/generation.h"
-#include "kvrecycle/kv_store.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/stats.h"
-#include "kvrecycle/system_info.h"
+#include "kvrecycle/recycling_bench.h"
 
 namespace kvr::cli {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct Samples {
-  std::vector<double> baselineTtft, recycledTtft, load, inMemoryPrefill;
-};
 
 // A scratch K/V store that removes itself.
 struct TempStore {
@@ -39,99 +26,76 @@ struct TempStore {
   }
 };
 
+nlohmann::ordered_json rowJson(const RecyclingBenchRow& row, const RecyclingBenchConfig& config) {
+  const PromptResult& r = row.result;
+  nlohmann::ordered_json line;
+  line["prefix_tokens"] = row.prefixTokens;
+  line["suffix_tokens"] = config.suffixTokens;
+  line["new_tokens"] = config.newTokens;
+  line["baseline_ttft_s"] = r.baselineTtftSeconds;
+  line["baseline_ttft_iqr_s"] = r.baselineTtftIqrSeconds;
+  line["recycled_ttft_s"] = r.recycledTtftSeconds;
+  line["recycled_ttft_iqr_s"] = r.recycledTtftIqrSeconds;
+  line["kv_load_s"] = r.kvLoadSeconds;
+  line["kv_load_iqr_s"] = r.kvLoadIqrSeconds;
+  line["kv_bytes"] = row.kvBytes;
+  line["kv_page_cache"] = r.kvPageCache;
+  line["kv_copy_rate_gbs"] = row.kvCopyRateGBs;      // K/V bytes / load seconds
+  line["memcpy_copy_rate_gbs"] = row.memcpyCopyGBs;  // bytes / second of a plain memcpy
+  line["in_memory_suffix_prefill_s"] = row.inMemorySuffixPrefillSeconds;
+  line["ttft_ratio"] = row.ttftRatio;
+  // Ideal: the suffix prefill with the prefix already in memory, plus copying
+  // the prefix's K/V at the measured memcpy rate.
+  line["ideal_ratio"] = row.idealRatio;
+  // Without a reused prefix both arms run the same prefill: nothing to judge.
+  line["exact_match"] = r.exactnessTested() ? nlohmann::ordered_json(r.exactMatch) : nullptr;
+  line["noisy"] = r.noisy;
+  line["noise_reason"] = r.noiseReason;
+  line["remeasured_repeats"] = r.remeasuredRepeats;
+  line["repeats"] = config.repeats;
+  line["warmup"] = config.warmup;
+  return line;
+}
+
 }  // namespace
 
 void registerBench(CLI::App& app, Action& action) {
   struct Args {
     ModelOptions model;
-    std::vector<int> prefixTokens = {0, 32, 128, 480};
-    int suffixTokens = 32, newTokens = 16, repeats = 5, warmup = 1;
+    RecyclingBenchConfig config;
+    NoiseOptions noise;
     std::string store;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd =
       app.add_subcommand("bench", "TTFT with vs without recycled K/V per prefix length");
   addModelOptions(*cmd, args->model);
-  cmd->add_option("--prefix-tokens", args->prefixTokens, "Cached prefix lengths")
+  cmd->add_option("--prefix-tokens", args->config.prefixTokens, "Cached prefix lengths")
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--suffix-tokens", args->suffixTokens, "New tokens after the prefix")
+  cmd->add_option("--suffix-tokens", args->config.suffixTokens, "New tokens after the prefix")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--new-tokens", args->newTokens, "Tokens generated")->check(CLI::PositiveNumber);
-  cmd->add_option("--repeats", args->repeats, "Measured repeats")->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", args->warmup, "Unmeasured warm-up runs")
+  cmd->add_option("--new-tokens", args->config.newTokens, "Tokens generated")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--repeats", args->config.repeats, "Measured repeats")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->config.warmup, "Unmeasured warm-up runs")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--store", args->store, "K/V store directory (default: a temporary one)");
+  addNoiseOptions(*cmd, args->noise);
   cmd->callback([args, &action] {
     action = [args] {
+      RecyclingBenchConfig config = args->config;
+      applyNoiseOptions(args->noise, config.noise, config.kvPageCache);
       const auto model = loadModel(args->model);
       const TempStore temp;
-      const KVStore store(args->store.empty() ? temp.dir : std::filesystem::path(args->store));
-      const double bandwidth = measureMemcpyBandwidthGBs();
-      GenerationOptions options;
-      options.maxNewTokens = args->newTokens;
-      options.ignoreEos = true;
-      const auto cache = model->newCache();
-      const auto held = model->newCache();  // the prefix kept in memory, for the ideal
-
-      for (const int prefix : args->prefixTokens) {
-        const std::vector<int> prompt =
-            syntheticTokens(prefix + args->suffixTokens, model->config().vocabSize, 977 + prefix);
-        std::string entry;
-        held->truncate(0);
-        if (prefix > 0) {
-          model->forward(*held, std::vector<int>(prompt.begin(), prompt.begin() + prefix));
-          entry = store.save(*model, *held, "bench prefix").entryId;
-        }
-        Samples s;
-        std::vector<int> baselineIds, recycledIds;
-        for (int run = 0; run < args->warmup + args->repeats; ++run) {
-          const bool measured = run >= args->warmup;
-          cache->truncate(0);
-          const GenerationResult b = generateGreedy(*model, *cache, prompt, options);
-
-          cache->truncate(0);
-          const auto start = Clock::now();
-          if (prefix > 0) store.loadPrefix(*model, entry, prefix, *cache);
-          model->synchronize();
-          const double load = prefix > 0 ? since(start) : 0.0;
-          const GenerationResult r = generateGreedy(*model, *cache, prompt, options);
-
-          cache->copyPrefixFrom(*held, prefix);  // in memory: no load at all
-          const GenerationResult m = generateGreedy(*model, *cache, prompt, options);
-          if (!measured) continue;
-          s.baselineTtft.push_back(b.prefillSeconds);
-          s.recycledTtft.push_back(load + r.prefillSeconds);
-          s.load.push_back(load);
-          s.inMemoryPrefill.push_back(m.prefillSeconds);
-          if (baselineIds.empty()) baselineIds = b.outputIds, recycledIds = r.outputIds;
-        }
-        const Summary base = summarize(s.baselineTtft), rec = summarize(s.recycledTtft);
-        const double kvBytes = static_cast<double>(cache->bytesPerPosition()) * prefix;
-        const double ideal = summarize(s.inMemoryPrefill).median + kvBytes / (bandwidth * 1e9);
-        nlohmann::ordered_json line;
-        line["prefix_tokens"] = prefix;
-        line["suffix_tokens"] = args->suffixTokens;
-        line["new_tokens"] = args->newTokens;
-        line["baseline_ttft_s"] = base.median;
-        line["baseline_ttft_iqr_s"] = base.iqr;
-        line["recycled_ttft_s"] = rec.median;
-        line["recycled_ttft_iqr_s"] = rec.iqr;
-        line["kv_load_s"] = summarize(s.load).median;
-        line["kv_bytes"] = kvBytes;
-        line["in_memory_suffix_prefill_s"] = summarize(s.inMemoryPrefill).median;
-        line["ttft_ratio"] = rec.median / base.median;
-        // Ideal: the suffix prefill with the prefix already in memory, plus moving
-        // the prefix's K/V at the measured memory bandwidth.
-        line["ideal_ratio"] = ideal / base.median;
-        line["exact_match"] = baselineIds == recycledIds;
-        line["repeats"] = args->repeats;
-        line["warmup"] = args->warmup;
+      config.storeDirectory = args->store.empty() ? temp.dir : std::filesystem::path(args->store);
+      runRecyclingBench(*model, config, [&](const RecyclingBenchRow& row) {
+        nlohmann::ordered_json line = rowJson(row, config);
         line["preset"] = model->config().syntheticPreset;
-        line["memcpy_bandwidth_gbs"] = bandwidth;
         addMachineInfo(line, *model);
         printJson(line);
-      }
+      });
       return 0;
     };
   });

@@ -9,6 +9,7 @@
 #include "kvrecycle/paths.h"
 #include "kvrecycle/stats.h"
 #include "kvrecycle/system_info.h"
+#include "kvrecycle/workloads.h"
 
 namespace kvr::cli {
 namespace {
@@ -77,7 +78,7 @@ void registerBenchEngine(CLI::App& app, Action& action) {
     action = [args] {
       const auto model = loadModel(args->model);
       const ModelConfig& config = model->config();
-      const std::vector<int> prompt = syntheticTokens(args->promptTokens, config.vocabSize);
+      const std::vector<int> prompt = syntheticTokenIds(args->promptTokens, config.vocabSize);
       const auto cache = model->newCache();
       GenerationOptions options;
       options.maxNewTokens = args->newTokens + 1;  // the first token belongs to prefill
@@ -94,7 +95,8 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       // Decoding one token reads every weight once, the LM head (tied wte) included.
       const int64_t weightBytesPerToken =
           (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) * 4;
-      const double bandwidth = measureMemcpyBandwidthGBs();
+      // A decode step reads every weight once: the memory traffic rate bounds it.
+      const double bandwidth = measureMemcpyRates().trafficGBs;
 
       nlohmann::ordered_json out;
       out["model"] = model->directory().string();
@@ -112,7 +114,7 @@ void registerBenchEngine(CLI::App& app, Action& action) {
                                   ? defaultTokenizerDirectory()
                                   : std::filesystem::path(args->model.tokenizerDir));
       out["weight_bytes_per_decoded_token"] = weightBytesPerToken;
-      out["memcpy_bandwidth_gbs"] = bandwidth;  // bytes read + written per second
+      out["memcpy_traffic_gbs"] = bandwidth;  // bytes read + written per second
       out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);
       addMachineInfo(out, *model);
       printJson(out);

@@ -32,8 +32,12 @@ void printPromptLine(const PromptResult& r) {
             << fixed(r.recycledTtftSeconds, 4) << " s, total " << fixed(r.baselineTotalSeconds, 4)
             << " -> " << fixed(r.recycledTotalSeconds, 4) << " s (" << fixed(r.speedupPct, 1)
             << " %), "
-            << (r.exactMatch ? "exact" : "DIVERGED at " + std::to_string(r.firstDivergence))
-            << (r.fallbackReason.empty() ? "" : ", fallback: " + r.fallbackReason) << std::endl;
+            << (!r.exactnessTested() ? "exactness not tested (k=0)"
+                : r.exactMatch
+                    ? "exact"
+                    : "NOT EXACT (first divergence at " + std::to_string(r.firstDivergence) + ")")
+            << (r.fallbackReason.empty() ? "" : ", fallback: " + r.fallbackReason)
+            << (r.noisy ? ", NOISY: " + r.noiseReason : "") << std::endl;
 }
 
 }  // namespace
@@ -43,6 +47,7 @@ void registerRun(CLI::App& app, Action& action) {
     ModelOptions model;
     std::string cachePrompts, testPrompts, db, store;
     ExperimentConfig config;
+    NoiseOptions noise;
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
@@ -70,11 +75,13 @@ void registerRun(CLI::App& app, Action& action) {
                   "Prompt template, e.g. '{prompt}<|endoftext|>'");
   cmd->add_option("--name", args->config.name, "Run name");
   cmd->add_flag("--quiet", args->quiet, "Only the summary");
+  addNoiseOptions(*cmd, args->noise);
   cmd->callback([args, &action] {
     action = [args] {
       const PromptSet cache = readPromptCsv(args->cachePrompts);
       const PromptSet test = readPromptCsv(args->testPrompts);
       ExperimentConfig config = args->config;
+      applyNoiseOptions(args->noise, config.noise, config.kvPageCache);
       const std::filesystem::path db = args->db;
       config.storeDirectory = args->store.empty() ? db.parent_path() / (db.stem().string() + "-kv")
                                                   : std::filesystem::path(args->store);
@@ -104,6 +111,12 @@ void registerRun(CLI::App& app, Action& action) {
       std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
                 << model->directory().string() << ", policy " << config.policy << "\n";
       if (model->config().synthetic) std::cout << "note: " << kSyntheticNote << "\n";
+      if (outcome.summary.noisyPrompts * 5 > outcome.summary.prompts) {
+        std::cout << "warning: " << outcome.summary.noisyPrompts << " of "
+                  << outcome.summary.prompts
+                  << " prompts were noisy: the machine was busy during the run. Rerun on a "
+                     "quiet machine, or with more --repeats and --max-remeasure.\n";
+      }
       std::cout << "\n" << summaryMarkdown(outcome.summary) << std::endl;
       nlohmann::ordered_json line = nlohmann::ordered_json::parse(summaryToJson(outcome.summary));
       line["run_id"] = outcome.runId;

@@ -1,6 +1,7 @@
 // runs and export: read the run store.
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli_common.h"
 #include "kvrecycle/atomic_write.h"
@@ -51,9 +52,19 @@ void registerRuns(CLI::App& app, Action& action) {
                 << "\n";
       for (const RunRecord& r : runs) {
         const RunSummary s = summaryFromJson(r.summaryJson);
+        // "2/7" for a run that stopped part-way.
+        const std::string prompts =
+            std::to_string(s.prompts) +
+            (s.plannedPrompts > s.prompts ? "/" + std::to_string(s.plannedPrompts) : "");
+        std::ostringstream exact;
+        if (s.reusedPrompts > 0) {
+          exact << std::setprecision(3) << s.exactMatchRate;
+        } else {
+          exact << "-";
+        }
         std::cout << std::left << std::setw(6) << r.id << std::setw(12) << runStatusName(r.status)
-                  << std::setw(22) << r.createdAt << std::setw(9) << s.prompts << std::setw(8)
-                  << std::setprecision(3) << s.exactMatchRate << std::setw(11) << s.avgSpeedupPct
+                  << std::setw(22) << r.createdAt << std::setw(9) << prompts << std::setw(8)
+                  << exact.str() << std::setw(11) << std::setprecision(3) << s.avgSpeedupPct
                   << r.name << "\n";
       }
       return 0;

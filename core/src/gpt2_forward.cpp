@@ -56,6 +56,7 @@ at::Tensor Model::Impl::forwardHidden(KVCache::Impl& cache, const std::vector<in
     masked = at::arange(0, total, longOptions.device(device)).unsqueeze(0) > positions.unsqueeze(1);
   }
   const at::Tensor scale = at::full({}, std::sqrt(static_cast<double>(headDim)), hidden.options());
+  cache.noteWritten(static_cast<int>(total));  // before the layers: a failure part-way still counts
 
   for (size_t l = 0; l < weights.layers.size(); ++l) {
     const LayerWeights& w = weights.layers[l];

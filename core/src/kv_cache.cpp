@@ -1,6 +1,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <limits>
+
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
 #include "model_impl.h"
@@ -29,6 +31,19 @@ void KVCache::truncate(int length) {
   impl_->tokens.resize(static_cast<size_t>(length));
 }
 
+void KVCache::reset() {
+  Impl& c = *impl_;
+  c.tokens.clear();
+  if (c.written == 0) return;
+  c10::InferenceMode inference;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (size_t l = 0; l < c.keys.size(); ++l) {
+    c.keys[l].narrow(1, 0, c.written).fill_(nan);
+    c.values[l].narrow(1, 0, c.written).fill_(nan);
+  }
+  c.written = 0;
+}
+
 void KVCache::copyPrefixFrom(const KVCache& other, int length) {
   const Impl& src = other.impl();
   if (length < 0 || length > src.length() || length > impl_->capacity) {
@@ -47,6 +62,7 @@ void KVCache::copyPrefixFrom(const KVCache& other, int length) {
     impl_->values[l].narrow(1, 0, length).copy_(src.values[l].narrow(1, 0, length));
   }
   impl_->tokens.assign(src.tokens.begin(), src.tokens.begin() + length);
+  impl_->noteWritten(length);
 }
 
 int64_t KVCache::bytesPerPosition() const {

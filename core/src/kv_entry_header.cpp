@@ -23,11 +23,13 @@ KVEntryInfo parseKVEntryHeader(const SafetensorsHeader& header, const std::files
   if (metadataValue(header, "format", path) != kKVEntryFormat) {
     throw Error(path.string() + ": not a kvrecycle K/V entry");
   }
-  if (metadataValue(header, "format_version", path) != kKVEntryFormatVersion) {
-    throw Error(path.string() + ": K/V format version " +
-                metadataValue(header, "format_version", path) + " is not supported");
+  const std::string& version = metadataValue(header, "format_version", path);
+  if (version != "1" && version != std::to_string(kKVEntryFormatVersion)) {
+    throw Error(path.string() + ": K/V format version " + version + " is not supported");
   }
   KVEntryInfo info;
+  info.formatVersion = version == "1" ? 1 : kKVEntryFormatVersion;
+  info.tokenIdsJson = metadataValue(header, "token_ids", path);
   info.entryId = path.stem().string();
   info.path = path;
   info.modelFingerprint = metadataValue(header, "model_fingerprint", path);

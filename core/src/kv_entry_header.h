@@ -10,7 +10,13 @@
 namespace kvr {
 
 inline constexpr const char* kKVEntryFormat = "kvrecycle-kv";
-inline constexpr const char* kKVEntryFormatVersion = "1";
+// Version 2 adds a table of xxh3-64 checksums, one per block of
+// kKVChecksumBlock positions of each head of each K and V tensor, so a load
+// verifies exactly the blocks it reads. Version 1 (one checksum over all data)
+// is still read.
+inline constexpr int kKVEntryFormatVersion = 2;
+inline constexpr int kKVChecksumBlock = 64;
+inline constexpr const char* kKVChecksumTable = "checksums";
 
 // Throws kvr::Error naming `path` when the header is not a kvrecycle K/V entry.
 KVEntryInfo parseKVEntryHeader(const SafetensorsHeader& header, const std::filesystem::path& path,

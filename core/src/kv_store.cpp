@@ -2,12 +2,19 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
+#include "fault_injection.h"
 #include "fingerprint.h"
 #include "kv_entry_header.h"
 #include "kvrecycle/error.h"
@@ -46,6 +53,30 @@ std::string checksumOf(const uint8_t* data, size_t size) {
   fp.add(data, size);
   return "xxh3-128:" + fp.hex();
 }
+
+// Format 2's entry checksum: the token ids as stored and the block table.
+std::string tableChecksum(const std::string& tokenIdsJson, const void* table, size_t bytes) {
+  Fingerprinter fp;
+  fp.add(tokenIdsJson);
+  fp.add(table, bytes);
+  return "xxh3-128:" + fp.hex();
+}
+
+int64_t blocksFor(int64_t positions) {
+  return (positions + kKVChecksumBlock - 1) / kKVChecksumBlock;
+}
+
+// Where the blocks of one [heads, stored, headDim] float tensor sit in the table.
+struct BlockLayout {
+  int64_t heads, stored, headDim, blocks;
+  size_t floatsPerPosition() const { return static_cast<size_t>(headDim); }
+  uint64_t hash(const float* tensor, int64_t head, int64_t block) const {
+    const int64_t first = block * kKVChecksumBlock;
+    const int64_t count = std::min<int64_t>(kKVChecksumBlock, stored - first);
+    return XXH3_64bits(tensor + (head * stored + first) * headDim,
+                       static_cast<size_t>(count * headDim) * sizeof(float));
+  }
+};
 
 }  // namespace
 
@@ -96,9 +127,13 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   if (length == 0) throw Error("cannot store an empty K/V cache");
   c10::InferenceMode inference;
   // Host copies of positions [0, length) in file order: key, value per layer.
+  const ModelConfig& config = model.config();
+  const BlockLayout layout{config.nHead, length, config.headDim(), blocksFor(length)};
   std::vector<at::Tensor> host;
   std::vector<TensorToWrite> tensors;
-  Fingerprinter checksum;
+  // [layer][key, value][head][block]: xxh3-64 of each block's bytes.
+  std::vector<uint64_t> table;
+  table.reserve(c.keys.size() * 2 * static_cast<size_t>(layout.heads * layout.blocks));
   for (size_t l = 0; l < c.keys.size(); ++l) {
     for (const bool isKey : {true, false}) {
       const at::Tensor& buffer = isKey ? c.keys[l] : c.values[l];
@@ -106,10 +141,16 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
       const at::Tensor& t = host.back();
       tensors.push_back(
           {isKey ? keyName(l) : valueName(l), DType::F32, t.sizes().vec(), t.data_ptr<float>()});
-      checksum.add(t.data_ptr<float>(), static_cast<size_t>(t.numel()) * sizeof(float));
+      for (int64_t h = 0; h < layout.heads; ++h) {
+        for (int64_t b = 0; b < layout.blocks; ++b)
+          table.push_back(layout.hash(t.data_ptr<float>(), h, b));
+      }
     }
   }
-  const ModelConfig& config = model.config();
+  tensors.push_back({kKVChecksumTable,
+                     DType::I64,
+                     {static_cast<int64_t>(c.keys.size()), 2, layout.heads, layout.blocks},
+                     table.data()});
   KVEntryInfo info;
   info.modelFingerprint = model.fingerprint();
   info.tokenIds = c.tokens;
@@ -118,12 +159,15 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   info.text = text;
   info.dtype = "F32";
   info.createdAt = utcNowIso8601();
-  info.checksum = "xxh3-128:" + checksum.hex();
+  info.formatVersion = kKVEntryFormatVersion;
+  info.tokenIdsJson = nlohmann::json(info.tokenIds).dump();
+  info.checksum = tableChecksum(info.tokenIdsJson, table.data(), table.size() * sizeof(uint64_t));
   writeSafetensors(info.path, tensors,
                    {{"format", kKVEntryFormat},
-                    {"format_version", kKVEntryFormatVersion},
+                    {"format_version", std::to_string(kKVEntryFormatVersion)},
+                    {"checksum_block_positions", std::to_string(kKVChecksumBlock)},
                     {"model_fingerprint", info.modelFingerprint},
-                    {"token_ids", nlohmann::json(info.tokenIds).dump()},
+                    {"token_ids", info.tokenIdsJson},
                     {"text", text},
                     {"dtype", info.dtype},
                     {"created_at", info.createdAt},
@@ -136,10 +180,96 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   return info;
 }
 
+bool KVStore::dropFromPageCache(const std::string& entryId) const {
+  const fs::path path = pathFor(entryId);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool dropped = ::fstat(fd, &st) == 0 && ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+  // Whether it took effect: mincore() on a fresh mapping says which pages are resident.
+  if (dropped && st.st_size > 0) {
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      dropped = false;
+    } else {
+      const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+      std::vector<unsigned char> resident((size + page - 1) / page);
+      dropped = ::mincore(map, size, resident.data()) == 0 &&
+                std::none_of(resident.begin(), resident.end(),
+                             [](unsigned char r) { return (r & 1) != 0; });
+      ::munmap(map, size);
+    }
+  }
+  ::close(fd);
+  return dropped;
+}
+
 KVEntryInfo KVStore::inspect(const std::string& entryId) const {
   const SafetensorsFile file(pathFor(entryId));
   return parseKVEntryHeader(file.header(), file.path(), file.size());
 }
+
+namespace {
+
+// Format 2: checks the table, then each block of positions the load reads
+// against its checksum, copying it while it is still in the CPU's cache.
+void loadVerifiedBlocks(const SafetensorsFile& file, const KVEntryInfo& info,
+                        const std::vector<const uint8_t*>& sources,
+                        const std::vector<int64_t>& shape, int length, bool copy,
+                        KVCache::Impl& c) {
+  const std::string where = file.path().string();
+  const BlockLayout layout{shape[0], shape[1], shape[2], blocksFor(shape[1])};
+  const TensorInfo* t = file.find(kKVChecksumTable);
+  const std::vector<int64_t> tableShape = {static_cast<int64_t>(sources.size() / 2), 2,
+                                           layout.heads, layout.blocks};
+  if (t == nullptr || t->dtype != DType::I64 || t->shape != tableShape) {
+    throw Error(where + ": checksum table is missing or does not match the entry");
+  }
+  const uint8_t* table = file.data(*t);
+  if (tableChecksum(info.tokenIdsJson, table, t->end - t->begin) != info.checksum) {
+    throw Error(where +
+                ": checksum mismatch in the token ids or checksum table (corrupt K/V file)");
+  }
+  const int64_t usedBlocks = blocksFor(length);
+  const size_t positionBytes = layout.floatsPerPosition() * sizeof(float);
+  const bool onCpu = c.keys.front().device().is_cpu();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    at::Tensor& target = i % 2 == 0 ? c.keys[i / 2] : c.values[i / 2];
+    uint8_t* destination = onCpu ? static_cast<uint8_t*>(target.data_ptr()) : nullptr;
+    for (int64_t h = 0; h < layout.heads; ++h) {
+      for (int64_t b = 0; b < usedBlocks; ++b) {
+        const int64_t first = b * kKVChecksumBlock;
+        const uint8_t* block =
+            sources[i] + static_cast<size_t>(h * layout.stored + first) * positionBytes;
+        const size_t slot = (i * static_cast<size_t>(layout.heads) + static_cast<size_t>(h)) *
+                                static_cast<size_t>(layout.blocks) +
+                            static_cast<size_t>(b);
+        uint64_t expected = 0;
+        std::memcpy(&expected, table + slot * sizeof expected, sizeof expected);
+        const int64_t count = std::min<int64_t>(kKVChecksumBlock, layout.stored - first);
+        if (XXH3_64bits(block, static_cast<size_t>(count) * positionBytes) != expected) {
+          throw Error(where + ": checksum mismatch in layer " + std::to_string(i / 2) +
+                      (i % 2 == 0 ? " keys" : " values") + ", head " + std::to_string(h) +
+                      ", positions " + std::to_string(first) + "-" +
+                      std::to_string(first + count - 1) + " (corrupt K/V file)");
+        }
+        if (destination != nullptr && copy) {
+          const int64_t used = std::min<int64_t>(kKVChecksumBlock, length - first);
+          std::memcpy(destination + static_cast<size_t>(h * c.capacity + first) * positionBytes,
+                      block, static_cast<size_t>(used) * positionBytes);
+        }
+      }
+    }
+    if (!onCpu && copy) {
+      const at::Tensor source = at::from_blob(const_cast<uint8_t*>(sources[i]), shape,
+                                              at::TensorOptions().dtype(at::kFloat));
+      target.narrow(1, 0, length).copy_(source.narrow(1, 0, length));
+    }
+  }
+}
+
+}  // namespace
 
 KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, int length,
                                 KVCache& cache) const {
@@ -150,10 +280,6 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
     throw Error(where + ": K/V entry was made by model " + info.modelFingerprint +
                 ", not by the loaded model " + model.fingerprint());
   }
-  const uint64_t dataOffset = file.header().dataOffset;
-  if (checksumOf(file.bytes() + dataOffset, file.size() - dataOffset) != info.checksum) {
-    throw Error(where + ": checksum mismatch (corrupt K/V file)");
-  }
   const ModelConfig& config = model.config();
   const int64_t stored = static_cast<int64_t>(info.tokenIds.size());
   if (length < 1 || length > stored || length > cache.capacity()) {
@@ -163,22 +289,34 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
   KVCache::Impl& c = cache.impl();
   if (c.length() != 0) throw Error("K/V must be loaded into an empty cache");
   const std::vector<int64_t> shape = {config.nHead, stored, config.headDim()};
-  c10::InferenceMode inference;
-  try {
-    for (size_t l = 0; l < c.keys.size(); ++l) {
-      for (const bool isKey : {true, false}) {
-        const std::string name = isKey ? keyName(l) : valueName(l);
-        const TensorInfo* t = file.find(name);
-        if (t == nullptr || t->dtype != DType::F32 || t->shape != shape) {
-          throw Error(where + ": tensor '" + name + "' is missing or does not match the model");
-        }
-        const at::Tensor stored_ = at::from_blob(const_cast<uint8_t*>(file.data(*t)), shape,
-                                                 at::TensorOptions().dtype(at::kFloat));
-        (isKey ? c.keys[l] : c.values[l]).narrow(1, 0, length).copy_(stored_.narrow(1, 0, length));
+  std::vector<const uint8_t*> sources;  // [layer * 2 + (0 key, 1 value)]
+  for (size_t l = 0; l < c.keys.size(); ++l) {
+    for (const bool isKey : {true, false}) {
+      const std::string name = isKey ? keyName(l) : valueName(l);
+      const TensorInfo* t = file.find(name);
+      if (t == nullptr || t->dtype != DType::F32 || t->shape != shape) {
+        throw Error(where + ": tensor '" + name + "' is missing or does not match the model");
       }
+      sources.push_back(file.data(*t));
     }
-  } catch (const c10::Error& e) {
-    throw Error(where + ": cannot copy K/V: " + e.what_without_backtrace());
+  }
+  // A silent storage bug on demand: nothing is copied, success is reported.
+  const bool copy = !faultInjected("skip-kv-copy");
+  c.noteWritten(length);  // even a load that fails part-way may have written these
+  c10::InferenceMode inference;
+  if (info.formatVersion == 1) {
+    const uint64_t dataOffset = file.header().dataOffset;
+    if (checksumOf(file.bytes() + dataOffset, file.size() - dataOffset) != info.checksum) {
+      throw Error(where + ": checksum mismatch (corrupt K/V file)");
+    }
+    for (size_t i = 0; i < sources.size() && copy; ++i) {
+      at::Tensor& target = i % 2 == 0 ? c.keys[i / 2] : c.values[i / 2];
+      const at::Tensor source = at::from_blob(const_cast<uint8_t*>(sources[i]), shape,
+                                              at::TensorOptions().dtype(at::kFloat));
+      target.narrow(1, 0, length).copy_(source.narrow(1, 0, length));
+    }
+  } else {
+    loadVerifiedBlocks(file, info, sources, shape, length, copy, c);
   }
   c.tokens.assign(info.tokenIds.begin(), info.tokenIds.begin() + length);
   return info;

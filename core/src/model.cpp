@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 
+#include <limits>
 #include <thread>
 
 #include "fingerprint.h"
@@ -133,9 +134,11 @@ std::unique_ptr<KVCache> Model::newCache(int capacity) const {
   auto cache = std::make_unique<KVCache::Impl>();
   cache->capacity = capacity;
   const auto options = at::TensorOptions().dtype(at::kFloat).device(impl_->device);
+  // Poisoned, not uninitialised: a position read before it is written gives NaN logits.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   for (int l = 0; l < c.nLayer; ++l) {
-    cache->keys.push_back(at::empty({c.nHead, capacity, c.headDim()}, options));
-    cache->values.push_back(at::empty({c.nHead, capacity, c.headDim()}, options));
+    cache->keys.push_back(at::full({c.nHead, capacity, c.headDim()}, nan, options));
+    cache->values.push_back(at::full({c.nHead, capacity, c.headDim()}, nan, options));
   }
   return std::unique_ptr<KVCache>(new KVCache(std::move(cache)));
 }

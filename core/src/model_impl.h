@@ -2,6 +2,7 @@
 // Engine internals shared by the model, cache and generation sources (torch inside).
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -30,7 +31,9 @@ struct KVCache::Impl {
   std::vector<at::Tensor> values;  // per layer [heads, capacity, headDim]
   std::vector<int> tokens;         // ids at positions [0, length)
   int capacity = 0;
+  int written = 0;  // positions [0, written) may hold K/V since the last reset
   int length() const { return static_cast<int>(tokens.size()); }
+  void noteWritten(int end) { written = std::max(written, end); }
 };
 
 struct Model::Impl {

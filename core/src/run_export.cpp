@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <ctime>
 #include <functional>
 #include <iomanip>
@@ -39,18 +40,34 @@ const std::vector<Column>& columns() {
       {"cached_entry", [](R r) { return Json(r.cachedEntryId); }},
       {"prompt_similarity", [](R r) { return Json(r.promptSimilarity); }},
       {"kv_load_s", [](R r) { return Json(r.kvLoadSeconds); }},
+      {"kv_load_iqr_s", [](R r) { return Json(r.kvLoadIqrSeconds); }},
+      {"kv_page_cache", [](R r) { return Json(r.kvPageCache); }},
       {"baseline_ttft_s", [](R r) { return Json(r.baselineTtftSeconds); }},
+      {"baseline_ttft_iqr_s", [](R r) { return Json(r.baselineTtftIqrSeconds); }},
       {"baseline_decode_s", [](R r) { return Json(r.baselineDecodeSeconds); }},
+      {"baseline_decode_iqr_s", [](R r) { return Json(r.baselineDecodeIqrSeconds); }},
       {"baseline_total_s", [](R r) { return Json(r.baselineTotalSeconds); }},
       {"baseline_total_iqr_s", [](R r) { return Json(r.baselineTotalSpreadSeconds); }},
       {"recycled_prefill_s", [](R r) { return Json(r.recycledPrefillSeconds); }},
       {"recycled_ttft_s", [](R r) { return Json(r.recycledTtftSeconds); }},
+      {"recycled_ttft_iqr_s", [](R r) { return Json(r.recycledTtftIqrSeconds); }},
+      {"ideal_recycled_ttft_s", [](R r) { return Json(r.idealRecycledTtftSeconds); }},
       {"recycled_decode_s", [](R r) { return Json(r.recycledDecodeSeconds); }},
+      {"recycled_decode_iqr_s", [](R r) { return Json(r.recycledDecodeIqrSeconds); }},
       {"recycled_total_s", [](R r) { return Json(r.recycledTotalSeconds); }},
       {"recycled_total_iqr_s", [](R r) { return Json(r.recycledTotalSpreadSeconds); }},
       {"speedup_pct", [](R r) { return Json(r.speedupPct); }},
+      {"speedup_iqr_pct", [](R r) { return Json(r.speedupIqrPct); }},
       {"ttft_speedup", [](R r) { return Json(r.ttftSpeedup); }},
-      {"exact_match", [](R r) { return Json(r.exactMatch ? 1 : 0); }},
+      {"measured_repeats", [](R r) { return Json(r.measuredRepeats); }},
+      {"remeasured_repeats", [](R r) { return Json(r.remeasuredRepeats); }},
+      {"disturbed_repeats", [](R r) { return Json(r.disturbedRepeats); }},
+      {"max_decode_asymmetry", [](R r) { return Json(r.maxDecodeAsymmetry); }},
+      {"noisy", [](R r) { return Json(r.noisy ? 1 : 0); }},
+      {"noise_reason", [](R r) { return Json(r.noiseReason); }},
+      // Exactness is only tested where K/V were reused; elsewhere it is null.
+      {"exact_match",
+       [](R r) { return r.exactnessTested() ? Json(r.exactMatch ? 1 : 0) : Json(nullptr); }},
       {"first_divergence", [](R r) { return Json(r.firstDivergence); }},
       {"max_logit_diff", [](R r) { return Json(r.maxLogitDiff); }},
       {"output_similarity", [](R r) { return Json(r.outputSimilarity); }},
@@ -74,9 +91,9 @@ std::string text(const Json& value) {
 
 // The columns a reader wants in a paper or a README table.
 const std::vector<std::string> kCompactColumns = {
-    "prompt_id",       "prompt_tokens",   "reused_tokens",    "kv_load_s",
-    "baseline_ttft_s", "recycled_ttft_s", "baseline_total_s", "recycled_total_s",
-    "speedup_pct",     "exact_match",     "output_similarity"};
+    "prompt_id",       "prompt_tokens",   "reused_tokens",     "kv_load_s",
+    "baseline_ttft_s", "recycled_ttft_s", "baseline_total_s",  "recycled_total_s",
+    "speedup_pct",     "exact_match",     "output_similarity", "noisy"};
 
 std::string csvField(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -160,7 +177,7 @@ std::string exportMarkdown(const RunRecord& run, const std::vector<PromptResult>
   out << "# Run " << run.id << ": " << markdownCell(run.name) << "\n\n"
       << "Started " << run.createdAt << ", status " << runStatusName(run.status) << ", model `"
       << run.modelPath << "`"
-      << (run.synthetic ? " (synthetic: text meaningless, timings faithful)" : "") << ".\n\n"
+      << (run.synthetic ? " (synthetic weights: its text is meaningless)" : "") << ".\n\n"
       << summaryMarkdown(summaryFromJson(run.summaryJson)) << "\n| ";
   for (const auto& name : kCompactColumns) out << name << " | ";
   out << "\n|";
@@ -253,22 +270,45 @@ std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& res
   return {};
 }
 
+namespace {
+
+// "8.4 % [-2.1, 19]": a value with its 95 % interval when there is one.
+std::string withInterval(double value, const Interval95& ci, int precision,
+                         const std::string& unit) {
+  std::string out = num(value, precision) + unit;
+  if (ci.valid()) out += " [" + num(ci.low, precision) + ", " + num(ci.high, precision) + "]";
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> summaryRows(const RunSummary& s) {
+  const bool partial = s.plannedPrompts > s.prompts;
+  const std::string exact = s.reusedPrompts == 0
+                                ? std::string("- (no prompt reused K/V)")
+                                : num(s.exactMatchRate, 4) + " (" + std::to_string(s.exactReused) +
+                                      " of " + std::to_string(s.reusedPrompts) + " reused)";
+  std::string alpha = withInterval(s.alpha, s.alphaCi95, 4, "");
+  if (!std::isnan(s.alphaR2)) alpha += ", R^2 " + num(s.alphaR2, 3);
   return {
-      {"Prompts", std::to_string(s.prompts)},
+      {"Prompts", std::to_string(s.prompts) +
+                      (partial ? " of " + std::to_string(s.plannedPrompts) + " planned" : "")},
       {"Cache hits", std::to_string(s.cacheHits)},
       {"Tokens reused", std::to_string(s.tokensReused)},
-      {"Average speedup, overall", num(s.avgSpeedupPct, 4) + " %"},
-      {"Average speedup, with cache", num(s.avgSpeedupWithCachePct, 4) + " %"},
-      {"Average speedup, without cache", num(s.avgSpeedupWithoutCachePct, 4) + " %"},
+      {"End-to-end speedup, overall", withInterval(s.avgSpeedupPct, s.avgSpeedupCi95, 3, " %")},
+      {"End-to-end speedup, with cache",
+       withInterval(s.avgSpeedupWithCachePct, s.avgSpeedupWithCacheCi95, 3, " %")},
+      {"End-to-end speedup, without cache",
+       withInterval(s.avgSpeedupWithoutCachePct, s.avgSpeedupWithoutCacheCi95, 3, " %")},
+      {"TTFT speedup", withInterval(s.avgTtftSpeedup, s.avgTtftSpeedupCi95, 3, " x")},
       {"Average output similarity", num(s.avgOutputSimilarity, 4)},
       {"Average prompt similarity", num(s.avgPromptSimilarity, 4)},
       {"High-similarity prompts (> 0.8)", std::to_string(s.highSimilarityPrompts)},
       {"Average latency without cache", num(s.latencyBaselineAvgSeconds, 4) + " s"},
       {"Average latency with cache", num(s.latencyRecycledAvgSeconds, 4) + " s"},
-      {"Exact-match rate", num(s.exactMatchRate, 4)},
-      {"Average TTFT speedup", num(s.avgTtftSpeedup, 4) + " x"},
-      {"Fitted alpha (S = alpha * k/m)", num(s.alpha, 4)},
+      {"Exact-match rate", exact},
+      {"Fitted alpha (S = alpha * k/m, noisy left out)", alpha},
+      {"Noisy prompts", std::to_string(s.noisyPrompts) + " of " + std::to_string(s.prompts)},
       {"Fallbacks to full prefill", std::to_string(s.fallbacks)},
   };
 }

@@ -40,7 +40,7 @@ SystemInfo systemInfo() {
   return info;
 }
 
-double measureMemcpyBandwidthGBs(size_t bytes, int repeats) {
+MemcpyRates measureMemcpyRates(size_t bytes, int repeats) {
   std::vector<char> from(bytes, 1), to(bytes, 0);
   std::memcpy(to.data(), from.data(), bytes);  // warm-up: fault in every page
   std::vector<double> rates;
@@ -49,11 +49,14 @@ double measureMemcpyBandwidthGBs(size_t bytes, int repeats) {
     std::memcpy(to.data(), from.data(), bytes);
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    rates.push_back(2.0 * static_cast<double>(bytes) / s / 1e9);
+    rates.push_back(static_cast<double>(bytes) / s / 1e9);
   }
   volatile char sink = to[bytes / 2];
   (void)sink;
-  return summarize(rates).median;
+  MemcpyRates result;
+  result.copyGBs = summarize(rates).median;
+  result.trafficGBs = 2.0 * result.copyGBs;
+  return result;
 }
 
 }  // namespace kvr

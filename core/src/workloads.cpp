@@ -3,6 +3,8 @@
 #include "kvrecycle/error.h"
 #include "kvrecycle/tokenizer.h"
 
+#include <algorithm>
+
 namespace kvr {
 namespace {
 
@@ -128,6 +130,17 @@ Workload makeWorkload(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& o) 
     for (size_t i = 0; i < set->prompts.size(); ++i) set->prompts[i].line = static_cast<int>(i) + 2;
   }
   return w;
+}
+
+std::vector<int> syntheticTokenIds(int length, int vocab, uint64_t seed) {
+  std::vector<int> ids;
+  ids.reserve(static_cast<size_t>(std::max(length, 0)));
+  uint64_t x = seed | 1;
+  for (int i = 0; i < length; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    ids.push_back(static_cast<int>(x % static_cast<uint64_t>(vocab - 1)));
+  }
+  return ids;
 }
 
 }  // namespace kvr

@@ -16,6 +16,22 @@ namespace kvr {
 class Model;
 class RunStore;
 
+// Where a timed K/V load reads from: the page cache as the store left it
+// (warm), or the disk, after the entry's pages were dropped (cold).
+enum class PageCacheMode { Warm, Cold };
+const char* pageCacheModeName(PageCacheMode mode);          // "warm", "cold"
+PageCacheMode parsePageCacheMode(const std::string& name);  // throws kvr::Error
+
+struct NoiseSettings {
+  // A repeat is disturbed when the two arms' decode times (identical outputs)
+  // differ by more than this fraction; it is measured again, up to maxRemeasure times.
+  double decodeThreshold = 0.05;
+  int maxRemeasure = 3;
+  // Slack past a physical bound, as a fraction of the baseline TTFT, before a
+  // reading is flagged noisy.
+  double boundTolerance = 0.10;
+};
+
 struct ExperimentConfig {
   std::string name;                       // "" = "run <created time>"
   std::string policy = "longest-prefix";  // or "paper" (the study's rule)
@@ -24,6 +40,8 @@ struct ExperimentConfig {
   bool ignoreEos = false;
   int repeats = 3;  // measured runs per prompt and mode (median and spread reported)
   int warmup = 1;   // unmeasured runs per prompt and mode before them
+  NoiseSettings noise;
+  PageCacheMode kvPageCache = PageCacheMode::Warm;
   std::string embedder = "hashed";
   std::string promptTemplate = "{prompt}";
   std::filesystem::path storeDirectory;  // the K/V store
@@ -67,8 +85,5 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
 // Where a measurement ran (host, CPU, threads, device, library versions), as a
 // JSON object: stored with every run and printed with every benchmark row.
 std::string machineInfoJson(const Model& model);
-
-std::string summaryToJson(const RunSummary& summary);
-RunSummary summaryFromJson(const std::string& json);
 
 }  // namespace kvr

@@ -19,8 +19,12 @@ struct KVEntryInfo {
   std::string text;
   std::string dtype;
   std::string createdAt;
-  std::string checksum;  // "xxh3-128:<hex>" of the data section
-  int64_t bytes = 0;     // file size
+  // Format 1: "xxh3-128:<hex>" of the data section. Format 2: "xxh3-128:<hex>"
+  // of the token ids and the per-block checksum table.
+  std::string checksum;
+  int64_t bytes = 0;  // file size
+  int formatVersion = 0;
+  std::string tokenIdsJson;  // token_ids exactly as stored (covered by the checksum)
 };
 
 class KVStore {
@@ -45,6 +49,10 @@ class KVStore {
   // on any problem, leaving the cache empty.
   KVEntryInfo loadPrefix(const Model& model, const std::string& entryId, int length,
                          KVCache& cache) const;
+  // Asks the kernel to drop the entry's file from the page cache, so that the
+  // next load reads the disk; returns whether that took effect (no page of the
+  // file still resident). Entries are written with fsync, so their pages are clean.
+  bool dropFromPageCache(const std::string& entryId) const;
   // Every entry id in the store (file names without .safetensors).
   std::vector<std::string> entryIds() const;
   // Checks one entry completely (header, model fingerprint, checksum, shapes)

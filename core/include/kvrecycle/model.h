@@ -36,7 +36,12 @@ class KVCache {
   int capacity() const;
   const std::vector<int>& tokens() const;
   // Keeps positions [0, length) and forgets the rest; truncate(0) empties it.
+  // The forgotten positions keep their bytes until overwritten.
   void truncate(int length);
+  // Empties the cache and fills every position written since the last reset
+  // with NaN, so that a position read before it is written again poisons the
+  // logits instead of silently reusing stale K/V. Fresh caches start poisoned.
+  void reset();
   // Copies the first `length` positions of `other` (same model shape) into this cache.
   void copyPrefixFrom(const KVCache& other, int length);
   // Bytes one position occupies across all layers (K and V, float32).

@@ -2,7 +2,9 @@
 // Plain records of an experiment: what a run was, what each prompt measured,
 // and what the K/V store holds. Shared by the runner, the run store, the CLI
 // and the GUI; no torch, no Qt.
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +16,7 @@ const char* runStatusName(RunStatus status);        // "running", "completed", .
 RunStatus parseRunStatus(const std::string& name);  // throws kvr::Error when unknown
 
 // One test prompt's baseline vs recycled measurement. Times are medians over
-// the run's repeats, in seconds; *_spread_s is the interquartile range.
+// the run's repeats, in seconds; *Iqr* and *Spread* fields are interquartile ranges.
 struct PromptResult {
   int index = 0;  // position in the test prompt set, from 0
   std::string promptId;
@@ -27,26 +29,50 @@ struct PromptResult {
   double promptSimilarity = 0;  // embedder cosine of test vs chosen cached prompt
 
   double kvLoadSeconds = 0;
+  double kvLoadIqrSeconds = 0;
+  std::string kvPageCache;  // "warm", "cold", "cold-failed" (drop had no effect); "" = no load
   double baselineTtftSeconds = 0;  // prefill incl. first token
+  double baselineTtftIqrSeconds = 0;
   double baselineDecodeSeconds = 0;
+  double baselineDecodeIqrSeconds = 0;
   double baselineTotalSeconds = 0;
   double baselineTotalSpreadSeconds = 0;
   double recycledPrefillSeconds = 0;  // prefill of the m - k new tokens incl. first token
   double recycledTtftSeconds = 0;     // kv load + recycled prefill
+  double recycledTtftIqrSeconds = 0;
   double recycledDecodeSeconds = 0;
+  double recycledDecodeIqrSeconds = 0;
   double recycledTotalSeconds = 0;
   double recycledTotalSpreadSeconds = 0;
+  // Lower bound on the recycled TTFT: the baseline's TTFT scaled to m - k tokens, plus the load.
+  double idealRecycledTtftSeconds = 0;
 
   int baselineTokensGenerated = 0;
   int recycledTokensGenerated = 0;
-  double speedupPct = 0;   // (L_base - L_rec) / L_base * 100 on total latency
-  double ttftSpeedup = 1;  // baseline TTFT / recycled TTFT (x)
+  // End-to-end: median over repeats of (L_base - L_rec) / L_base * 100, each
+  // repeat's two arms measured back to back; speedupIqrPct is its spread.
+  double speedupPct = 0;
+  double speedupIqrPct = 0;
+  double ttftSpeedup = 1;  // baseline TTFT / recycled TTFT (x), medians
 
+  // Noise control: repeats kept, repeats measured again because their decode
+  // times disagreed, repeats still disturbed, and the largest |decode ratio - 1|.
+  int measuredRepeats = 0;
+  int remeasuredRepeats = 0;
+  int disturbedRepeats = 0;
+  double maxDecodeAsymmetry = 0;
+  bool noisy = false;       // a reading the instrument cannot back (see noiseReason)
+  std::string noiseReason;  // "" unless noisy
+
+  // Exactness is tested only where K/V were reused (k > 0): otherwise both arms
+  // ran the same full prefill. exactMatch needs identical tokens and finite logits.
   bool exactMatch = false;
   int firstDivergence = -1;     // first differing output position, -1 when identical
-  double maxLogitDiff = 0;      // max |logit difference| on the first generated step
+  double maxLogitDiff = 0;      // max |logit difference| on the first step; NaN if not finite
   double outputSimilarity = 0;  // embedder cosine of the two output texts
   std::string fallbackReason;   // why recycling fell back to a full prefill ("" if it did not)
+
+  bool exactnessTested() const { return reusedTokens > 0; }
 
   std::vector<int> baselineOutputIds;
   std::vector<int> recycledOutputIds;
@@ -54,10 +80,21 @@ struct PromptResult {
   std::string recycledOutput;
 };
 
-// The study's summary table plus exactness and TTFT.
+// A two-sided 95 % interval; NaN bounds when it could not be computed.
+struct Interval95 {
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+  bool valid() const { return !std::isnan(low) && !std::isnan(high); }
+};
+
+// The study's summary table plus exactness, TTFT and the uncertainty of each
+// average (seeded bootstrap over prompts, so the same results give the same interval).
 struct RunSummary {
-  int prompts = 0;
-  int cacheHits = 0;  // prompts that reused K/V (k > 0, no fallback)
+  int prompts = 0;         // prompts with a stored result
+  int plannedPrompts = 0;  // test prompts the run set out to measure (0 = unknown)
+  int cacheHits = 0;       // prompts that reused K/V (k > 0, no fallback)
+  int reusedPrompts = 0;   // = cacheHits: the prompts whose exactness was tested
+  int exactReused = 0;     // of those, the exact ones
   int64_t tokensReused = 0;
   double avgSpeedupPct = 0;
   double avgSpeedupWithCachePct = 0;
@@ -67,13 +104,22 @@ struct RunSummary {
   int highSimilarityPrompts = 0;  // prompt similarity > 0.8
   double latencyBaselineAvgSeconds = 0;
   double latencyRecycledAvgSeconds = 0;
-  double exactMatchRate = 0;
+  // exactReused / reusedPrompts; NaN (JSON null) when no prompt reused anything.
+  double exactMatchRate = std::numeric_limits<double>::quiet_NaN();
   double avgTtftSpeedup = 0;
-  double alpha = 0;  // least-squares fit of S = alpha * k/m through the origin
+  // Least-squares fit of S = alpha * k/m through the origin, over the prompts
+  // that are not noisy; R^2 against their mean.
+  double alpha = 0;
+  double alphaR2 = std::numeric_limits<double>::quiet_NaN();
   int fallbacks = 0;
+  int noisyPrompts = 0;
+  Interval95 avgSpeedupCi95, avgSpeedupWithCacheCi95, avgSpeedupWithoutCacheCi95;
+  Interval95 avgTtftSpeedupCi95, alphaCi95;
 };
 
 RunSummary summarizeResults(const std::vector<PromptResult>& results);
+std::string summaryToJson(const RunSummary& summary);
+RunSummary summaryFromJson(const std::string& json);  // missing fields keep their defaults
 
 struct RunRecord {
   int64_t id = 0;
@@ -90,6 +136,7 @@ struct RunRecord {
   std::string machineJson;  // machine, threads and library versions
   std::string summaryJson;  // RunSummary as JSON once finished ("" before)
   std::string error;        // why a failed run failed
+  int plannedPrompts = 0;   // test prompts the run set out to measure
 };
 
 // A K/V store entry as recorded in the database (the file is the source of truth).

@@ -1,5 +1,7 @@
 #pragma once
 // Robust summaries of repeated measurements.
+#include <cstddef>
+#include <functional>
 #include <vector>
 
 namespace kvr {
@@ -15,5 +17,29 @@ struct Summary {
 };
 
 Summary summarize(std::vector<double> samples);
+
+struct BootstrapInterval {
+  double low = 0;
+  double high = 0;
+  bool valid = false;  // false with fewer than 2 items, or too few evaluable resamples
+};
+
+// Percentile bootstrap 95 % interval of `statistic` over n items: `statistic`
+// gets the indices of one resample (drawn with replacement) and may return NaN
+// for a resample it cannot evaluate (such resamples are skipped). The generator
+// is seeded, so the same data always give the same interval.
+BootstrapInterval bootstrapInterval95(
+    size_t n, const std::function<double(const std::vector<size_t>&)>& statistic,
+    int resamples = 2000);
+// The mean's bootstrap interval.
+BootstrapInterval bootstrapMeanInterval95(const std::vector<double>& values, int resamples = 2000);
+
+// y = slope * x by least squares; r2 = 1 - SS_res / SS_tot (about the mean of
+// y; negative when the line explains less than the mean does), NaN with < 2 points.
+struct OriginFit {
+  double slope = 0;
+  double r2 = 0;
+};
+OriginFit fitThroughOrigin(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace kvr

@@ -15,8 +15,11 @@ struct SystemInfo {
 
 SystemInfo systemInfo();
 
-// Measured copy bandwidth in GB/s (bytes read + written per second, median of
-// `repeats` copies of `bytes`): the ceiling for memory-bound decoding.
-double measureMemcpyBandwidthGBs(size_t bytes = size_t{256} << 20, int repeats = 7);
+// memcpy of `bytes`, median of `repeats` copies, in GB/s counted two ways:
+struct MemcpyRates {
+  double copyGBs = 0;     // bytes copied per second: what a K/V load should approach
+  double trafficGBs = 0;  // bytes read + written per second: the memory traffic ceiling
+};
+MemcpyRates measureMemcpyRates(size_t bytes = size_t{256} << 20, int repeats = 7);
 
 }  // namespace kvr

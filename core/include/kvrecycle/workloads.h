@@ -31,6 +31,10 @@ struct Workload {
 };
 
 std::vector<std::string> workloadKinds();
+
+// Deterministic pseudo-random token ids below vocab - 1 (never <|endoftext|>)
+// for benchmarks: timing does not depend on the text.
+std::vector<int> syntheticTokenIds(int length, int vocab, uint64_t seed = 0x2545F4914F6CDD1Dull);
 // Deterministic for a seed. Throws kvr::Error for an unknown kind or bad sizes.
 Workload makeWorkload(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& options);
 

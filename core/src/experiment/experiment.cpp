@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,10 @@ std::string configJson(const ExperimentConfig& c, const Model& model) {
   j["ignore_eos"] = c.ignoreEos;
   j["repeats"] = c.repeats;
   j["warmup"] = c.warmup;
+  j["noise_threshold"] = c.noise.decodeThreshold;
+  j["max_remeasure"] = c.noise.maxRemeasure;
+  j["bound_tolerance"] = c.noise.boundTolerance;
+  j["kv_page_cache"] = pageCacheModeName(c.kvPageCache);
   j["embedder"] = c.embedder;
   j["prompt_template"] = c.promptTemplate;
   j["store"] = c.storeDirectory.string();
@@ -96,6 +101,16 @@ std::string machineInfoJson(const Model& model) {
   return j.dump();
 }
 
+const char* pageCacheModeName(PageCacheMode mode) {
+  return mode == PageCacheMode::Cold ? "cold" : "warm";
+}
+
+PageCacheMode parsePageCacheMode(const std::string& name) {
+  if (name == "warm") return PageCacheMode::Warm;
+  if (name == "cold") return PageCacheMode::Cold;
+  throw Error("unknown K/V page cache mode '" + name + "' (expected warm or cold)");
+}
+
 std::vector<std::string> policyNames() {
   return {"longest-prefix", "paper"};
 }
@@ -108,6 +123,9 @@ void validateExperimentConfig(const ExperimentConfig& c) {
   if (c.maxNewTokens < 1) throw Error("max new tokens must be at least 1");
   if (c.repeats < 1) throw Error("repeats must be at least 1");
   if (c.warmup < 0) throw Error("warm-up runs cannot be negative");
+  if (!(c.noise.decodeThreshold > 0)) throw Error("the noise threshold must be above 0");
+  if (c.noise.maxRemeasure < 0) throw Error("re-measurements cannot be negative");
+  if (!(c.noise.boundTolerance >= 0)) throw Error("the bound tolerance cannot be negative");
   if (c.storeDirectory.empty()) throw Error("no K/V store directory given");
   validatePromptTemplate(c.promptTemplate);
   const auto names = embedderNames();
@@ -134,7 +152,13 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   record.synthetic = model.config().synthetic;
   record.configJson = configJson(config, model);
   record.machineJson = machineInfoJson(model);
+  record.plannedPrompts = static_cast<int>(testPrompts.prompts.size());
   ExperimentOutcome outcome;
+  const auto summaryOf = [&](const std::vector<PromptResult>& done) {
+    RunSummary summary = summarizeResults(done);
+    summary.plannedPrompts = record.plannedPrompts;
+    return summary;
+  };
   outcome.runId = store.createRun(record);
   if (callbacks.started) callbacks.started(outcome.runId);
 
@@ -146,14 +170,16 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
     if (!stopped) {
       const ReusePlanner planner(config.policy, config.minReuse, cached,
                                  loadOrBuildIndex(cached, *embedder, kvStore, callbacks));
-      const auto cache = model.newCache();
+      const auto baselineCache = model.newCache();
+      const auto recycledCache = model.newCache();
+      const ArmCaches caches{baselineCache.get(), recycledCache.get()};
       const MeasurementContext context{&model, &kvStore, embedder.get(), &config, &cached, cancel};
       const int total = static_cast<int>(testPrompts.prompts.size());
       for (int i = 0; i < total && !stopped; ++i) {
         const Prompt& prompt = testPrompts.prompts[static_cast<size_t>(i)];
         if (callbacks.progress) callbacks.progress({"test", i, total, prompt.id});
         const ReusePlan plan = planner.plan(testTokens[i], embedder->embed(prompt.text));
-        PromptResult r = measurePrompt(context, testTokens[i], plan, *cache, stopped);
+        PromptResult r = measurePrompt(context, testTokens[i], plan, caches, stopped);
         stopped = stopped || cancelled(cancel);
         if (stopped) break;
         r.index = i;
@@ -170,11 +196,11 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
       if (callbacks.progress && !stopped) callbacks.progress({"test", total, total, ""});
     }
     outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
-    outcome.summary = summarizeResults(results);
+    outcome.summary = summaryOf(results);
     store.finishRun(outcome.runId, outcome.status, summaryToJson(outcome.summary));
   } catch (const std::exception& e) {
     try {
-      store.finishRun(outcome.runId, RunStatus::Failed, summaryToJson(summarizeResults(results)),
+      store.finishRun(outcome.runId, RunStatus::Failed, summaryToJson(summaryOf(results)),
                       e.what());
     } catch (const std::exception&) {
       // The original error matters more than a failure to record it.
@@ -182,49 +208,6 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
     throw;
   }
   return outcome;
-}
-
-std::string summaryToJson(const RunSummary& s) {
-  nlohmann::ordered_json j;
-  j["prompts"] = s.prompts;
-  j["cache_hits"] = s.cacheHits;
-  j["tokens_reused"] = s.tokensReused;
-  j["avg_speedup_pct"] = s.avgSpeedupPct;
-  j["avg_speedup_with_cache_pct"] = s.avgSpeedupWithCachePct;
-  j["avg_speedup_without_cache_pct"] = s.avgSpeedupWithoutCachePct;
-  j["avg_output_similarity"] = s.avgOutputSimilarity;
-  j["avg_prompt_similarity"] = s.avgPromptSimilarity;
-  j["high_similarity_prompts"] = s.highSimilarityPrompts;
-  j["latency_baseline_avg_s"] = s.latencyBaselineAvgSeconds;
-  j["latency_recycled_avg_s"] = s.latencyRecycledAvgSeconds;
-  j["exact_match_rate"] = s.exactMatchRate;
-  j["avg_ttft_speedup"] = s.avgTtftSpeedup;
-  j["alpha"] = s.alpha;
-  j["fallbacks"] = s.fallbacks;
-  return j.dump();
-}
-
-RunSummary summaryFromJson(const std::string& json) {
-  RunSummary s;
-  if (json.empty()) return s;
-  const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
-  if (!j.is_object()) return s;
-  s.prompts = j.value("prompts", 0);
-  s.cacheHits = j.value("cache_hits", 0);
-  s.tokensReused = j.value("tokens_reused", int64_t{0});
-  s.avgSpeedupPct = j.value("avg_speedup_pct", 0.0);
-  s.avgSpeedupWithCachePct = j.value("avg_speedup_with_cache_pct", 0.0);
-  s.avgSpeedupWithoutCachePct = j.value("avg_speedup_without_cache_pct", 0.0);
-  s.avgOutputSimilarity = j.value("avg_output_similarity", 0.0);
-  s.avgPromptSimilarity = j.value("avg_prompt_similarity", 0.0);
-  s.highSimilarityPrompts = j.value("high_similarity_prompts", 0);
-  s.latencyBaselineAvgSeconds = j.value("latency_baseline_avg_s", 0.0);
-  s.latencyRecycledAvgSeconds = j.value("latency_recycled_avg_s", 0.0);
-  s.exactMatchRate = j.value("exact_match_rate", 0.0);
-  s.avgTtftSpeedup = j.value("avg_ttft_speedup", 0.0);
-  s.alpha = j.value("alpha", 0.0);
-  s.fallbacks = j.value("fallbacks", 0);
-  return s;
 }
 
 }  // namespace kvr

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
+#include "experiment/paired_measurement.h"
+#include "experiment/reading_checks.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/generation.h"
@@ -17,23 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Timings {
-  std::vector<double> load, prefill, decode, ttft, total;
-  void add(double loadS, const GenerationResult& r) {
-    load.push_back(loadS);
-    prefill.push_back(r.prefillSeconds);
-    decode.push_back(r.decodeSeconds);
-    ttft.push_back(loadS + r.prefillSeconds);
-    total.push_back(loadS + r.prefillSeconds + r.decodeSeconds);
-  }
-};
-
-struct Outcome {
-  GenerationResult first;  // the first measured run: its tokens and first-step logits
-  Timings timings;
-  bool cancelled = false;
-};
-
 int firstDivergence(const std::vector<int>& a, const std::vector<int>& b) {
   const size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
@@ -42,20 +28,117 @@ int firstDivergence(const std::vector<int>& a, const std::vector<int>& b) {
   return a.size() == b.size() ? -1 : static_cast<int>(n);
 }
 
+// Max |difference| of the first-step logits; NaN when either side is not finite
+// (e.g. K/V that were never written), so such a run can never pass as exact.
 double maxAbsDiff(const std::vector<std::vector<float>>& a,
                   const std::vector<std::vector<float>>& b) {
   if (a.empty() || b.empty() || a[0].size() != b[0].size()) return 0.0;
   double worst = 0;
   for (size_t i = 0; i < a[0].size(); ++i) {
-    worst = std::max(worst, static_cast<double>(std::fabs(a[0][i] - b[0][i])));
+    const double d = std::fabs(static_cast<double>(a[0][i]) - b[0][i]);
+    if (!std::isfinite(d)) return std::nan("");
+    worst = std::max(worst, d);
   }
   return worst;
 }
 
+template <typename F>
+Summary over(const std::vector<RepeatPair>& pairs, F value) {
+  std::vector<double> v;
+  v.reserve(pairs.size());
+  for (const RepeatPair& p : pairs) v.push_back(value(p));
+  return summarize(std::move(v));
+}
+
+// Loads the planned prefix from the store into the recycled arm's cache, timing
+// only the load (a cold page cache is prepared before the clock starts).
+PrefixLoader storeLoader(const MeasurementContext& ctx, const std::string& entryId, int reuse,
+                         PromptResult& result) {
+  return [&ctx, entryId, reuse, &result](KVCache& cache) {
+    if (ctx.config->kvPageCache == PageCacheMode::Cold) {
+      const bool dropped = ctx.kvStore->dropFromPageCache(entryId);
+      if (result.kvPageCache.empty() || !dropped)
+        result.kvPageCache = dropped ? "cold" : "cold-failed";
+    } else {
+      result.kvPageCache = "warm";
+    }
+    const auto start = Clock::now();
+    ctx.kvStore->loadPrefix(*ctx.model, entryId, reuse, cache);
+    ctx.model->synchronize();
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+}
+
+void fillTimings(PromptResult& result, const PairedMeasurement& m) {
+  const auto& pairs = m.pairs;
+  const Summary baseTtft = over(pairs, [](const RepeatPair& p) { return p.baseline.ttft(); });
+  const Summary baseDecode =
+      over(pairs, [](const RepeatPair& p) { return p.baseline.decodeSeconds; });
+  const Summary baseTotal = over(pairs, [](const RepeatPair& p) { return p.baseline.total(); });
+  const Summary load = over(pairs, [](const RepeatPair& p) { return p.recycled.loadSeconds; });
+  const Summary recPrefill =
+      over(pairs, [](const RepeatPair& p) { return p.recycled.prefillSeconds; });
+  const Summary recTtft = over(pairs, [](const RepeatPair& p) { return p.recycled.ttft(); });
+  const Summary recDecode =
+      over(pairs, [](const RepeatPair& p) { return p.recycled.decodeSeconds; });
+  const Summary recTotal = over(pairs, [](const RepeatPair& p) { return p.recycled.total(); });
+  // Each repeat's own saving: the two arms of a pair ran back to back, so a
+  // slow stretch of the machine mostly cancels out of their difference.
+  const Summary speedup = over(pairs, [](const RepeatPair& p) {
+    return p.baseline.total() > 0
+               ? (p.baseline.total() - p.recycled.total()) / p.baseline.total() * 100.0
+               : 0.0;
+  });
+
+  result.baselineTtftSeconds = baseTtft.median;
+  result.baselineTtftIqrSeconds = baseTtft.iqr;
+  result.baselineDecodeSeconds = baseDecode.median;
+  result.baselineDecodeIqrSeconds = baseDecode.iqr;
+  result.baselineTotalSeconds = baseTotal.median;
+  result.baselineTotalSpreadSeconds = baseTotal.iqr;
+  result.kvLoadSeconds = load.median;
+  result.kvLoadIqrSeconds = load.iqr;
+  result.recycledPrefillSeconds = recPrefill.median;
+  result.recycledTtftSeconds = recTtft.median;
+  result.recycledTtftIqrSeconds = recTtft.iqr;
+  result.recycledDecodeSeconds = recDecode.median;
+  result.recycledDecodeIqrSeconds = recDecode.iqr;
+  result.recycledTotalSeconds = recTotal.median;
+  result.recycledTotalSpreadSeconds = recTotal.iqr;
+  result.speedupPct = speedup.median;
+  result.speedupIqrPct = speedup.iqr;
+  result.ttftSpeedup = recTtft.median > 0 ? baseTtft.median / recTtft.median : 1.0;
+  result.measuredRepeats = static_cast<int>(pairs.size());
+  result.remeasuredRepeats = m.remeasured;
+  result.disturbedRepeats = static_cast<int>(
+      std::count_if(pairs.begin(), pairs.end(), [](const RepeatPair& p) { return p.disturbed; }));
+  double worst = 0;
+  for (const RepeatPair& p : pairs) {
+    if (p.comparable) worst = std::max(worst, std::fabs(p.decodeRatio - 1.0));
+  }
+  result.maxDecodeAsymmetry = worst;
+}
+
 }  // namespace
 
+void applyPairs(PromptResult& result, const PairedMeasurement& m) {
+  result.reusedTokens = m.reuse;
+  result.fallbackReason = m.fallbackReason;
+  if (m.reuse == 0) result.kvPageCache.clear();
+  fillTimings(result, m);
+  result.baselineOutputIds = m.baselineFirst.outputIds;
+  result.recycledOutputIds = m.recycledFirst.outputIds;
+  result.baselineTokensGenerated = static_cast<int>(result.baselineOutputIds.size());
+  result.recycledTokensGenerated = static_cast<int>(result.recycledOutputIds.size());
+  result.maxLogitDiff = maxAbsDiff(m.baselineFirst.stepLogits, m.recycledFirst.stepLogits);
+  result.exactMatch =
+      result.baselineOutputIds == result.recycledOutputIds && !std::isnan(result.maxLogitDiff);
+  result.firstDivergence = firstDivergence(result.baselineOutputIds, result.recycledOutputIds);
+  if (result.firstDivergence < 0 && !result.exactMatch) result.firstDivergence = 0;
+}
+
 PromptResult measurePrompt(const MeasurementContext& ctx, const std::vector<int>& tokens,
-                           const ReusePlan& plan, KVCache& cache, bool& cancelled) {
+                           const ReusePlan& plan, const ArmCaches& caches, bool& cancelled) {
   const Model& model = *ctx.model;
   const ExperimentConfig& config = *ctx.config;
   GenerationOptions options;
@@ -73,73 +156,15 @@ PromptResult measurePrompt(const MeasurementContext& ctx, const std::vector<int>
     result.cachedPromptId = entry->promptId;
     result.cachedPromptText = entry->text;
   }
-  int reuse = plan.reuse;
-
-  Outcome baseline, recycled;
-  const int runs = config.warmup + config.repeats;
-  for (int run = 0; run < runs && !cancelled; ++run) {
-    const bool measured = run >= config.warmup;
-    options.keepLogitsSteps = run == config.warmup ? 1 : 0;
-
-    cache.truncate(0);
-    GenerationResult b = generateGreedy(model, cache, tokens, options);
-    cancelled = b.cancelled;
-    if (measured) baseline.timings.add(0.0, b);
-    if (run == config.warmup) baseline.first = std::move(b);
-    if (cancelled) break;
-
-    cache.truncate(0);
-    double loadSeconds = 0;
-    if (reuse > 0) {
-      const auto start = Clock::now();
-      try {
-        ctx.kvStore->loadPrefix(model, (*ctx.cached)[plan.entry].entryId, reuse, cache);
-        model.synchronize();
-      } catch (const Error& e) {
-        // A corrupt or foreign entry: fall back to a full prefill, and say why.
-        result.fallbackReason = e.what();
-        reuse = 0;
-        cache.truncate(0);
-      }
-      loadSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-      if (reuse == 0) loadSeconds = 0;
-    }
-    GenerationResult r = generateGreedy(model, cache, tokens, options);
-    cancelled = r.cancelled;
-    if (measured) recycled.timings.add(loadSeconds, r);
-    if (run == config.warmup) recycled.first = std::move(r);
-  }
-  if (cancelled || baseline.timings.total.empty() || recycled.timings.total.empty()) {
+  const std::string entryId = plan.entry >= 0 ? (*ctx.cached)[plan.entry].entryId : "";
+  const PairedMeasurement m = measurePairs(
+      model, tokens, options, config.warmup, config.repeats, config.noise, plan.reuse,
+      storeLoader(ctx, entryId, plan.reuse, result), *caches.baseline, *caches.recycled);
+  if (m.cancelled || m.pairs.empty()) {
     cancelled = true;
     return result;
   }
-
-  result.reusedTokens = reuse;
-  const Summary baseTotal = summarize(baseline.timings.total);
-  const Summary recTotal = summarize(recycled.timings.total);
-  result.baselineTtftSeconds = summarize(baseline.timings.ttft).median;
-  result.baselineDecodeSeconds = summarize(baseline.timings.decode).median;
-  result.baselineTotalSeconds = baseTotal.median;
-  result.baselineTotalSpreadSeconds = baseTotal.iqr;
-  result.kvLoadSeconds = summarize(recycled.timings.load).median;
-  result.recycledPrefillSeconds = summarize(recycled.timings.prefill).median;
-  result.recycledTtftSeconds = summarize(recycled.timings.ttft).median;
-  result.recycledDecodeSeconds = summarize(recycled.timings.decode).median;
-  result.recycledTotalSeconds = recTotal.median;
-  result.recycledTotalSpreadSeconds = recTotal.iqr;
-  result.speedupPct =
-      baseTotal.median > 0 ? (baseTotal.median - recTotal.median) / baseTotal.median * 100.0 : 0.0;
-  result.ttftSpeedup = result.recycledTtftSeconds > 0
-                           ? result.baselineTtftSeconds / result.recycledTtftSeconds
-                           : 1.0;
-
-  result.baselineOutputIds = baseline.first.outputIds;
-  result.recycledOutputIds = recycled.first.outputIds;
-  result.baselineTokensGenerated = static_cast<int>(result.baselineOutputIds.size());
-  result.recycledTokensGenerated = static_cast<int>(result.recycledOutputIds.size());
-  result.exactMatch = result.baselineOutputIds == result.recycledOutputIds;
-  result.firstDivergence = firstDivergence(result.baselineOutputIds, result.recycledOutputIds);
-  result.maxLogitDiff = maxAbsDiff(baseline.first.stepLogits, recycled.first.stepLogits);
+  applyPairs(result, m);
   const Gpt2Tokenizer& tokenizer = model.tokenizer();
   result.baselineOutput = text::toValidUtf8(tokenizer.decode(result.baselineOutputIds));
   result.recycledOutput = text::toValidUtf8(tokenizer.decode(result.recycledOutputIds));
@@ -147,6 +172,7 @@ PromptResult measurePrompt(const MeasurementContext& ctx, const std::vector<int>
                                 ? 1.0
                                 : cosineSimilarity(ctx.embedder->embed(result.baselineOutput),
                                                    ctx.embedder->embed(result.recycledOutput));
+  checkReading(result, config.noise);
   return result;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Times one test prompt: baseline and recycled generation, interleaved over
-// warm-up and repeats, and compares their outputs.
+// Measures one test prompt: baseline vs recycled generation as paired,
+// alternated repeats (paired_measurement.h), then medians and spreads, the
+// exactness verdict, and the checks that tell a reading from noise.
 #include <atomic>
 #include <string>
 #include <vector>
@@ -25,9 +26,21 @@ struct MeasurementContext {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// The two arms' K/V buffers; separate, so the recycled arm can never read
+// what the baseline computed.
+struct ArmCaches {
+  KVCache* baseline = nullptr;
+  KVCache* recycled = nullptr;
+};
+
+// The measured fields that need no text: reuse, fallback, medians and
+// spreads, output ids, exactness, first divergence and logit difference.
+struct PairedMeasurement;
+void applyPairs(PromptResult& result, const PairedMeasurement& measurement);
+
 // Fills every measured field of a PromptResult (ids and texts come from the caller).
 // Sets `cancelled` when the cancel flag stopped a generation part-way.
 PromptResult measurePrompt(const MeasurementContext& context, const std::vector<int>& tokens,
-                           const ReusePlan& plan, KVCache& cache, bool& cancelled);
+                           const ReusePlan& plan, const ArmCaches& caches, bool& cancelled);
 
 }  // namespace kvr

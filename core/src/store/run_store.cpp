@@ -52,7 +52,8 @@ CREATE TABLE runs (
   pid               INTEGER NOT NULL,
   hostname          TEXT    NOT NULL,
   boot_id           TEXT    NOT NULL DEFAULT '',
-  process_start     INTEGER
+  process_start     INTEGER,
+  planned_prompts   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_by_status ON runs (status);
 
@@ -90,6 +91,20 @@ CREATE TABLE prompt_results (
   recycled_output_ids_json  TEXT    NOT NULL,
   baseline_output           TEXT    NOT NULL,
   recycled_output           TEXT    NOT NULL,
+  kv_load_iqr_s             REAL,
+  kv_page_cache             TEXT    NOT NULL DEFAULT '',
+  baseline_ttft_iqr_s       REAL,
+  baseline_decode_iqr_s     REAL,
+  recycled_ttft_iqr_s       REAL,
+  recycled_decode_iqr_s     REAL,
+  ideal_recycled_ttft_s     REAL,
+  speedup_iqr_pct           REAL,
+  measured_repeats          INTEGER NOT NULL DEFAULT 0,
+  remeasured_repeats        INTEGER NOT NULL DEFAULT 0,
+  disturbed_repeats         INTEGER NOT NULL DEFAULT 0,
+  max_decode_asymmetry      REAL,
+  noisy                     INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1)),
+  noise_reason              TEXT    NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, idx)
 );
 
@@ -106,9 +121,29 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_by_model ON cache_entries (model_fingerprint, created_at);
 )sql";
 
+// Schema 1 -> 2: noise control and spreads per prompt, the planned prompt count per run.
+const char* const kMigrationTo2Sql = R"sql(
+ALTER TABLE runs ADD COLUMN planned_prompts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompt_results ADD COLUMN kv_load_iqr_s             REAL;
+ALTER TABLE prompt_results ADD COLUMN kv_page_cache             TEXT    NOT NULL DEFAULT '';
+ALTER TABLE prompt_results ADD COLUMN baseline_ttft_iqr_s       REAL;
+ALTER TABLE prompt_results ADD COLUMN baseline_decode_iqr_s     REAL;
+ALTER TABLE prompt_results ADD COLUMN recycled_ttft_iqr_s       REAL;
+ALTER TABLE prompt_results ADD COLUMN recycled_decode_iqr_s     REAL;
+ALTER TABLE prompt_results ADD COLUMN ideal_recycled_ttft_s     REAL;
+ALTER TABLE prompt_results ADD COLUMN speedup_iqr_pct           REAL;
+ALTER TABLE prompt_results ADD COLUMN measured_repeats          INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompt_results ADD COLUMN remeasured_repeats        INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompt_results ADD COLUMN disturbed_repeats         INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompt_results ADD COLUMN max_decode_asymmetry      REAL;
+ALTER TABLE prompt_results ADD COLUMN noisy                     INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1));
+ALTER TABLE prompt_results ADD COLUMN noise_reason              TEXT    NOT NULL DEFAULT '';
+)sql";
+
 const char* const kRunColumns =
     "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
-    "synthetic, config_json, machine_json, summary_json, error";
+    "synthetic, config_json, machine_json, summary_json, error, planned_prompts, pid, hostname, "
+    "boot_id, process_start";
 
 const char* const kResultColumns =
     "idx, prompt_id, prompt_text, prompt_tokens, reused_tokens, cached_entry_id, "
@@ -117,7 +152,27 @@ const char* const kResultColumns =
     "recycled_ttft_s, recycled_decode_s, recycled_total_s, recycled_total_spread_s, "
     "baseline_tokens_generated, recycled_tokens_generated, speedup_pct, ttft_speedup, "
     "exact_match, first_divergence, max_logit_diff, output_similarity, fallback_reason, "
-    "baseline_output_ids_json, recycled_output_ids_json, baseline_output, recycled_output";
+    "baseline_output_ids_json, recycled_output_ids_json, baseline_output, recycled_output, "
+    "kv_load_iqr_s, kv_page_cache, baseline_ttft_iqr_s, baseline_decode_iqr_s, "
+    "recycled_ttft_iqr_s, recycled_decode_iqr_s, ideal_recycled_ttft_s, speedup_iqr_pct, "
+    "measured_repeats, remeasured_repeats, disturbed_repeats, max_decode_asymmetry, noisy, "
+    "noise_reason";
+
+// A read-only open cannot migrate: a version-1 file is read with the new
+// columns' defaults in their place.
+const char* const kRunColumnsV1 =
+    "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
+    "synthetic, config_json, machine_json, summary_json, error, 0, pid, hostname, boot_id, "
+    "process_start";
+const char* const kResultColumnsV1 =
+    "idx, prompt_id, prompt_text, prompt_tokens, reused_tokens, cached_entry_id, "
+    "cached_prompt_id, cached_prompt_text, prompt_similarity, kv_load_s, baseline_ttft_s, "
+    "baseline_decode_s, baseline_total_s, baseline_total_spread_s, recycled_prefill_s, "
+    "recycled_ttft_s, recycled_decode_s, recycled_total_s, recycled_total_spread_s, "
+    "baseline_tokens_generated, recycled_tokens_generated, speedup_pct, ttft_speedup, "
+    "exact_match, first_divergence, max_logit_diff, output_similarity, fallback_reason, "
+    "baseline_output_ids_json, recycled_output_ids_json, baseline_output, recycled_output, "
+    "NULL, '', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, ''";
 
 const char* const kCacheColumns =
     "entry_id, model_fingerprint, path, token_ids_json, text, bytes, checksum, created_at";
@@ -271,6 +326,8 @@ struct RunStore::Impl {
   std::mutex mutex;
   ProcessIdentity self = currentProcess();
   std::optional<Database> db;
+  const char* runColumns = kRunColumns;
+  const char* resultColumns = kResultColumns;
 
   [[noreturn]] void fail(const std::string& message) const {
     throw Error(path.string() + ": " + message);
@@ -337,7 +394,30 @@ struct RunStore::Impl {
 
   // Schema migrations from older versions go here, one step per version.
   void migrate(int from) {
-    if (from < kSchemaVersion) fail("no migration from schema version " + std::to_string(from));
+    if (from < 1) fail("no migration from schema version " + std::to_string(from));
+    if (from < 2) db->exec(kMigrationTo2Sql);
+    db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  }
+
+  std::string interruptedReason(int64_t pid) const {
+    return "the process (pid " + std::to_string(pid) + " on " + self.hostname +
+           ") ended before the run finished";
+  }
+
+  // What a run that never finished measured: its stored results, summarised.
+  std::string summaryFromResults(const RunRecord& run) const {
+    RunSummary summary = summarizeResults(readResults(run.id));
+    summary.plannedPrompts = run.plannedPrompts;
+    return summaryToJson(summary);
+  }
+
+  std::vector<PromptResult> readResults(int64_t runId) const {
+    Statement s = db->prepare(std::string("SELECT ") + resultColumns +
+                              " FROM prompt_results WHERE run_id = ?1 ORDER BY idx");
+    s.bindInt64(1, runId);
+    std::vector<PromptResult> results;
+    while (s.step()) results.push_back(readResult(s, runId));
+    return results;
   }
 
   void markInterruptedRuns() {
@@ -359,11 +439,7 @@ struct RunStore::Impl {
         "WHERE id = ?3 AND status = 'running'");
     const std::string now = utcNowIso8601();
     for (const auto& [id, pid] : gone) {
-      Binder(update)
-          .text(now)
-          .text("the process (pid " + std::to_string(pid) + " on " + self.hostname +
-                ") ended before the run finished")
-          .i64(id);
+      Binder(update).text(now).text(interruptedReason(pid)).i64(id);
       update.run();
       update.reset();
     }
@@ -388,6 +464,7 @@ struct RunStore::Impl {
     const int version = checkFile();
     if (readOnly) {
       if (version == 0) fail("not a kvrecycle database: the file is empty");
+      if (version < 2) runColumns = kRunColumnsV1, resultColumns = kResultColumnsV1;
       return;
     }
     {
@@ -429,12 +506,24 @@ struct RunStore::Impl {
     run.machineJson = row.text();
     run.summaryJson = row.text();
     run.error = row.text();
+    run.plannedPrompts = row.i32();
+    const int64_t pid = row.i64();
+    const std::string host = row.text();
+    const std::string boot = row.text();
+    const int64_t start = s.columnIsNull(18) ? -1 : row.i64();
     const std::string where = "run " + std::to_string(run.id) + ": ";
     try {
       run.status = parseRunStatus(status);
     } catch (const Error& e) {
       fail(where + e.what());
     }
+    // A read-only open cannot mark it, but must not show a dead run as running.
+    if (run.status == RunStatus::Running && host == self.hostname &&
+        processIsGone(self, pid, boot, start)) {
+      run.status = RunStatus::Interrupted;
+      if (run.error.empty()) run.error = interruptedReason(pid);
+    }
+    if (run.summaryJson.empty()) run.summaryJson = summaryFromResults(run);
     try {
       run.tags = nlohmann::json::parse(tags).get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception&) {
@@ -488,6 +577,20 @@ struct RunStore::Impl {
     const std::string recycledIds = row.text();
     r.baselineOutput = row.text();
     r.recycledOutput = row.text();
+    r.kvLoadIqrSeconds = row.f64();
+    r.kvPageCache = row.text();
+    r.baselineTtftIqrSeconds = row.f64();
+    r.baselineDecodeIqrSeconds = row.f64();
+    r.recycledTtftIqrSeconds = row.f64();
+    r.recycledDecodeIqrSeconds = row.f64();
+    r.idealRecycledTtftSeconds = row.f64();
+    r.speedupIqrPct = row.f64();
+    r.measuredRepeats = row.i32();
+    r.remeasuredRepeats = row.i32();
+    r.disturbedRepeats = row.i32();
+    r.maxDecodeAsymmetry = row.f64();
+    r.noisy = row.i64() != 0;
+    r.noiseReason = row.text();
     r.baselineOutputIds = parseIds(baselineIds, runId, r.index, "baseline_output_ids_json");
     r.recycledOutputIds = parseIds(recycledIds, runId, r.index, "recycled_output_ids_json");
     return r;
@@ -547,8 +650,8 @@ int64_t RunStore::createRun(const RunRecord& run) {
     Statement s = d.db->prepare(
         "INSERT INTO runs (name, notes, tags_json, created_at, finished_at, status, model_path, "
         "model_fingerprint, synthetic, config_json, machine_json, summary_json, error, pid, "
-        "hostname, boot_id, process_start) VALUES (" +
-        placeholders(17) + ")");
+        "hostname, boot_id, process_start, planned_prompts) VALUES (" +
+        placeholders(18) + ")");
     Binder b(s);
     b.text(run.name).text(run.notes).text(tags).text(utcNowIso8601()).null();
     b.text(runStatusName(RunStatus::Running)).text(run.modelPath).text(run.modelFingerprint);
@@ -559,6 +662,7 @@ int64_t RunStore::createRun(const RunRecord& run) {
     } else {
       b.null();
     }
+    b.i64(run.plannedPrompts);
     s.run();
     return d.db->lastInsertRowId();
   });
@@ -586,6 +690,12 @@ void RunStore::addPromptResult(int64_t runId, const PromptResult& r) {
     b.f64(r.outputSimilarity).text(r.fallbackReason);
     b.text(toJson(r.baselineOutputIds)).text(toJson(r.recycledOutputIds));
     b.text(r.baselineOutput).text(r.recycledOutput);
+    b.f64(r.kvLoadIqrSeconds).text(r.kvPageCache);
+    b.f64(r.baselineTtftIqrSeconds).f64(r.baselineDecodeIqrSeconds);
+    b.f64(r.recycledTtftIqrSeconds).f64(r.recycledDecodeIqrSeconds);
+    b.f64(r.idealRecycledTtftSeconds).f64(r.speedupIqrPct);
+    b.i64(r.measuredRepeats).i64(r.remeasuredRepeats).i64(r.disturbedRepeats);
+    b.f64(r.maxDecodeAsymmetry).i64(r.noisy ? 1 : 0).text(r.noiseReason);
     try {
       s.run();
     } catch (const DbError& e) {
@@ -622,7 +732,7 @@ std::vector<RunRecord> RunStore::listRuns() const {
   Impl& d = *impl_;
   return d.guarded("cannot list runs", [&] {
     Statement s =
-        d.db->prepare(std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC");
+        d.db->prepare(std::string("SELECT ") + d.runColumns + " FROM runs ORDER BY id DESC");
     std::vector<RunRecord> runs;
     while (s.step()) runs.push_back(d.readRun(s));
     return runs;
@@ -632,7 +742,7 @@ std::vector<RunRecord> RunStore::listRuns() const {
 std::optional<RunRecord> RunStore::findRun(int64_t id) const {
   Impl& d = *impl_;
   return d.guarded("cannot read run " + std::to_string(id), [&]() -> std::optional<RunRecord> {
-    Statement s = d.db->prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
+    Statement s = d.db->prepare(std::string("SELECT ") + d.runColumns + " FROM runs WHERE id = ?1");
     s.bindInt64(1, id);
     if (!s.step()) return std::nullopt;
     return d.readRun(s);
@@ -641,14 +751,8 @@ std::optional<RunRecord> RunStore::findRun(int64_t id) const {
 
 std::vector<PromptResult> RunStore::promptResults(int64_t runId) const {
   Impl& d = *impl_;
-  return d.guarded("cannot read the results of run " + std::to_string(runId), [&] {
-    Statement s = d.db->prepare(std::string("SELECT ") + kResultColumns +
-                                " FROM prompt_results WHERE run_id = ?1 ORDER BY idx");
-    s.bindInt64(1, runId);
-    std::vector<PromptResult> results;
-    while (s.step()) results.push_back(d.readResult(s, runId));
-    return results;
-  });
+  return d.guarded("cannot read the results of run " + std::to_string(runId),
+                   [&] { return d.readResults(runId); });
 }
 
 void RunStore::renameRun(int64_t id, const std::string& name) {
