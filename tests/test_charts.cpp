@@ -171,6 +171,45 @@ class TestCharts : public QObject {
     QCOMPARE(chart->pointCount(1), 4);
   }
 
+  // A noisy reading is drawn hollow, with its spread, and left out of the fit;
+  // its reason is in the tooltip.
+  void speedupShowsNoiseAndSpread() {
+    kvr::ui::SpeedupChart chart;
+    auto results = makeRun(8);
+    for (auto& r : results) r.speedupIqrPct = 2.0;
+    const double cleanAlpha = kvr::summarizeResults(results).alpha;
+    results[3].reusedTokens = 30;
+    results[3].exactMatch = true;
+    results[3].speedupPct = 95;  // a busy second on the baseline arm
+    results[3].noisy = true;
+    results[3].noiseReason = "decode times of the two arms differed by up to 40 %";
+    chart.setRuns({RunSeries{"run", results}});
+    QCOMPARE(chart.pointCount(0), 8);
+    // The fit is the one without the outlier.
+    std::vector<PromptResult> withoutOutlier = results;
+    withoutOutlier.erase(withoutOutlier.begin() + 3);
+    QVERIFY(qFuzzyCompare(chart.alpha(), kvr::summarizeResults(withoutOutlier).alpha));
+    QVERIFY(std::fabs(chart.alpha() - cleanAlpha) < std::fabs(cleanAlpha));
+    QCPGraph* hollow = nullptr;
+    for (int i = 0; i < chart.plot()->graphCount(); ++i) {
+      QCPGraph* g = chart.plot()->graph(i);
+      if (g->name().contains("Noisy")) hollow = g;
+    }
+    QVERIFY(hollow != nullptr);
+    QCOMPARE(hollow->dataCount(), 1);
+    QCOMPARE(hollow->data()->constBegin()->value, 95.0);
+    QCOMPARE(hollow->scatterStyle().brush().style(), Qt::NoBrush);
+    // Error bars: one per point, half the IQR each way.
+    int errorPoints = 0;
+    for (int i = 0; i < chart.plot()->plottableCount(); ++i) {
+      if (auto* bars = qobject_cast<QCPErrorBars*>(chart.plot()->plottable(i))) {
+        errorPoints += bars->dataCount();
+        if (bars->dataCount() > 0) QCOMPARE(bars->data()->at(0).errorPlus, 1.0);
+      }
+    }
+    QCOMPARE(errorPoints, 8);
+  }
+
   void speedupFitLine() {
     kvr::ui::SpeedupChart chart;
     auto results = makeRun(12);
@@ -248,7 +287,8 @@ class TestCharts : public QObject {
     QVERIFY2(text.contains("q3"), qPrintable(text));
     QVERIFY2(text.contains("Prompt number 3"), qPrintable(text));
     QVERIFY2(!text.contains("as wide as the screen"), qPrintable(text));  // elided
-    QVERIFY2(text.contains("Speedup"), qPrintable(text));
+    QVERIFY2(text.contains("End-to-end speedup"), qPrintable(text));
+    QVERIFY2(text.contains("TTFT speedup"), qPrintable(text));
 
     // Away from every point, the tooltip goes.
     const QPointF empty(plot->axisRect()->left() + 3, plot->axisRect()->top() + 3);

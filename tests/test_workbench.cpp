@@ -2,6 +2,7 @@
 // prompt sets, a run on the worker thread with live charts, cancel, history,
 // comparison, export, and the GUI thread's longest stall.
 #include <QImage>
+#include <QLabel>
 #include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
@@ -194,6 +195,46 @@ class TestWorkbench : public QObject {
     QCOMPARE(bad.exitCode(), 1);
     const QByteArray err = bad.readAllStandardError();
     QVERIFY2(err.contains("error: ") && err.contains("run 999 does not exist"), err.constData());
+  }
+
+  // A run with many noisy prompts says the machine was busy; the Outputs tab
+  // calls timings faithful only where they passed the checks.
+  void noisyRunsAreFlaggedNotCharted() {
+    kvr::ui::RunView view;
+    kvr::RunRecord run;
+    run.id = 77;
+    run.name = "busy";
+    run.synthetic = true;
+    std::vector<kvr::PromptResult> results(5);
+    for (int i = 0; i < 5; ++i) {
+      results[i].index = i;
+      results[i].promptId = "p" + std::to_string(i);
+      results[i].promptTokens = 10;
+      results[i].reusedTokens = 5;
+      results[i].exactMatch = true;
+    }
+    results[1].noisy = true;
+    results[1].noiseReason = "end-to-end saving exceeds what skipping 5 of 10 tokens can save";
+    view.showRun(run, results);
+    QVERIFY(view.noiseBanner()->isHidden());  // 1 of 5 is not more than a fifth
+    results[2].noisy = true;
+    results[2].noiseReason = "decode times differed";
+    view.showRun(run, results);
+    QVERIFY(!view.noiseBanner()->isHidden());
+    QVERIFY(view.noiseBanner()->text().contains("2 of 5 prompts are noisy"));
+
+    kvr::ui::OutputDiffView* diff = view.diffView();
+    diff->showResult(&results[1]);
+    const auto note = diff->findChildren<QLabel*>();
+    const auto noteText = [&] {
+      QString all;
+      for (QLabel* label : note) all += label->text() + "\n";
+      return all;
+    };
+    QVERIFY2(noteText().contains("These timings are noisy"), qPrintable(noteText()));
+    QVERIFY(!noteText().contains("faithful"));
+    diff->showResult(&results[0]);
+    QVERIFY2(noteText().contains("passed the noise checks"), qPrintable(noteText()));
   }
 
   void cleanupTestCase() { window_.reset(); }

@@ -10,6 +10,16 @@ namespace {
 
 constexpr double kBarWidth = 0.38;  // per stack, in prompt-number units
 
+QCPErrorBars* makeSpread(QCustomPlot* plot, QCPBars* top, const QColor& color) {
+  auto* spread = new QCPErrorBars(plot->xAxis, plot->yAxis);
+  spread->removeFromLegend();
+  spread->setDataPlottable(top);
+  spread->setPen(QPen(color.darker(170), 1));
+  spread->setWhiskerWidth(4);
+  spread->setSelectable(QCP::stNone);
+  return spread;
+}
+
 QCPBars* makeBars(QCustomPlot* plot, QCPBarsGroup* group, const QString& name, const QColor& fill) {
   auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
   bars->setName(name);
@@ -34,6 +44,7 @@ void LatencyChart::build() {
   delete group_;  // the plottables that used it are gone already
   group_ = nullptr;
   baselineTtft_ = baselineDecode_ = recycledTtft_ = recycledDecode_ = nullptr;
+  baselineSpread_ = recycledSpread_ = nullptr;
   setLegendColumns(2);
 
   if (runs().size() <= 1) {
@@ -49,6 +60,8 @@ void LatencyChart::build() {
     recycledDecode_ = makeBars(plot(), group_, tr("Recycled decode"), recycled.lighter(145));
     baselineDecode_->moveAbove(baselineTtft_);
     recycledDecode_->moveAbove(recycledTtft_);
+    baselineSpread_ = makeSpread(plot(), baselineDecode_, baseline);
+    recycledSpread_ = makeSpread(plot(), recycledDecode_, recycled);
     for (QCPBars* bars : {baselineTtft_, baselineDecode_, recycledTtft_, recycledDecode_})
       addHover(0, bars);
     addPrimary(0, baselineTtft_);
@@ -91,6 +104,8 @@ void LatencyChart::addBars(double key, const kvr::PromptResult& r) {
   baselineDecode_->addData(key, r.baselineDecodeSeconds);
   recycledTtft_->addData(key, r.recycledTtftSeconds);
   recycledDecode_->addData(key, r.recycledDecodeSeconds);
+  baselineSpread_->addData(r.baselineTotalSpreadSeconds / 2);
+  recycledSpread_->addData(r.recycledTotalSpreadSeconds / 2);
 }
 
 bool LatencyChart::appendToView(const kvr::PromptResult& r) {
@@ -105,9 +120,10 @@ void LatencyChart::fitRanges() {
   for (const auto& run : runs()) {
     n = std::max(n, run.results.size());
     for (const auto& r : run.results) {
-      top = std::max({top, r.baselineTtftSeconds + r.baselineDecodeSeconds,
-                      r.recycledTtftSeconds + r.recycledDecodeSeconds, r.baselineTotalSeconds,
-                      r.recycledTotalSeconds});
+      top = std::max(
+          {top, r.baselineTtftSeconds + r.baselineDecodeSeconds + r.baselineTotalSpreadSeconds / 2,
+           r.recycledTtftSeconds + r.recycledDecodeSeconds + r.recycledTotalSpreadSeconds / 2,
+           r.baselineTotalSeconds, r.recycledTotalSeconds});
     }
   }
   plot()->xAxis->setRange(0.5, static_cast<double>(std::max<size_t>(n, 1)) + 0.5);

@@ -6,6 +6,7 @@
 #include "charts/result_chart.h"
 
 class QCPBars;
+class QCPErrorBars;
 class QCPBarsGroup;
 
 namespace kvr::ui {
@@ -29,6 +30,9 @@ class LatencyChart : public ResultChart {
   QCPBars* baselineDecode_ = nullptr;
   QCPBars* recycledTtft_ = nullptr;
   QCPBars* recycledDecode_ = nullptr;
+  // Interquartile range of each arm\'s total, drawn on top of its stack.
+  QCPErrorBars* baselineSpread_ = nullptr;
+  QCPErrorBars* recycledSpread_ = nullptr;
 };
 
 }  // namespace kvr::ui

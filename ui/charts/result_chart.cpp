@@ -359,14 +359,20 @@ QString ResultChart::tooltipFor(int run, int index) const {
   lines << QStringLiteral("Recycled: %1 (TTFT %2 incl. KV load %3 + decode %4)")
                .arg(seconds(r.recycledTotalSeconds), seconds(r.recycledTtftSeconds),
                     seconds(r.kvLoadSeconds), seconds(r.recycledDecodeSeconds));
-  lines << QStringLiteral("Speedup: %1 % &nbsp;(TTFT %2x)")
+  lines << QStringLiteral("End-to-end speedup: %1 % (IQR %2) &nbsp;&middot; TTFT speedup %3x")
                .arg(r.speedupPct, 0, 'f', 1)
+               .arg(r.speedupIqrPct, 0, 'f', 1)
                .arg(r.ttftSpeedup, 0, 'f', 2);
-  const QString exactness = r.exactMatch
-                                ? QStringLiteral("exact match")
-                                : QStringLiteral("diverged at token %1, max |&Delta;logit| %2")
-                                      .arg(r.firstDivergence)
-                                      .arg(r.maxLogitDiff, 0, 'g', 3);
+  if (r.noisy) {
+    lines << QStringLiteral("<span style=\"color:#c07000\"><b>Noisy reading</b>: %1</span>")
+                 .arg(QString::fromStdString(r.noiseReason).toHtmlEscaped());
+  }
+  const QString exactness =
+      !r.exactnessTested() ? QStringLiteral("exactness not tested: nothing was reused")
+      : r.exactMatch       ? QStringLiteral("exact match")
+                           : QStringLiteral("diverged at token %1, max |&Delta;logit| %2")
+                           .arg(r.firstDivergence)
+                           .arg(r.maxLogitDiff, 0, 'g', 3);
   lines << QStringLiteral("Output similarity: %1 &nbsp;(%2)")
                .arg(r.outputSimilarity, 0, 'f', 3)
                .arg(exactness);

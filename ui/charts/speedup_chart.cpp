@@ -8,10 +8,29 @@
 
 namespace kvr::ui {
 
-SpeedupChart::SpeedupChart(QWidget* parent) : ResultChart(tr("Speedup vs reuse depth"), parent) {
+SpeedupChart::SpeedupChart(QWidget* parent)
+    : ResultChart(tr("End-to-end speedup vs reuse depth"), parent) {
   plot()->xAxis->setLabel(tr("Reuse depth k/m (reused / prompt tokens)"));
-  plot()->yAxis->setLabel(tr("Speedup (%)"));
+  plot()->yAxis->setLabel(tr("End-to-end speedup (%), median and IQR"));
   rebuild();
+}
+
+SpeedupChart::Kind SpeedupChart::kindOf(const kvr::PromptResult& r) {
+  // A divergence is a finding whatever the timing; noise only qualifies timings.
+  if (r.exactnessTested() && !r.exactMatch) return Kind::Diverged;
+  return r.noisy ? Kind::Noisy : Kind::Exact;
+}
+
+QCPGraph* SpeedupChart::RunGraphs::graphFor(Kind kind) const {
+  switch (kind) {
+    case Kind::Exact:
+      return exact;
+    case Kind::Diverged:
+      return diverged;
+    case Kind::Noisy:
+      return noisy;
+  }
+  return exact;
 }
 
 double SpeedupChart::reuseDepth(const kvr::PromptResult& r) {
@@ -68,19 +87,34 @@ void SpeedupChart::build() {
     g.diverged->setPen(QPen(crossColor));
     g.diverged->setName(overlay ? tr("%1: diverged").arg(label) : tr("Diverged output"));
 
+    g.noisy = plot()->addGraph();
+    g.noisy->setLineStyle(QCPGraph::lsNone);
+    g.noisy->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5), Qt::NoBrush, 8));
+    g.noisy->setPen(QPen(color));
+    g.noisy->setName(overlay ? tr("%1: noisy reading").arg(label)
+                             : tr("Noisy reading (left out of the fit)"));
+
+    for (QCPGraph* points : {g.exact, g.diverged, g.noisy}) {
+      auto* spread = new QCPErrorBars(plot()->xAxis, plot()->yAxis);
+      spread->removeFromLegend();
+      spread->setDataPlottable(points);
+      spread->setPen(QPen(points->pen().color(), 1));
+      spread->setWhiskerWidth(5);
+      spread->setSelectable(QCP::stNone);
+      g.spreads.append(spread);
+    }
+
     g.fit = plot()->addGraph();
     g.fit->setPen(QPen(overlay ? color : textColor(), 1.8));
     g.fit->setSelectable(QCP::stNone);
 
-    if (run < runs().size()) {
-      for (const auto& r : runs()[run].results)
-        (r.exactMatch ? g.exact : g.diverged)->addData(reuseDepth(r), r.speedupPct);
+    for (QCPGraph* points : {g.exact, g.diverged, g.noisy}) {
+      addPrimary(run, points);
+      addHover(run, points);
     }
-    addPrimary(run, g.exact);
-    addPrimary(run, g.diverged);
-    addHover(run, g.exact);
-    addHover(run, g.diverged);
     graphs_.append(g);
+    updatePoints(run);
   }
 
   if (!overlay) {
@@ -93,9 +127,34 @@ void SpeedupChart::build() {
     // Compare view: a diverged entry only for runs that have diverged points.
     for (auto& g : graphs_) {
       if (g.diverged->dataCount() == 0) g.diverged->removeFromLegend();
+      if (g.noisy->dataCount() == 0) g.noisy->removeFromLegend();
     }
   }
   for (int run = 0; run < graphs_.size(); ++run) updateLines(run);
+}
+
+void SpeedupChart::updatePoints(int run) {
+  RunGraphs& g = graphs_[run];
+  static const std::vector<kvr::PromptResult> kNone;
+  const auto& results = run < runs().size() ? runs()[run].results : kNone;
+  const Kind kinds[] = {Kind::Exact, Kind::Diverged, Kind::Noisy};
+  for (int k = 0; k < 3; ++k) {
+    // Graph data are kept sorted by key; the error bars follow that order.
+    std::vector<std::pair<double, const kvr::PromptResult*>> points;
+    for (const auto& r : results) {
+      if (kindOf(r) == kinds[k]) points.emplace_back(reuseDepth(r), &r);
+    }
+    std::stable_sort(points.begin(), points.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    QVector<double> keys, values, spreads;
+    for (const auto& [key, r] : points) {
+      keys << key;
+      values << r->speedupPct;
+      spreads << r->speedupIqrPct / 2;
+    }
+    g.graphFor(kinds[k])->setData(keys, values, true);
+    g.spreads[k]->setData(spreads);
+  }
 }
 
 void SpeedupChart::updateLines(int run) {
@@ -119,9 +178,9 @@ void SpeedupChart::updateLines(int run) {
   }
 }
 
-bool SpeedupChart::appendToView(const kvr::PromptResult& r) {
+bool SpeedupChart::appendToView(const kvr::PromptResult&) {
   if (graphs_.size() != 1) return false;
-  (r.exactMatch ? graphs_[0].exact : graphs_[0].diverged)->addData(reuseDepth(r), r.speedupPct);
+  updatePoints(0);
   updateLines(0);
   return true;
 }
@@ -131,8 +190,8 @@ void SpeedupChart::fitRanges() {
   double high = 0;
   for (const auto& run : runs()) {
     for (const auto& r : run.results) {
-      low = std::min(low, r.speedupPct);
-      high = std::max(high, r.speedupPct);
+      low = std::min(low, r.speedupPct - r.speedupIqrPct / 2);
+      high = std::max(high, r.speedupPct + r.speedupIqrPct / 2);
     }
   }
   for (const auto& g : graphs_) {
@@ -151,12 +210,15 @@ void SpeedupChart::fitRanges() {
 int SpeedupChart::resultIndexAt(int run, const QCPAbstractPlottable* plottable, double key,
                                 double value) const {
   if (run < 0 || run >= runs().size() || run >= graphs_.size()) return -1;
-  const bool exact = plottable == graphs_[run].exact;
+  const RunGraphs& g = graphs_[run];
+  const Kind kind = plottable == g.noisy      ? Kind::Noisy
+                    : plottable == g.diverged ? Kind::Diverged
+                                              : Kind::Exact;
   const auto& results = runs()[run].results;
   int best = -1;
   double bestDistance = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].exactMatch != exact) continue;
+    if (kindOf(results[i]) != kind) continue;
     const double d =
         std::abs(reuseDepth(results[i]) - key) + std::abs(results[i].speedupPct - value) * 1e-3;
     if (d < bestDistance) {

@@ -1,6 +1,8 @@
 #pragma once
-// (b) Speedup versus reuse depth: x = k/m, y = speedup %; points green where
-// the recycled output is token-identical, red where it diverged; the fitted
+// (b) End-to-end speedup versus reuse depth: x = k/m, y = speedup % with its
+// interquartile range as error bars; points green where the recycled output is
+// token-identical, red crosses where it diverged, hollow circles where the
+// reading is noisy (left out of the fit; the tooltip says why); the fitted
 // line S = alpha * k/m (alpha from kvr::summarizeResults) and the ideal
 // prefill-skip line S = 100 * k/m * mean(baseline TTFT / baseline total).
 // Compare view: one point set (diverged points as crosses) and fit per run.
@@ -8,6 +10,7 @@
 
 #include "charts/result_chart.h"
 
+class QCPErrorBars;
 class QCPGraph;
 
 namespace kvr::ui {
@@ -37,12 +40,19 @@ class SpeedupChart : public ResultChart {
                     double value) const override;
 
  private:
+  enum class Kind { Exact, Diverged, Noisy };
+  static Kind kindOf(const kvr::PromptResult& r);
   struct RunGraphs {
     QCPGraph* exact = nullptr;
     QCPGraph* diverged = nullptr;
+    QCPGraph* noisy = nullptr;
+    QVector<QCPErrorBars*> spreads;  // one per point graph, in that order
     QCPGraph* fit = nullptr;
     double alpha = 0;
+    QCPGraph* graphFor(Kind kind) const;
   };
+  // Refills the run's point graphs and their error bars from its results.
+  void updatePoints(int run);
   void updateLines(int run);
 
   QVector<RunGraphs> graphs_;

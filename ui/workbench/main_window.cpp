@@ -201,8 +201,8 @@ QWidget* MainWindow::buildSetupTab() {
   modelInfo->setWordWrap(true);
   modelInfo->setObjectName(QStringLiteral("modelInfo"));
   syntheticNote_ = new QLabel(
-      tr("<i>Synthetic model: random weights. Its generated text is meaningless; its timings are "
-         "faithful to the architecture.</i>"),
+      tr("<i>Synthetic model: random weights. Its generated text is meaningless; its timings "
+         "depend only on the architecture, so they stand for a real model of this shape.</i>"),
       modelBox);
   syntheticNote_->setWordWrap(true);
   syntheticNote_->setVisible(false);

@@ -34,8 +34,23 @@ OutputDiffView::OutputDiffView(QWidget* parent) : QWidget(parent) {
 }
 
 void OutputDiffView::setSyntheticNote(bool synthetic) {
-  note_->setText(tr("Synthetic model: its text is meaningless; its timings are faithful."));
-  note_->setVisible(synthetic);
+  synthetic_ = synthetic;
+  updateNote(nullptr);
+}
+
+// The text of a synthetic model means nothing; its timings are worth as much
+// as the checks they passed, so that is said per prompt.
+void OutputDiffView::updateNote(const kvr::PromptResult* r) {
+  QStringList parts;
+  if (synthetic_) parts << tr("Synthetic model: its text is meaningless.");
+  if (r != nullptr && r->noisy) {
+    parts << tr("<span style=\"color:#c07000\">These timings are noisy: %1</span>")
+                 .arg(QString::fromStdString(r->noiseReason).toHtmlEscaped());
+  } else if (r != nullptr && synthetic_) {
+    parts << tr("These timings passed the noise checks and are faithful to the architecture.");
+  }
+  note_->setText(parts.join(QLatin1Char(' ')));
+  note_->setVisible(!parts.isEmpty());
 }
 
 QString OutputDiffView::tokensHtml(const std::vector<int>& ids, int highlight) const {
@@ -58,6 +73,7 @@ QString OutputDiffView::tokensHtml(const std::vector<int>& ids, int highlight) c
 }
 
 void OutputDiffView::showResult(const kvr::PromptResult* r) {
+  updateNote(r);
   if (r == nullptr) {
     header_->setText(tr("Select a prompt to compare its outputs."));
     baseline_->clear();
@@ -65,7 +81,11 @@ void OutputDiffView::showResult(const kvr::PromptResult* r) {
     return;
   }
   header_->setText(
-      r->exactMatch
+      !r->exactnessTested()
+          ? tr("<b>%1</b>: nothing was reused (k = 0), so both arms ran the same full prefill; "
+               "exactness is not tested here.")
+                .arg(QString::fromStdString(r->promptId).toHtmlEscaped())
+      : r->exactMatch
           ? tr("<b>%1</b>: outputs identical (%2 tokens), max |logit diff| %3 on the first step.")
                 .arg(QString::fromStdString(r->promptId).toHtmlEscaped())
                 .arg(r->baselineOutputIds.size())

@@ -27,8 +27,10 @@ class OutputDiffView : public QWidget {
 
  private:
   QString tokensHtml(const std::vector<int>& ids, int highlight) const;
+  void updateNote(const kvr::PromptResult* r);
 
   const kvr::Gpt2Tokenizer* tokenizer_ = nullptr;
+  bool synthetic_ = false;
   QLabel* header_;
   QLabel* note_;
   QTextBrowser* baseline_;

@@ -68,7 +68,9 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       case TtftSpeedup:
         return r->ttftSpeedup;
       case Exact:
-        return r->exactMatch ? 1 : 0;
+        return r->exactnessTested() ? (r->exactMatch ? 1 : 0) : -1;
+      case Noise:
+        return r->noisy ? 1 : 0;
       case FirstDivergence:
         return r->firstDivergence;
       case MaxLogitDiff:
@@ -112,7 +114,9 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       case TtftSpeedup:
         return QString::number(r->ttftSpeedup, 'f', 2);
       case Exact:
-        return r->exactMatch ? tr("yes") : tr("NO");
+        return !r->exactnessTested() ? QStringLiteral("-") : r->exactMatch ? tr("yes") : tr("NO");
+      case Noise:
+        return r->noisy ? tr("noisy") : QString();
       case FirstDivergence:
         return r->firstDivergence < 0 ? QStringLiteral("-") : QString::number(r->firstDivergence);
       case MaxLogitDiff:
@@ -129,9 +133,17 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
     if (index.column() == Prompt) return QString::fromStdString(r->promptText);
     if (index.column() == CachedPrompt) return QString::fromStdString(r->cachedPromptText);
     if (index.column() == Fallback) return QString::fromStdString(r->fallbackReason);
+    if (index.column() == Noise && r->noisy) return QString::fromStdString(r->noiseReason);
+    if (index.column() == Exact && !r->exactnessTested()) {
+      return tr("Nothing was reused (k = 0): both arms ran the same full prefill");
+    }
   }
-  if (role == Qt::ForegroundRole && index.column() == Exact && !r->exactMatch) {
+  if (role == Qt::ForegroundRole && index.column() == Exact && r->exactnessTested() &&
+      !r->exactMatch) {
     return QBrush(QColor(0xd0, 0x30, 0x30));
+  }
+  if (role == Qt::ForegroundRole && index.column() == Noise && r->noisy) {
+    return QBrush(QColor(0xc0, 0x70, 0x00));
   }
   if (role == Qt::TextAlignmentRole && index.column() >= Reused &&
       index.column() <= PromptSimilarity) {
@@ -154,13 +166,14 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
                                                  "decode rec s",
                                                  "total base s",
                                                  "total rec s",
-                                                 "speedup %",
-                                                 "TTFT x",
+                                                 "e2e speedup %",
+                                                 "TTFT speedup x",
                                                  "exact",
                                                  "first div.",
                                                  "max |dlogit|",
                                                  "output sim.",
                                                  "prompt sim.",
+                                                 "noise",
                                                  "fallback"};
   static const char* const tips[ColumnCount] = {
       "Test prompt id",
@@ -175,13 +188,14 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
       "Recycled decode time",
       "Baseline total latency",
       "Recycled total latency",
-      "(L_base - L_rec) / L_base x 100",
-      "Baseline TTFT / recycled TTFT",
-      "Recycled output tokens identical to baseline",
+      "End-to-end: median over repeats of (L_base - L_rec) / L_base x 100",
+      "Time-to-first-token speedup: baseline TTFT / recycled TTFT",
+      "Recycled output tokens identical to baseline (tested where K/V were reused)",
       "First differing output position",
       "Max |logit difference| on the first generated step",
       "Cosine similarity of the output texts",
       "Cosine similarity of test and cached prompt",
+      "Noisy: a reading the instrument cannot back (hover for the reason)",
       "Why recycling fell back to a full prefill"};
   if (section < 0 || section >= ColumnCount) return {};
   if (role == Qt::DisplayRole) return tr(names[section]);

@@ -30,6 +30,7 @@ class ResultsModel : public QAbstractTableModel {
     MaxLogitDiff,
     OutputSimilarity,
     PromptSimilarity,
+    Noise,
     Fallback,
     ColumnCount
   };

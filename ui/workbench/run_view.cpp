@@ -22,6 +22,11 @@ namespace kvr::ui {
 RunView::RunView(QWidget* parent) : QWidget(parent) {
   title_ = new QLabel(tr("No run yet: load prompt sets and a model, then press Run."), this);
   title_->setWordWrap(true);
+  noiseBanner_ = new QLabel(this);
+  noiseBanner_->setWordWrap(true);
+  noiseBanner_->setStyleSheet(
+      "QLabel { background: #fff1d6; color: #5a3a00; border: 1px solid #e0a030; padding: 6px; }");
+  noiseBanner_->hide();
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
   similarity_ = new SimilarityChart(this);
@@ -82,6 +87,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   split->setSizes({560, 300});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
+  layout->addWidget(noiseBanner_);
   layout->addWidget(split, 1);
   refreshSummary();
 }
@@ -102,7 +108,7 @@ void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> 
           .arg(label_.toHtmlEscaped(), QString::fromStdString(run.createdAt),
                QString::fromUtf8(kvr::runStatusName(run.status)),
                QString::fromStdString(run.modelPath).toHtmlEscaped(),
-               run.synthetic ? tr(" (synthetic: text meaningless, timings faithful)") : QString()));
+               run.synthetic ? tr(" (synthetic weights: text meaningless)") : QString()));
   diff_->setSyntheticNote(run.synthetic);
   const QList<RunSeries> series{{label_, results}};
   for (ResultChart* chart : charts()) chart->setRuns(series);
@@ -137,7 +143,17 @@ void RunView::setPlaceholder(const QString& text) {
 }
 
 void RunView::refreshSummary() {
-  const auto rows = kvr::summaryRows(kvr::summarizeResults(results_->results()));
+  const kvr::RunSummary summary = kvr::summarizeResults(results_->results());
+  // A busy machine, not a finding: say so above the charts, and how to rerun.
+  noiseBanner_->setVisible(summary.noisyPrompts * 5 > summary.prompts);
+  noiseBanner_->setText(
+      tr("<b>%1 of %2 prompts are noisy</b>: the machine was busy while they were measured "
+         "(their decode times disagreed or a reading broke a physical bound; hover a point for "
+         "the reason). They are drawn hollow and left out of the fit. Rerun on a quiet machine, "
+         "or with more repeats.")
+          .arg(summary.noisyPrompts)
+          .arg(summary.prompts));
+  const auto rows = kvr::summaryRows(summary);
   summary_->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
     summary_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(rows[i].first)));

@@ -47,6 +47,7 @@ class RunView : public QWidget {
   QTableView* resultsTable() const { return table_; }
   OutputDiffView* diffView() const { return diff_; }
   QTableWidget* summaryTable() const { return summary_; }
+  QLabel* noiseBanner() const { return noiseBanner_; }
 
  private:
   void refreshSummary();
@@ -55,6 +56,7 @@ class RunView : public QWidget {
   qint64 runId_ = 0;
   QString label_;
   QLabel* title_;
+  QLabel* noiseBanner_;  // shown when more than a fifth of the prompts are noisy
   LatencyChart* latency_;
   SpeedupChart* speedup_;
   SimilarityChart* similarity_;
