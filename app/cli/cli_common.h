@@ -68,5 +68,6 @@ void registerExport(CLI::App& app, Action& action);
 void registerBench(CLI::App& app, Action& action);
 void registerMakePrompts(CLI::App& app, Action& action);
 void registerKvVerify(CLI::App& app, Action& action);
+void registerInspectModel(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

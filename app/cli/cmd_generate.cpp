@@ -38,6 +38,8 @@ void registerGenerate(CLI::App& app, Action& action) {
       out["decode_s"] = result.decodeSeconds;
       out["stopped_at_eos"] = result.stoppedAtEos;
       out["device"] = model->deviceName();
+      out["weights_file"] = model->weightsFile().string();
+      out["weights_format"] = model->weights().format;
       out["synthetic"] = model->config().synthetic;
       if (model->config().synthetic) {
         out["note"] = kSyntheticNote;

@@ -2,12 +2,7 @@
 
 #include <xxhash.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <vector>
-
-#include "kvrecycle/error.h"
 
 namespace kvr {
 
@@ -21,17 +16,6 @@ Fingerprinter::~Fingerprinter() {
 
 void Fingerprinter::add(const void* data, size_t size) {
   XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), data, size);
-}
-
-void Fingerprinter::addFile(const std::filesystem::path& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
-  std::vector<char> buffer(8 << 20);
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), f)) > 0) add(buffer.data(), n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) throw Error(path.string() + ": read error");
 }
 
 std::string Fingerprinter::hex() const {

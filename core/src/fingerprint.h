@@ -1,6 +1,5 @@
 #pragma once
 // Fast content fingerprints (xxh3-128, hex) for model and K/V identity.
-#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -15,8 +14,6 @@ class Fingerprinter {
 
   void add(const void* data, size_t size);
   void add(std::string_view text) { add(text.data(), text.size()); }
-  // Streams a file's bytes; throws kvr::Error naming it when unreadable.
-  void addFile(const std::filesystem::path& path);
   std::string hex() const;
 
  private:

@@ -7,7 +7,6 @@
 #include <limits>
 #include <thread>
 
-#include "fingerprint.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
 #include "model_impl.h"
@@ -51,15 +50,6 @@ std::unique_ptr<Gpt2Tokenizer> loadTokenizer(const fs::path& modelDir, const Loa
   return tokenizer;
 }
 
-std::string fingerprintOf(const ModelConfig& config, const fs::path& weightsFile) {
-  Fingerprinter fp;
-  ModelConfig architecture = config;
-  architecture.synthetic = false;  // identity is the weights, not our labels
-  fp.add(architecture.toJson());
-  fp.addFile(weightsFile);
-  return fp.hex();
-}
-
 }  // namespace
 
 DevicePreference parseDevicePreference(const std::string& name) {
@@ -77,14 +67,14 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   impl->directory = resolveModelDirectory(dir);
   impl->config = ModelConfig::fromFile(impl->directory / "config.json");
   impl->tokenizer = loadTokenizer(impl->directory, options, impl->config);
-  impl->weightsFile = findWeightsFile(impl->directory);
   impl->device = chooseDevice(options.device);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   impl->threads = options.threads > 0 ? options.threads : static_cast<int>(cores);
   impl->threadPlan = configureThreads(impl->threads).describe();
-  impl->fingerprint = fingerprintOf(impl->config, impl->weightsFile);
 
-  GptWeights w = loadGptWeights(impl->weightsFile, impl->config);
+  LoadedWeights loaded = loadGptWeights(impl->directory, impl->config);
+  impl->weightsReport = std::move(loaded.report);
+  GptWeights& w = loaded.weights;
   if (impl->device.is_cuda()) {
     const auto move = [&](at::Tensor& t) { t = t.to(impl->device); };
     for (at::Tensor* t : {&w.wte, &w.wpe, &w.lnfWeight, &w.lnfBias, &w.lmHead}) move(*t);
@@ -107,10 +97,13 @@ const fs::path& Model::directory() const {
   return impl_->directory;
 }
 const fs::path& Model::weightsFile() const {
-  return impl_->weightsFile;
+  return impl_->weightsReport.file;
+}
+const WeightsReport& Model::weights() const {
+  return impl_->weightsReport;
 }
 const std::string& Model::fingerprint() const {
-  return impl_->fingerprint;
+  return impl_->weightsReport.fingerprint;
 }
 std::string Model::deviceName() const {
   return impl_->device.str();

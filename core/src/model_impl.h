@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kvrecycle/model.h"
+#include "kvrecycle/weights_report.h"
 
 namespace kvr {
 
@@ -39,8 +40,7 @@ struct KVCache::Impl {
 struct Model::Impl {
   ModelConfig config;
   std::filesystem::path directory;
-  std::filesystem::path weightsFile;
-  std::string fingerprint;
+  WeightsReport weightsReport;  // file, format, fingerprint
   at::Device device{at::kCPU};
   int threads = 1;
   std::string threadPlan;

@@ -1,15 +1,15 @@
 #include "weights_loader.h"
 
-#include <torch/serialize.h>
-
-#include <fstream>
-#include <iterator>
-#include <map>
+#include <algorithm>
 #include <optional>
+#include <set>
 #include <sstream>
 
+#include "fingerprint.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
+#include "kvrecycle/paths.h"
+#include "weights/stored_tensors.h"
+#include "weights/weights_files.h"
 
 namespace kvr {
 namespace fs = std::filesystem;
@@ -23,21 +23,6 @@ std::string shapeText(at::IntArrayRef shape) {
   return ss.str();
 }
 
-std::optional<at::ScalarType> scalarTypeOf(DType dtype) {
-  switch (dtype) {
-    case DType::F32:
-      return at::kFloat;
-    case DType::F16:
-      return at::kHalf;
-    case DType::BF16:
-      return at::kBFloat16;
-    case DType::F64:
-      return at::kDouble;
-    default:
-      return std::nullopt;
-  }
-}
-
 // HF names come with or without the "transformer." prefix (GPT2LMHeadModel vs GPT2Model).
 std::string canonicalName(const std::string& name) {
   const std::string prefix = "transformer.";
@@ -49,110 +34,141 @@ bool endsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Old checkpoints carry attention-mask buffers (any dtype); they are not weights.
 bool isMaskBuffer(const std::string& name) {
   return endsWith(name, ".attn.bias") || endsWith(name, ".attn.masked_bias");
 }
 
-bool isFloating(const at::Tensor& t) {
-  return at::isFloatingType(t.scalar_type());
-}
-
-}  // namespace
-
-TensorMap readSafetensorsTensors(const fs::path& path) {
-  const SafetensorsFile file(path);
-  TensorMap tensors;
-  for (const auto& [name, info] : file.header().tensors) {
-    // Old checkpoints carry attention-mask buffers (any dtype); they are not weights.
-    if (isMaskBuffer(name)) continue;
-    const auto type = scalarTypeOf(info.dtype);
-    if (!type) {
-      throw Error(path.string() + ": tensor '" + name + "' has dtype " + dtypeName(info.dtype) +
-                  "; weights must be F32, F16, BF16 or F64");
-    }
-    // Copy out of the map (which is unmapped when `file` goes) into float32.
-    at::Tensor view = at::from_blob(const_cast<uint8_t*>(file.data(info)), info.shape,
-                                    at::TensorOptions().dtype(*type));
-    tensors[name] = view.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
-  }
-  return tensors;
-}
-
-TensorMap readPytorchBinTensors(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open file");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  c10::IValue root;
-  try {
-    root = torch::pickle_load(bytes);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    throw Error(path.string() + ": not a readable torch.save state dict: " + what);
-  }
-  if (!root.isGenericDict()) throw Error(path.string() + ": expected a state dict (a dict)");
-  TensorMap tensors;
-  for (const auto& item : root.toGenericDict()) {
-    if (!item.key().isString() || !item.value().isTensor()) continue;
-    const at::Tensor t = item.value().toTensor();
-    const std::string& name = item.key().toStringRef();
-    if (isMaskBuffer(name)) continue;
-    if (!isFloating(t)) {
-      throw Error(path.string() + ": tensor '" + name + "' has dtype " +
-                  std::string(c10::toString(t.scalar_type())) + "; weights must be floating point");
-    }
-    tensors[name] = t.to(at::kFloat).contiguous().clone();
-  }
-  return tensors;
-}
-
-TensorMap readWeightTensors(const fs::path& path) {
-  return path.extension() == ".safetensors" ? readSafetensorsTensors(path)
-                                            : readPytorchBinTensors(path);
-}
-
-namespace {
-
+// Hands out stored tensors by canonical name, reading each once, and keeps
+// the report: dtypes and parameters used, and what is missing or wrong.
 class WeightPicker {
  public:
-  WeightPicker(const TensorMap& tensors, const fs::path& path) : where_(path.string()) {
-    for (const auto& [name, tensor] : tensors) tensors_[canonicalName(name)] = tensor;
+  WeightPicker(StoredWeights& stored, WeightsReport& report, bool strict)
+      : stored_(stored), report_(report), strict_(strict), where_(stored.file.string()) {
+    for (const auto& [name, tensor] : stored_.tensors)
+      byCanonical_.emplace(canonicalName(name), name);
   }
 
-  at::Tensor take(const std::string& name, std::vector<int64_t> shape) {
-    const auto it = tensors_.find(name);
-    if (it == tensors_.end()) throw Error(where_ + ": tensor '" + name + "' is missing");
-    if (it->second.sizes() != at::IntArrayRef(shape)) {
-      throw Error(where_ + ": tensor '" + name + "' has shape " + shapeText(it->second.sizes()) +
-                  ", expected " + shapeText(shape));
+  bool has(const std::string& name) const { return byCanonical_.count(name) != 0; }
+
+  // The tensor as contiguous float32, or an undefined tensor (not strict) when
+  // it is absent, mis-shaped or not floating point.
+  at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) {
+    const auto it = byCanonical_.find(name);
+    if (it == byCanonical_.end()) {
+      if (strict_) throw Error(where_ + ": tensor '" + name + "' is missing");
+      report_.missing.push_back(name);
+      return {};
     }
-    return it->second;
+    StoredTensor& stored = stored_.tensors.at(it->second);
+    used_.insert(it->second);
+    if (stored.shape != shape) {
+      report(where_ + ": tensor '" + name + "' has shape " + shapeText(stored.shape) +
+             ", expected " + shapeText(shape));
+      return {};
+    }
+    try {
+      at::Tensor t = stored.read();
+      ++report_.dtypes[stored.dtype];
+      report_.parameters += t.numel();
+      return t;
+    } catch (const Error& e) {
+      report(e.what());
+      return {};
+    }
   }
-  bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+
+  // Stored entries the model did not use, sorted.
+  std::vector<std::string> unused() const {
+    std::vector<std::string> out = stored_.skipped;
+    for (const auto& [name, tensor] : stored_.tensors) {
+      if (used_.count(name) == 0) out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
  private:
-  TensorMap tensors_;
+  void report(const std::string& problem) {
+    if (strict_) throw Error(problem);
+    report_.problems.push_back(problem);
+  }
+
+  StoredWeights& stored_;
+  WeightsReport& report_;
+  bool strict_;
   std::string where_;
+  std::map<std::string, std::string> byCanonical_;  // first stored name wins
+  std::set<std::string> used_;
 };
+
+// The identity of the weights, not of the file: the architecture, then every
+// tensor the model uses, in a fixed order under its canonical name, as
+// float32. An LM head equal to wte (tied) is not hashed again.
+std::string fingerprintOf(const ModelConfig& config, const GptWeights& w, bool tiedHead) {
+  Fingerprinter fp;
+  ModelConfig architecture = config;
+  architecture.synthetic = false;  // identity is the weights, not our labels
+  fp.add(architecture.toJson());
+  const auto add = [&fp](const std::string& name, const at::Tensor& t) {
+    fp.add(name + "\n");
+    for (const int64_t d : t.sizes()) fp.add(&d, sizeof d);
+    fp.add(t.data_ptr<float>(), static_cast<size_t>(t.numel()) * sizeof(float));
+  };
+  add("wte.weight", w.wte);
+  add("wpe.weight", w.wpe);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const LayerWeights& l = w.layers[i];
+    const std::string p = "h." + std::to_string(i) + ".";
+    add(p + "ln_1.weight", l.ln1Weight);
+    add(p + "ln_1.bias", l.ln1Bias);
+    add(p + "attn.c_attn.weight", l.attnWeight);
+    add(p + "attn.c_attn.bias", l.attnBias);
+    add(p + "attn.c_proj.weight", l.attnProjWeight);
+    add(p + "attn.c_proj.bias", l.attnProjBias);
+    add(p + "ln_2.weight", l.ln2Weight);
+    add(p + "ln_2.bias", l.ln2Bias);
+    add(p + "mlp.c_fc.weight", l.fcWeight);
+    add(p + "mlp.c_fc.bias", l.fcBias);
+    add(p + "mlp.c_proj.weight", l.mlpProjWeight);
+    add(p + "mlp.c_proj.bias", l.mlpProjBias);
+  }
+  add("ln_f.weight", w.lnfWeight);
+  add("ln_f.bias", w.lnfBias);
+  if (!tiedHead) add("lm_head.weight", w.lmHead);
+  return fp.hex();
+}
 
 }  // namespace
 
-fs::path findWeightsFile(const fs::path& modelDir) {
-  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
-    if (fs::exists(modelDir / name)) return modelDir / name;
+TensorMap readWeightTensors(const fs::path& path) {
+  StoredWeights stored = openWeights(path);
+  TensorMap tensors;
+  for (auto& [name, tensor] : stored.tensors) {
+    if (!isMaskBuffer(name)) tensors[name] = tensor.read();
   }
-  throw Error(modelDir.string() + ": no weights (model.safetensors or pytorch_model.bin)");
+  return tensors;
 }
 
-GptWeights loadGptWeights(const fs::path& weightsFile, const ModelConfig& c) {
-  WeightPicker pick(readWeightTensors(weightsFile), weightsFile);
+LoadedWeights loadGptWeights(const fs::path& modelDir, const ModelConfig& c, bool strict) {
+  const std::vector<fs::path> candidates = weightsCandidates(modelDir);
+  if (candidates.empty()) {
+    throw Error(modelDir.string() +
+                ": no weights (model.safetensors, pytorch_model.bin, or a sharded *.index.json)");
+  }
+  StoredWeights stored = openWeights(candidates.front());
+  LoadedWeights out;
+  WeightsReport& report = out.report;
+  report.format = stored.format;
+  report.file = stored.file;
+  report.shards = stored.shards;
+  report.alsoPresent.assign(candidates.begin() + 1, candidates.end());
+
+  WeightPicker pick(stored, report, strict);
   const int64_t e = c.nEmbd, inner = c.nInner;
-  GptWeights w;
+  GptWeights& w = out.weights;
   w.wte = pick.take("wte.weight", {c.vocabSize, e});
   w.wpe = pick.take("wpe.weight", {c.nPositions, e});
-  w.lnfWeight = pick.take("ln_f.weight", {e});
-  w.lnfBias = pick.take("ln_f.bias", {e});
-  w.lmHead = pick.has("lm_head.weight") ? pick.take("lm_head.weight", {c.vocabSize, e}) : w.wte;
   for (int i = 0; i < c.nLayer; ++i) {
     const std::string p = "h." + std::to_string(i) + ".";
     LayerWeights l;
@@ -170,7 +186,29 @@ GptWeights loadGptWeights(const fs::path& weightsFile, const ModelConfig& c) {
     l.mlpProjBias = pick.take(p + "mlp.c_proj.bias", {e});
     w.layers.push_back(std::move(l));
   }
-  return w;
+  w.lnfWeight = pick.take("ln_f.weight", {e});
+  w.lnfBias = pick.take("ln_f.bias", {e});
+  // Checkpoints of GPT2LMHeadModel may store the (tied) head; safetensors drop it.
+  w.lmHead = w.wte;
+  report.tiedHead = true;
+  if (pick.has("lm_head.weight")) {
+    const at::Tensor head = pick.take("lm_head.weight", {c.vocabSize, e});
+    if (head.defined() && w.wte.defined() && at::equal(head, w.wte)) {
+      report.parameters -= head.numel();  // the same parameters, counted once
+    } else if (head.defined()) {
+      w.lmHead = head;
+      report.tiedHead = false;
+    }
+  }
+  report.ignored = pick.unused();
+  if (report.complete()) report.fingerprint = fingerprintOf(c, w, report.tiedHead);
+  return out;
+}
+
+WeightsReport inspectModelWeights(const fs::path& dir) {
+  const fs::path resolved = resolveModelDirectory(dir);
+  const ModelConfig config = ModelConfig::fromFile(resolved / "config.json");
+  return loadGptWeights(resolved, config, /*strict=*/false).report;
 }
 
 }  // namespace kvr

@@ -1,6 +1,7 @@
 #pragma once
-// Reads GPT-2 weights from model.safetensors or pytorch_model.bin into float32
-// tensors, checking every name, shape and dtype against the config.
+// Reads GPT-2 weights from a model directory (safetensors, torch.save zip or
+// legacy .bin, or a sharded checkpoint of either) into float32 tensors,
+// checking every name, shape and dtype against the config.
 #include <ATen/ATen.h>
 
 #include <filesystem>
@@ -8,21 +9,27 @@
 #include <string>
 
 #include "kvrecycle/model_config.h"
+#include "kvrecycle/weights_report.h"
 #include "model_impl.h"
 
 namespace kvr {
 
 using TensorMap = std::map<std::string, at::Tensor>;
 
-// Every floating-point tensor of a weights file, as float32, under its stored name.
-TensorMap readSafetensorsTensors(const std::filesystem::path& path);
-TensorMap readPytorchBinTensors(const std::filesystem::path& path);
-TensorMap readWeightTensors(const std::filesystem::path& path);  // by extension
+// Every tensor of one weights file (any format) except attention-mask buffers,
+// as float32 under its stored name; a non-floating tensor throws kvr::Error.
+TensorMap readWeightTensors(const std::filesystem::path& path);
 
-// The weights file a model directory provides (safetensors preferred).
-std::filesystem::path findWeightsFile(const std::filesystem::path& modelDir);
+struct LoadedWeights {
+  GptWeights weights;
+  WeightsReport report;
+};
 
-// Throws kvr::Error naming the file and tensor at fault.
-GptWeights loadGptWeights(const std::filesystem::path& weightsFile, const ModelConfig& config);
+// Loads the directory's preferred weights (see weightsCandidates). Strict: the
+// first missing or mis-shaped tensor throws kvr::Error naming the file and
+// tensor (loading a model). Not strict: they are listed in the report
+// (inspection). Throws when the directory has no weights.
+LoadedWeights loadGptWeights(const std::filesystem::path& modelDir, const ModelConfig& config,
+                             bool strict = true);
 
 }  // namespace kvr

@@ -408,9 +408,11 @@ void MainWindow::onModelLoaded(const ModelInfo& info) {
   modelLabel_->setText(tr("%1 — %2%3")
                            .arg(QDir(info.directory).dirName(), info.device,
                                 info.synthetic ? tr(" — synthetic") : QString()));
+  modelLabel_->setToolTip(tr("Weights: %1").arg(info.weights));
   syntheticNote_->setVisible(info.synthetic);
   statusBar()->showMessage(tr("Model loaded"), 3000);
   log(tr("Model %1: %2").arg(info.directory, info.describe()));
+  log(tr("Weights: %1, fingerprint %2").arg(info.weights, info.fingerprint));
   emit modelReadyChanged(true);
   updateRunActions();
 }

@@ -7,6 +7,7 @@ namespace kvr::ui {
 
 struct ModelInfo {
   QString directory;
+  QString weights;  // the file loaded and its format, e.g. "pytorch_model.bin (torch-legacy)"
   QString fingerprint;
   QString device;
   QString threading;

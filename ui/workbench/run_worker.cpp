@@ -15,6 +15,9 @@ ModelInfo describeModel(const kvr::Model& model) {
   const kvr::ModelConfig& c = model.config();
   ModelInfo info;
   info.directory = QString::fromStdString(model.directory().string());
+  info.weights =
+      QStringLiteral("%1 (%2)").arg(QString::fromStdString(model.weightsFile().filename().string()),
+                                    QString::fromStdString(model.weights().format));
   info.fingerprint = QString::fromStdString(model.fingerprint());
   info.device = QString::fromStdString(model.deviceName());
   info.threading = QString::fromStdString(model.threading());

@@ -8,6 +8,7 @@
 
 #include "kvrecycle/model_config.h"
 #include "kvrecycle/tokenizer.h"
+#include "kvrecycle/weights_report.h"
 
 namespace kvr {
 
@@ -69,8 +70,13 @@ class Model {
 
   const ModelConfig& config() const;
   const std::filesystem::path& directory() const;  // the resolved snapshot directory
+  // The weights file loaded, or the index of a sharded checkpoint.
   const std::filesystem::path& weightsFile() const;
-  // xxh3-128 of the config and the weights file, hex: identifies K/V compatibility.
+  // Which file and format were loaded, and which stored tensors were ignored.
+  const WeightsReport& weights() const;
+  // xxh3-128 of the architecture and the float32 weights, hex: identifies K/V
+  // compatibility. The same weights give the same fingerprint in every file
+  // format (safetensors, torch.save zip or legacy, sharded or not).
   const std::string& fingerprint() const;
   std::string deviceName() const;  // "cpu" or "cuda:N"
   bool onCuda() const;
