@@ -59,13 +59,13 @@ class TestRecyclingParts : public QObject {
 
   void modelEmbedderUsesHiddenStates() {
     const auto model = kvr::Model::load(kvr::test::tinyChaoticModel());
-    const auto e = kvr::makeEmbedder("model", *model);
+    const auto e = kvr::makeEmbedder(kvr::EmbedderKind::Model, *model);
     QCOMPARE(e->dimension(), 64);
     const auto a = e->embed("Hello there, friend.");
     QCOMPARE(a, e->embed("Hello there, friend."));
     QVERIFY(kvr::cosineSimilarity(a, e->embed("Hello there, friend.")) > 0.9999);
     QVERIFY(kvr::cosineSimilarity(a, e->embed("Tax forms are due in April")) < 0.9999);
-    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::makeEmbedder("bert", *model));
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::parseEmbedderKind("bert"));
   }
 
   void indexSearchesAndPersists() {

@@ -48,12 +48,12 @@ kvr::PromptResult sampleResult(int index) {
   r.baselineTtftSeconds = 0.123456789012345;
   r.baselineDecodeSeconds = 1e-300;
   r.baselineTotalSeconds = 2.5e10;
-  r.baselineTotalSpreadSeconds = 0.7;
+  r.baselineTotalIqrSeconds = 0.7;
   r.recycledPrefillSeconds = std::nextafter(0.01, 1.0);
   r.recycledTtftSeconds = 0.011;
   r.recycledDecodeSeconds = 0.9;
   r.recycledTotalSeconds = 0.95;
-  r.recycledTotalSpreadSeconds = 0.05;
+  r.recycledTotalIqrSeconds = 0.05;
   r.baselineTokensGenerated = 17;
   r.recycledTokensGenerated = 18;
   r.speedupPct = -12.5;
@@ -106,12 +106,12 @@ void compareResults(const kvr::PromptResult& a, const kvr::PromptResult& b) {
   COMPARE_DOUBLE(a.baselineTtftSeconds, b.baselineTtftSeconds);
   COMPARE_DOUBLE(a.baselineDecodeSeconds, b.baselineDecodeSeconds);
   COMPARE_DOUBLE(a.baselineTotalSeconds, b.baselineTotalSeconds);
-  COMPARE_DOUBLE(a.baselineTotalSpreadSeconds, b.baselineTotalSpreadSeconds);
+  COMPARE_DOUBLE(a.baselineTotalIqrSeconds, b.baselineTotalIqrSeconds);
   COMPARE_DOUBLE(a.recycledPrefillSeconds, b.recycledPrefillSeconds);
   COMPARE_DOUBLE(a.recycledTtftSeconds, b.recycledTtftSeconds);
   COMPARE_DOUBLE(a.recycledDecodeSeconds, b.recycledDecodeSeconds);
   COMPARE_DOUBLE(a.recycledTotalSeconds, b.recycledTotalSeconds);
-  COMPARE_DOUBLE(a.recycledTotalSpreadSeconds, b.recycledTotalSpreadSeconds);
+  COMPARE_DOUBLE(a.recycledTotalIqrSeconds, b.recycledTotalIqrSeconds);
   QCOMPARE(a.baselineTokensGenerated, b.baselineTokensGenerated);
   QCOMPARE(a.recycledTokensGenerated, b.recycledTokensGenerated);
   COMPARE_DOUBLE(a.speedupPct, b.speedupPct);
@@ -452,7 +452,7 @@ class TestRunStore : public QObject {
     setUserVersion(p, 99);
     for (bool readOnly : {false, true}) {
       expectError([&] { kvr::RunStore store(p, readOnly); }, p,
-                  {"database schema version 99 is newer than this kvrecycle supports (2)"});
+                  {"database schema version 99 is newer than this kvrecycle supports (3)"});
     }
   }
 

@@ -2,6 +2,9 @@
 // prompt sets, a run on the worker thread with live charts, cancel, history,
 // comparison, export, and the GUI thread's longest stall.
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QProcess>
 #include <QSettings>
@@ -24,6 +27,7 @@
 #include "workbench/run_history_model.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/run_view.h"
+#include "workbench/table_text.h"
 
 using kvr::ui::MainWindow;
 
@@ -39,7 +43,7 @@ class TestWorkbench : public QObject {
   // Runs the experiment with the given policy and waits for its end.
   QString runOnce(const std::string& policy, qint64* runId = nullptr) {
     kvr::ExperimentConfig c = window_->settings()->config();
-    c.policy = policy;
+    c.policy = kvr::parseReusePolicy(policy);
     c.repeats = 1;
     c.warmup = 0;
     c.maxNewTokens = 4;
@@ -235,6 +239,21 @@ class TestWorkbench : public QObject {
     QVERIFY(!noteText().contains("faithful"));
     diff->showResult(&results[0]);
     QVERIFY2(noteText().contains("passed the noise checks"), qPrintable(noteText()));
+  }
+
+  // Export table on the Compare tab goes through the engine's one writer:
+  // JSON is JSON, LaTeX escapes a backslash as text, CSV quotes a CR.
+  void tableExportUsesTheOneWriter() {
+    QTableWidget table(1, 2);
+    table.setHorizontalHeaderLabels({"metric", "delta"});
+    table.setItem(0, 0, new QTableWidgetItem("a\\b|c"));
+    table.setItem(0, 1, new QTableWidgetItem("1\r2"));
+    const QJsonDocument json = QJsonDocument::fromJson(kvr::ui::tableText(&table, "json").toUtf8());
+    QVERIFY(json.isArray());
+    QCOMPARE(json.array()[0].toObject()["metric"].toString(), QString("a\\b|c"));
+    QVERIFY(kvr::ui::tableText(&table, "tex").contains("a\\textbackslash{}b"));
+    QVERIFY(kvr::ui::tableText(&table, "csv").contains("\"1\r2\""));
+    QVERIFY(kvr::ui::tableText(&table, "md").contains("a\\b\\|c"));
   }
 
   void cleanupTestCase() { window_.reset(); }

@@ -9,6 +9,7 @@
 #include "kvrecycle/paths.h"
 #include "kvrecycle/stats.h"
 #include "kvrecycle/system_info.h"
+#include "kvrecycle/timestamps.h"
 #include "kvrecycle/workloads.h"
 
 namespace kvr::cli {
@@ -39,10 +40,9 @@ nlohmann::ordered_json tokenizerThroughput(const std::filesystem::path& modelDir
   const auto tokenizer = Gpt2Tokenizer::load(dir);  // not yet warmed by the corpus
   nlohmann::ordered_json out;
   for (const char* pass : {"cold", "warm"}) {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch clock;
     const size_t tokens = tokenizer->encode(corpus).size();
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s = clock.seconds();
     out[pass] = tokens / s;
   }
   out["corpus_bytes"] = corpus.size();

@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/model.h"
+#include "kvrecycle/paths.h"
 #include "kvrecycle/run_export.h"
 #include "kvrecycle/run_store.h"
 
@@ -47,6 +48,7 @@ void registerRun(CLI::App& app, Action& action) {
     ModelOptions model;
     std::string cachePrompts, testPrompts, db, store;
     ExperimentConfig config;
+    std::string policy = "longest-prefix", embedder = "hashed";
     NoiseOptions noise;
     bool quiet = false;
   };
@@ -58,7 +60,7 @@ void registerRun(CLI::App& app, Action& action) {
   cmd->add_option("--test-prompts", args->testPrompts, "CSV of prompts to measure")->required();
   cmd->add_option("--db", args->db, "SQLite run store")->required();
   cmd->add_option("--store", args->store, "K/V store directory (default: beside the DB)");
-  cmd->add_option("--policy", args->config.policy, "paper or longest-prefix")
+  cmd->add_option("--policy", args->policy, "paper or longest-prefix")
       ->check(CLI::IsMember(policyNames()));
   cmd->add_option("--min-reuse", args->config.minReuse, "Fewest tokens worth reusing")
       ->check(CLI::PositiveNumber);
@@ -69,8 +71,8 @@ void registerRun(CLI::App& app, Action& action) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->config.warmup, "Unmeasured runs before them")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--embedder", args->config.embedder, "hashed or model")
-      ->check(CLI::IsMember({"hashed", "model"}));
+  cmd->add_option("--embedder", args->embedder, "hashed or model")
+      ->check(CLI::IsMember(embedderNames()));
   cmd->add_option("--template", args->config.promptTemplate,
                   "Prompt template, e.g. '{prompt}<|endoftext|>'");
   cmd->add_option("--name", args->config.name, "Run name");
@@ -81,10 +83,12 @@ void registerRun(CLI::App& app, Action& action) {
       const PromptSet cache = readPromptCsv(args->cachePrompts);
       const PromptSet test = readPromptCsv(args->testPrompts);
       ExperimentConfig config = args->config;
+      config.policy = parseReusePolicy(args->policy);  // names checked by the parser
+      config.embedder = parseEmbedderKind(args->embedder);
       applyNoiseOptions(args->noise, config.noise, config.kvPageCache);
       const std::filesystem::path db = args->db;
-      config.storeDirectory = args->store.empty() ? db.parent_path() / (db.stem().string() + "-kv")
-                                                  : std::filesystem::path(args->store);
+      config.storeDirectory =
+          args->store.empty() ? defaultKvStoreDirectory(db) : std::filesystem::path(args->store);
       config.cachePromptsSource = args->cachePrompts;
       config.testPromptsSource = args->testPrompts;
       validateExperimentConfig(config);
@@ -96,8 +100,8 @@ void registerRun(CLI::App& app, Action& action) {
       if (!args->quiet) {
         callbacks.progress = [](const ExperimentProgress& p) {
           if (p.done < p.total) {
-            std::cerr << "run: " << p.phase << " " << p.done + 1 << "/" << p.total << " "
-                      << p.detail << std::endl;
+            std::cerr << "run: " << progressPhaseName(p.phase) << " " << p.done + 1 << "/"
+                      << p.total << " " << p.detail << std::endl;
           }
         };
         callbacks.promptDone = printPromptLine;
@@ -109,7 +113,8 @@ void registerRun(CLI::App& app, Action& action) {
           runExperiment(*model, cache, test, config, store, callbacks, &gInterrupted);
 
       std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
-                << model->directory().string() << ", policy " << config.policy << "\n";
+                << model->directory().string() << ", policy " << reusePolicyName(config.policy)
+                << "\n";
       if (model->config().synthetic) std::cout << "note: " << kSyntheticNote << "\n";
       if (outcome.summary.noisyPrompts * 5 > outcome.summary.prompts) {
         std::cout << "warning: " << outcome.summary.noisyPrompts << " of "

@@ -92,10 +92,18 @@ std::vector<std::string> embedderNames() {
   return {"hashed", "model"};
 }
 
-std::unique_ptr<Embedder> makeEmbedder(const std::string& name, const Model& model) {
-  if (name == "hashed") return makeHashedNgramEmbedder();
-  if (name == "model") return makeModelEmbedder(model);
+const char* embedderKindName(EmbedderKind kind) {
+  return kind == EmbedderKind::Model ? "model" : "hashed";
+}
+
+EmbedderKind parseEmbedderKind(const std::string& name) {
+  if (name == "hashed") return EmbedderKind::Hashed;
+  if (name == "model") return EmbedderKind::Model;
   throw Error("unknown embedder '" + name + "' (expected hashed or model)");
+}
+
+std::unique_ptr<Embedder> makeEmbedder(EmbedderKind kind, const Model& model) {
+  return kind == EmbedderKind::Model ? makeModelEmbedder(model) : makeHashedNgramEmbedder();
 }
 
 double cosineSimilarity(const std::vector<float>& a, const std::vector<float>& b) {

@@ -7,16 +7,11 @@
 #include <chrono>
 
 #include "kvrecycle/error.h"
+#include "kvrecycle/timestamps.h"
 #include "model_impl.h"
 
 namespace kvr {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 void checkRequest(const Model& model, const KVCache& cache, const std::vector<int>& prompt,
                   const GenerationOptions& options) {
@@ -59,17 +54,17 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
   GenerationResult result;
   result.reusedTokens = cache.length();
 
-  const auto prefillStart = Clock::now();
+  const Stopwatch prefill;
   const std::vector<int> fresh(promptIds.begin() + cache.length(), promptIds.end());
   at::Tensor logits = impl.forward(cache.impl(), fresh, false)[0];
   int token = argmaxToken(logits);
-  result.prefillSeconds = secondsSince(prefillStart);
+  result.prefillSeconds = prefill.seconds();
   const auto wantLogits = [&options](size_t step) {
     return options.keepLogitsSteps < 0 || step < static_cast<size_t>(options.keepLogitsSteps);
   };
   if (wantLogits(0)) keepLogits(result, logits);
 
-  const auto decodeStart = Clock::now();
+  const Stopwatch decode;
   while (true) {
     result.outputIds.push_back(token);
     if (token == model.config().eosTokenId && !options.ignoreEos) {
@@ -85,7 +80,7 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
     token = argmaxToken(logits);
     if (wantLogits(result.outputIds.size())) keepLogits(result, logits);
   }
-  result.decodeSeconds = secondsSince(decodeStart);
+  result.decodeSeconds = decode.seconds();
   return result;
 }
 

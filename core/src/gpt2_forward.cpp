@@ -12,10 +12,17 @@
 namespace kvr {
 namespace {
 
-at::Tensor activation(const at::Tensor& x, const std::string& name) {
-  if (name == "gelu") return at::gelu(x);
-  if (name == "relu") return at::relu(x);
-  return at::gelu(x, "tanh");  // gelu_new / gelu_pytorch_tanh
+at::Tensor activation(const at::Tensor& x, Activation kind) {
+  switch (kind) {
+    case Activation::Gelu:
+      return at::gelu(x);
+    case Activation::Relu:
+      return at::relu(x);
+    case Activation::GeluNew:
+    case Activation::GeluPytorchTanh:
+      break;
+  }
+  return at::gelu(x, "tanh");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "fault_injection.h"
 #include "fingerprint.h"
+#include "io/process_liveness.h"
 #include "kv_entry_header.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/safetensors.h"
@@ -42,7 +43,7 @@ void removeStaleTemporaryFiles(const fs::path& dir) {
     if (mark == std::string::npos) continue;
     const std::string pid = name.substr(mark + 5);
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == -1 && errno == ESRCH) {
+    if (!io::processExists(std::stoll(pid))) {
       fs::remove(entry.path(), ec);
     }
   }

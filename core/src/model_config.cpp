@@ -1,5 +1,7 @@
 #include "kvrecycle/model_config.h"
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -13,9 +15,12 @@ namespace {
 
 constexpr double kMaxParameters = static_cast<double>(int64_t{1} << 50);
 
-bool isSupportedActivation(const std::string& name) {
-  return name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu" || name == "relu";
-}
+constexpr std::pair<Activation, const char*> kActivations[] = {
+    {Activation::GeluNew, "gelu_new"},
+    {Activation::GeluPytorchTanh, "gelu_pytorch_tanh"},
+    {Activation::Gelu, "gelu"},
+    {Activation::Relu, "relu"},
+};
 
 int positiveInt(const nlohmann::json& j, const char* key, const std::string& where,
                 const char* fallbackKey = nullptr) {
@@ -47,6 +52,20 @@ T optionalField(const nlohmann::json& j, const char* key, T fallback, const std:
 }
 
 }  // namespace
+
+const char* activationName(Activation activation) {
+  for (const auto& [value, name] : kActivations) {
+    if (value == activation) return name;
+  }
+  return "gelu_new";
+}
+
+std::optional<Activation> parseActivation(const std::string& name) {
+  for (const auto& [value, known] : kActivations) {
+    if (name == known) return value;
+  }
+  return std::nullopt;
+}
 
 int64_t ModelConfig::parameterCount() const {
   return nonEmbeddingParameterCount() + int64_t{vocabSize} * nEmbd + int64_t{nPositions} * nEmbd;
@@ -103,14 +122,14 @@ ModelConfig ModelConfig::parse(const std::string& text, const std::string& where
   }
   if (j.contains("activation_function")) {
     if (!j["activation_function"].is_string() ||
-        !isSupportedActivation(j["activation_function"].get<std::string>())) {
+        !parseActivation(j["activation_function"].get<std::string>())) {
       // Not dump()ed unless a string: dumping deeply nested JSON overflows the stack.
       const auto& value = j["activation_function"];
       throw Error(where + ": activation_function " +
                   (value.is_string() ? value.dump() : std::string(value.type_name())) +
                   " is not supported (gelu_new, gelu_pytorch_tanh, gelu, relu)");
     }
-    c.activation = j["activation_function"].get<std::string>();
+    c.activation = *parseActivation(j["activation_function"].get<std::string>());
   }
   if (j.contains("scale_attn_weights") && j["scale_attn_weights"] == false) {
     throw Error(where + ": scale_attn_weights=false is not supported");
@@ -140,7 +159,7 @@ std::string ModelConfig::toJson() const {
   nlohmann::ordered_json j;
   j["architectures"] = {"GPT2LMHeadModel"};
   j["model_type"] = "gpt2";
-  j["activation_function"] = activation;
+  j["activation_function"] = activationName(activation);
   j["bos_token_id"] = eosTokenId;
   j["eos_token_id"] = eosTokenId;
   j["layer_norm_epsilon"] = layerNormEpsilon;

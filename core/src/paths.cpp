@@ -64,4 +64,8 @@ fs::path resolveModelDirectory(const fs::path& path) {
   throw Error((path / "config.json").string() + ": missing (not a model directory)");
 }
 
+fs::path defaultKvStoreDirectory(const fs::path& database) {
+  return database.parent_path() / (database.stem().string() + "-kv");
+}
+
 }  // namespace kvr

@@ -23,6 +23,7 @@
 #include "io/atomic_file.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/prompt_set.h"
+#include "kvrecycle/table_writer.h"
 #include "text/utf8.h"
 
 namespace kvr {
@@ -373,25 +374,6 @@ PromptSet parse(ByteReader& reader, const std::string& source) {
   return set;
 }
 
-bool needsQuotes(std::string_view s) {
-  // Surrounding whitespace is quoted too, for readers that would trim it.
-  return s.find_first_of(",\"\r\n") != std::string_view::npos ||
-         (!s.empty() && (isSpace(s.front()) || isSpace(s.back())));
-}
-
-void appendField(std::string& out, std::string_view s) {
-  if (!needsQuotes(s)) {
-    out += s;
-    return;
-  }
-  out += '"';
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 // Refuses what readPromptCsv would refuse, so a written set always reads back.
 void checkWritable(const std::string& path, size_t index, const Prompt& p) {
   const std::string where =
@@ -453,10 +435,7 @@ void writePromptCsv(const fs::path& path, const PromptSet& set) {
   io::AtomicFile file(path);
   std::string buffer = "id,prompt\n";
   for (const Prompt& p : set.prompts) {
-    appendField(buffer, p.id);
-    buffer += ',';
-    appendField(buffer, p.text);
-    buffer += '\n';
+    buffer += csvField(p.id) + ',' + csvField(p.text) + '\n';
     if (buffer.size() >= kBufferBytes) {
       file.write(buffer.data(), buffer.size());
       buffer.clear();

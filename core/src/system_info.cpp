@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kvrecycle/stats.h"
+#include "kvrecycle/timestamps.h"
 #include "kvrecycle/version.h"
 
 namespace kvr {
@@ -45,10 +46,9 @@ MemcpyRates measureMemcpyRates(size_t bytes, int repeats) {
   std::memcpy(to.data(), from.data(), bytes);  // warm-up: fault in every page
   std::vector<double> rates;
   for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch clock;
     std::memcpy(to.data(), from.data(), bytes);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s = clock.seconds();
     rates.push_back(static_cast<double>(bytes) / s / 1e9);
   }
   volatile char sink = to[bytes / 2];

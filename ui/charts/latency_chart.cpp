@@ -104,8 +104,8 @@ void LatencyChart::addBars(double key, const kvr::PromptResult& r) {
   baselineDecode_->addData(key, r.baselineDecodeSeconds);
   recycledTtft_->addData(key, r.recycledTtftSeconds);
   recycledDecode_->addData(key, r.recycledDecodeSeconds);
-  baselineSpread_->addData(r.baselineTotalSpreadSeconds / 2);
-  recycledSpread_->addData(r.recycledTotalSpreadSeconds / 2);
+  baselineSpread_->addData(r.baselineTotalIqrSeconds / 2);
+  recycledSpread_->addData(r.recycledTotalIqrSeconds / 2);
 }
 
 bool LatencyChart::appendToView(const kvr::PromptResult& r) {
@@ -121,8 +121,8 @@ void LatencyChart::fitRanges() {
     n = std::max(n, run.results.size());
     for (const auto& r : run.results) {
       top = std::max(
-          {top, r.baselineTtftSeconds + r.baselineDecodeSeconds + r.baselineTotalSpreadSeconds / 2,
-           r.recycledTtftSeconds + r.recycledDecodeSeconds + r.recycledTotalSpreadSeconds / 2,
+          {top, r.baselineTtftSeconds + r.baselineDecodeSeconds + r.baselineTotalIqrSeconds / 2,
+           r.recycledTtftSeconds + r.recycledDecodeSeconds + r.recycledTotalIqrSeconds / 2,
            r.baselineTotalSeconds, r.recycledTotalSeconds});
     }
   }

@@ -1,5 +1,7 @@
 #include "charts/result_chart.h"
 
+#include "charts/quantity_format.h"
+
 #include <qcustomplot.h>
 #include <QEvent>
 #include <QMouseEvent>
@@ -17,11 +19,6 @@ QString elided(const std::string& text, int maxChars) {
   QString t = QString::fromStdString(text).simplified();
   if (t.size() > maxChars) t = t.left(maxChars - 1) + QChar(0x2026);
   return t;
-}
-
-QString seconds(double s) {
-  if (std::abs(s) < 1.0) return QString::number(s * 1000.0, 'f', 1) + QStringLiteral(" ms");
-  return QString::number(s, 'f', 3) + QStringLiteral(" s");
 }
 
 }  // namespace
@@ -354,11 +351,11 @@ QString ResultChart::tooltipFor(int run, int index) const {
                .arg(r.promptTokens)
                .arg(depth, 0, 'f', 2);
   lines << QStringLiteral("Baseline: %1 (TTFT %2 + decode %3)")
-               .arg(seconds(r.baselineTotalSeconds), seconds(r.baselineTtftSeconds),
-                    seconds(r.baselineDecodeSeconds));
+               .arg(formatSeconds(r.baselineTotalSeconds), formatSeconds(r.baselineTtftSeconds),
+                    formatSeconds(r.baselineDecodeSeconds));
   lines << QStringLiteral("Recycled: %1 (TTFT %2 incl. KV load %3 + decode %4)")
-               .arg(seconds(r.recycledTotalSeconds), seconds(r.recycledTtftSeconds),
-                    seconds(r.kvLoadSeconds), seconds(r.recycledDecodeSeconds));
+               .arg(formatSeconds(r.recycledTotalSeconds), formatSeconds(r.recycledTtftSeconds),
+                    formatSeconds(r.kvLoadSeconds), formatSeconds(r.recycledDecodeSeconds));
   lines << QStringLiteral("End-to-end speedup: %1 % (IQR %2) &nbsp;&middot; TTFT speedup %3x")
                .arg(r.speedupPct, 0, 'f', 1)
                .arg(r.speedupIqrPct, 0, 'f', 1)

@@ -433,10 +433,8 @@ bool MainWindow::startRun() {
   request.cachePrompts = cacheModel_->promptSet();
   request.testPrompts = testModel_->promptSet();
   request.config = settings_->config();
-  const QFileInfo db(database_);
   request.config.storeDirectory =
-      (db.absolutePath() + QLatin1Char('/') + db.completeBaseName() + QStringLiteral("-kv"))
-          .toStdString();
+      kvr::defaultKvStoreDirectory(QFileInfo(database_).absoluteFilePath().toStdString());
   request.config.cachePromptsSource = request.cachePrompts.source;
   request.config.testPromptsSource = request.testPrompts.source;
   request.databasePath = database_;
@@ -478,23 +476,23 @@ void MainWindow::onRunStarted(qint64 runId) {
 
 void MainWindow::onRunProgress(qint64 runId, const kvr::ExperimentProgress& p) {
   if (runId != liveRunId_) return;  // a superseded run
-  if (p.phase == "test" && !runClock_.isValid()) runClock_.start();
+  if (p.phase == kvr::ProgressPhase::Test && !runClock_.isValid()) runClock_.start();
   progress_->setRange(0, std::max(1, p.total));
   progress_->setValue(p.done);
   QString eta;
-  if (p.phase == "test" && p.done > 0 && runClock_.isValid()) {
+  if (p.phase == kvr::ProgressPhase::Test && p.done > 0 && runClock_.isValid()) {
     const qint64 remaining = runClock_.elapsed() / p.done * (p.total - p.done);
     eta = tr(", about %1 left")
               .arg(QTime(0, 0)
                        .addMSecs(static_cast<int>(remaining))
                        .toString(QStringLiteral("mm:ss")));
   }
-  progressLabel_->setText(
-      (p.phase == "cache" ? tr("Building K/V cache %1/%2: %3") : tr("Prompt %1/%2: %3"))
-          .arg(std::min(p.done + 1, p.total))
-          .arg(p.total)
-          .arg(QString::fromStdString(p.detail)) +
-      eta);
+  progressLabel_->setText((p.phase == kvr::ProgressPhase::Cache ? tr("Building K/V cache %1/%2: %3")
+                                                                : tr("Prompt %1/%2: %3"))
+                              .arg(std::min(p.done + 1, p.total))
+                              .arg(p.total)
+                              .arg(QString::fromStdString(p.detail)) +
+                          eta);
 }
 
 void MainWindow::onPromptDone(qint64 runId, const kvr::PromptResult& result) {

@@ -3,15 +3,9 @@
 #include <QBrush>
 #include <QColor>
 
+#include "charts/quantity_format.h"
+
 namespace kvr::ui {
-namespace {
-
-QString seconds(double s) {
-  return QString::number(s, 'f', 4);
-}
-
-}  // namespace
-
 ResultsModel::ResultsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void ResultsModel::setResults(std::vector<kvr::PromptResult> results) {
@@ -96,19 +90,19 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       case Length:
         return r->promptTokens;
       case Load:
-        return seconds(r->kvLoadSeconds);
+        return formatSeconds(r->kvLoadSeconds);
       case BaselineTtft:
-        return seconds(r->baselineTtftSeconds);
+        return formatSeconds(r->baselineTtftSeconds);
       case RecycledTtft:
-        return seconds(r->recycledTtftSeconds);
+        return formatSeconds(r->recycledTtftSeconds);
       case BaselineDecode:
-        return seconds(r->baselineDecodeSeconds);
+        return formatSeconds(r->baselineDecodeSeconds);
       case RecycledDecode:
-        return seconds(r->recycledDecodeSeconds);
+        return formatSeconds(r->recycledDecodeSeconds);
       case BaselineTotal:
-        return seconds(r->baselineTotalSeconds);
+        return formatSeconds(r->baselineTotalSeconds);
       case RecycledTotal:
-        return seconds(r->recycledTotalSeconds);
+        return formatSeconds(r->recycledTotalSeconds);
       case Speedup:
         return QString::number(r->speedupPct, 'f', 1);
       case TtftSpeedup:
@@ -159,13 +153,13 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
                                                  "cached entry",
                                                  "k",
                                                  "m",
-                                                 "load s",
-                                                 "TTFT base s",
-                                                 "TTFT rec s",
-                                                 "decode base s",
-                                                 "decode rec s",
-                                                 "total base s",
-                                                 "total rec s",
+                                                 "load",
+                                                 "TTFT base",
+                                                 "TTFT rec",
+                                                 "decode base",
+                                                 "decode rec",
+                                                 "total base",
+                                                 "total rec",
                                                  "e2e speedup %",
                                                  "TTFT speedup x",
                                                  "exact",

@@ -1,5 +1,7 @@
 #include "workbench/run_settings_panel.h"
 
+#include "kvrecycle/error.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
@@ -54,26 +56,28 @@ RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
 
 kvr::ExperimentConfig RunSettingsPanel::config() const {
   kvr::ExperimentConfig c;
-  c.policy = policy_->currentData().toString().toStdString();
+  c.policy = kvr::parseReusePolicy(policy_->currentData().toString().toStdString());
   c.minReuse = minReuse_->value();
   c.maxNewTokens = maxNewTokens_->value();
   c.ignoreEos = ignoreEos_->isChecked();
   c.repeats = repeats_->value();
   c.warmup = warmup_->value();
-  c.embedder = embedder_->currentData().toString().toStdString();
+  c.embedder = kvr::parseEmbedderKind(embedder_->currentData().toString().toStdString());
   c.promptTemplate = template_->text().toStdString();
   c.name = name_->text().trimmed().toStdString();
   return c;
 }
 
 void RunSettingsPanel::setConfig(const kvr::ExperimentConfig& c) {
-  policy_->setCurrentIndex(std::max(0, policy_->findData(QString::fromStdString(c.policy))));
+  policy_->setCurrentIndex(
+      std::max(0, policy_->findData(QString::fromUtf8(kvr::reusePolicyName(c.policy)))));
   minReuse_->setValue(c.minReuse);
   maxNewTokens_->setValue(c.maxNewTokens);
   ignoreEos_->setChecked(c.ignoreEos);
   repeats_->setValue(c.repeats);
   warmup_->setValue(c.warmup);
-  embedder_->setCurrentIndex(std::max(0, embedder_->findData(QString::fromStdString(c.embedder))));
+  embedder_->setCurrentIndex(
+      std::max(0, embedder_->findData(QString::fromUtf8(kvr::embedderKindName(c.embedder)))));
   template_->setText(QString::fromStdString(c.promptTemplate));
   name_->setText(QString::fromStdString(c.name));
 }
@@ -86,13 +90,13 @@ void RunSettingsPanel::saveSettings() const {
   QSettings s;
   s.beginGroup(QStringLiteral("run"));
   const kvr::ExperimentConfig c = config();
-  s.setValue(QStringLiteral("policy"), QString::fromStdString(c.policy));
+  s.setValue(QStringLiteral("policy"), QString::fromUtf8(kvr::reusePolicyName(c.policy)));
   s.setValue(QStringLiteral("minReuse"), c.minReuse);
   s.setValue(QStringLiteral("maxNewTokens"), c.maxNewTokens);
   s.setValue(QStringLiteral("ignoreEos"), c.ignoreEos);
   s.setValue(QStringLiteral("repeats"), c.repeats);
   s.setValue(QStringLiteral("warmup"), c.warmup);
-  s.setValue(QStringLiteral("embedder"), QString::fromStdString(c.embedder));
+  s.setValue(QStringLiteral("embedder"), QString::fromUtf8(kvr::embedderKindName(c.embedder)));
   s.setValue(QStringLiteral("template"), QString::fromStdString(c.promptTemplate));
   s.setValue(QStringLiteral("device"), device());
 }
@@ -101,16 +105,21 @@ void RunSettingsPanel::restoreSettings() {
   QSettings s;
   s.beginGroup(QStringLiteral("run"));
   kvr::ExperimentConfig c = config();
-  c.policy =
-      s.value(QStringLiteral("policy"), QString::fromStdString(c.policy)).toString().toStdString();
+  // Names saved by an older or newer version may be unknown: keep the default then.
+  try {
+    c.policy = kvr::parseReusePolicy(
+        s.value(QStringLiteral("policy"), kvr::reusePolicyName(c.policy)).toString().toStdString());
+    c.embedder = kvr::parseEmbedderKind(
+        s.value(QStringLiteral("embedder"), kvr::embedderKindName(c.embedder))
+            .toString()
+            .toStdString());
+  } catch (const kvr::Error&) {
+  }
   c.minReuse = s.value(QStringLiteral("minReuse"), c.minReuse).toInt();
   c.maxNewTokens = s.value(QStringLiteral("maxNewTokens"), c.maxNewTokens).toInt();
   c.ignoreEos = s.value(QStringLiteral("ignoreEos"), c.ignoreEos).toBool();
   c.repeats = s.value(QStringLiteral("repeats"), c.repeats).toInt();
   c.warmup = s.value(QStringLiteral("warmup"), c.warmup).toInt();
-  c.embedder = s.value(QStringLiteral("embedder"), QString::fromStdString(c.embedder))
-                   .toString()
-                   .toStdString();
   c.promptTemplate = s.value(QStringLiteral("template"), QString::fromStdString(c.promptTemplate))
                          .toString()
                          .toStdString();

@@ -1,12 +1,12 @@
 #pragma once
-// A QTableWidget as CSV, Markdown or LaTeX text (for the comparison tables).
+// A QTableWidget through the engine's one table writer (kvrecycle/table_writer.h).
 #include <QString>
 
 class QTableWidget;
 
 namespace kvr::ui {
 
-// `format` is a file suffix: "csv", "md" or "tex" (anything else: CSV).
+// `format` is a file suffix: "csv", "md", "tex" or "json"; throws kvr::Error otherwise.
 QString tableText(const QTableWidget* table, const QString& format);
 
 }  // namespace kvr::ui

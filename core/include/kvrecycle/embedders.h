@@ -22,9 +22,11 @@ class Embedder {
 std::unique_ptr<Embedder> makeHashedNgramEmbedder(int dimension = 1024);
 // "model": mean-pooled final hidden states of `model` (kept by reference).
 std::unique_ptr<Embedder> makeModelEmbedder(const Model& model);
-// By name ("hashed" or "model"); throws kvr::Error for an unknown name.
-std::unique_ptr<Embedder> makeEmbedder(const std::string& name, const Model& model);
+enum class EmbedderKind { Hashed, Model };
+const char* embedderKindName(EmbedderKind kind);          // "hashed", "model"
+EmbedderKind parseEmbedderKind(const std::string& name);  // throws kvr::Error when unknown
 std::vector<std::string> embedderNames();
+std::unique_ptr<Embedder> makeEmbedder(EmbedderKind kind, const Model& model);
 
 // Cosine similarity; 0 when either vector is zero.
 double cosineSimilarity(const std::vector<float>& a, const std::vector<float>& b);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "kvrecycle/embedders.h"
 #include "kvrecycle/prompt_set.h"
 #include "kvrecycle/results.h"
 
@@ -22,6 +23,11 @@ enum class PageCacheMode { Warm, Cold };
 const char* pageCacheModeName(PageCacheMode mode);          // "warm", "cold"
 PageCacheMode parsePageCacheMode(const std::string& name);  // throws kvr::Error
 
+// How a cached entry is chosen for a test prompt (see experiment/reuse_planner.h).
+enum class ReusePolicy { LongestPrefix, Paper };
+const char* reusePolicyName(ReusePolicy policy);        // "longest-prefix", "paper"
+ReusePolicy parseReusePolicy(const std::string& name);  // throws kvr::Error when unknown
+
 struct NoiseSettings {
   // A repeat is disturbed when the two arms' decode times (identical outputs)
   // differ by more than this fraction; it is measured again, up to maxRemeasure times.
@@ -33,16 +39,16 @@ struct NoiseSettings {
 };
 
 struct ExperimentConfig {
-  std::string name;                       // "" = "run <created time>"
-  std::string policy = "longest-prefix";  // or "paper" (the study's rule)
-  int minReuse = 1;                       // longest-prefix: reuse only r >= minReuse tokens
+  std::string name;                                 // "" = "run <created time>"
+  ReusePolicy policy = ReusePolicy::LongestPrefix;  // Paper: the study's rule
+  int minReuse = 1;  // longest-prefix: reuse only r >= minReuse tokens
   int maxNewTokens = 32;
   bool ignoreEos = false;
   int repeats = 3;  // measured runs per prompt and mode (median and spread reported)
   int warmup = 1;   // unmeasured runs per prompt and mode before them
   NoiseSettings noise;
   PageCacheMode kvPageCache = PageCacheMode::Warm;
-  std::string embedder = "hashed";
+  EmbedderKind embedder = EmbedderKind::Hashed;
   std::string promptTemplate = "{prompt}";
   std::filesystem::path storeDirectory;  // the K/V store
   std::string cachePromptsSource;        // CSV paths, recorded with the run
@@ -53,8 +59,11 @@ struct ExperimentConfig {
 void validateExperimentConfig(const ExperimentConfig& config);
 std::vector<std::string> policyNames();
 
+enum class ProgressPhase { Cache, Test };            // building the K/V cache, measuring
+const char* progressPhaseName(ProgressPhase phase);  // "cache", "test"
+
 struct ExperimentProgress {
-  std::string phase;  // "cache" while building the K/V cache, "test" while measuring
+  ProgressPhase phase = ProgressPhase::Cache;
   int done = 0;
   int total = 0;
   std::string detail;  // the prompt being worked on

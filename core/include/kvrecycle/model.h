@@ -1,6 +1,6 @@
 #pragma once
 // A GPT-2-family language model on CPU or CUDA, and its K/V cache. This header
-// exposes no torch types, so Qt code may include it (see GUIDE section 2).
+// exposes no torch types, so Qt code may include it (Qt's keyword macros break torch headers).
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -2,9 +2,15 @@
 // A GPT-2-family model's config.json, as Hugging Face writes it.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace kvr {
+
+// The MLP activation, one value per config.json activation_function name.
+enum class Activation { GeluNew, GeluPytorchTanh, Gelu, Relu };
+const char* activationName(Activation activation);  // "gelu_new", ...
+std::optional<Activation> parseActivation(const std::string& name);
 
 struct ModelConfig {
   int nLayer = 0;
@@ -14,7 +20,7 @@ struct ModelConfig {
   int vocabSize = 0;
   int nInner = 0;  // MLP width; 4 * nEmbd when config.json leaves it null
   double layerNormEpsilon = 1e-5;
-  std::string activation = "gelu_new";
+  Activation activation = Activation::GeluNew;
   bool scaleAttnByInverseLayerIdx = false;
   int eosTokenId = 50256;
   // Set by kvrecycle's synthetic model maker: random weights, meaningless text.

@@ -5,6 +5,9 @@
 
 namespace kvr {
 
+// Where a run database keeps its K/V store unless told otherwise: runs.db -> runs-kv/ beside it.
+std::filesystem::path defaultKvStoreDirectory(const std::filesystem::path& database);
+
 // $KVRECYCLE_DATA_DIR, else $XDG_DATA_HOME/kvrecycle, else ~/.local/share/kvrecycle.
 std::filesystem::path dataDirectory();
 // The GPT-2 tokenizer files fetched by the setup script: <data>/tokenizer/gpt2.

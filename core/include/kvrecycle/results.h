@@ -16,7 +16,7 @@ const char* runStatusName(RunStatus status);        // "running", "completed", .
 RunStatus parseRunStatus(const std::string& name);  // throws kvr::Error when unknown
 
 // One test prompt's baseline vs recycled measurement. Times are medians over
-// the run's repeats, in seconds; *Iqr* and *Spread* fields are interquartile ranges.
+// the run's repeats, in seconds; *Iqr* fields are interquartile ranges.
 struct PromptResult {
   int index = 0;  // position in the test prompt set, from 0
   std::string promptId;
@@ -36,14 +36,14 @@ struct PromptResult {
   double baselineDecodeSeconds = 0;
   double baselineDecodeIqrSeconds = 0;
   double baselineTotalSeconds = 0;
-  double baselineTotalSpreadSeconds = 0;
+  double baselineTotalIqrSeconds = 0;
   double recycledPrefillSeconds = 0;  // prefill of the m - k new tokens incl. first token
   double recycledTtftSeconds = 0;     // kv load + recycled prefill
   double recycledTtftIqrSeconds = 0;
   double recycledDecodeSeconds = 0;
   double recycledDecodeIqrSeconds = 0;
   double recycledTotalSeconds = 0;
-  double recycledTotalSpreadSeconds = 0;
+  double recycledTotalIqrSeconds = 0;
   // Lower bound on the recycled TTFT: the baseline's TTFT scaled to m - k tokens, plus the load.
   double idealRecycledTtftSeconds = 0;
 

@@ -6,12 +6,9 @@
 #include <vector>
 
 #include "kvrecycle/results.h"
+#include "kvrecycle/table_writer.h"
 
 namespace kvr {
-
-enum class TableFormat { Csv, Markdown, Json, Latex };
-// "csv", "md", "json" or "tex"; throws kvr::Error otherwise.
-TableFormat parseTableFormat(const std::string& name);
 
 std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& results,
                       TableFormat format);

@@ -55,8 +55,8 @@ std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& 
   for (size_t i = 0; i < prompts.size(); ++i) {
     if (cancel != nullptr && cancel->load()) break;
     if (callbacks.progress) {
-      callbacks.progress(
-          {"cache", static_cast<int>(i), static_cast<int>(prompts.size()), prompts[i].id});
+      callbacks.progress({ProgressPhase::Cache, static_cast<int>(i),
+                          static_cast<int>(prompts.size()), prompts[i].id});
     }
     CachedPrompt c;
     c.promptId = prompts[i].id;

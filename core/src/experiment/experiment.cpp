@@ -51,7 +51,7 @@ std::vector<std::vector<int>> tokenizeSet(const Model& model, const PromptSet& s
 
 std::string configJson(const ExperimentConfig& c, const Model& model) {
   nlohmann::ordered_json j;
-  j["policy"] = c.policy;
+  j["policy"] = reusePolicyName(c.policy);
   j["min_reuse"] = c.minReuse;
   j["max_new_tokens"] = c.maxNewTokens;
   j["ignore_eos"] = c.ignoreEos;
@@ -61,7 +61,7 @@ std::string configJson(const ExperimentConfig& c, const Model& model) {
   j["max_remeasure"] = c.noise.maxRemeasure;
   j["bound_tolerance"] = c.noise.boundTolerance;
   j["kv_page_cache"] = pageCacheModeName(c.kvPageCache);
-  j["embedder"] = c.embedder;
+  j["embedder"] = embedderKindName(c.embedder);
   j["prompt_template"] = c.promptTemplate;
   j["store"] = c.storeDirectory.string();
   j["cache_prompts"] = c.cachePromptsSource;
@@ -111,14 +111,25 @@ PageCacheMode parsePageCacheMode(const std::string& name) {
   throw Error("unknown K/V page cache mode '" + name + "' (expected warm or cold)");
 }
 
+const char* reusePolicyName(ReusePolicy policy) {
+  return policy == ReusePolicy::Paper ? "paper" : "longest-prefix";
+}
+
+ReusePolicy parseReusePolicy(const std::string& name) {
+  if (name == "longest-prefix") return ReusePolicy::LongestPrefix;
+  if (name == "paper") return ReusePolicy::Paper;
+  throw Error("unknown policy '" + name + "' (expected paper or longest-prefix)");
+}
+
+const char* progressPhaseName(ProgressPhase phase) {
+  return phase == ProgressPhase::Test ? "test" : "cache";
+}
+
 std::vector<std::string> policyNames() {
   return {"longest-prefix", "paper"};
 }
 
 void validateExperimentConfig(const ExperimentConfig& c) {
-  if (c.policy != "paper" && c.policy != "longest-prefix") {
-    throw Error("unknown policy '" + c.policy + "' (expected paper or longest-prefix)");
-  }
   if (c.minReuse < 1) throw Error("min reuse must be at least 1 token");
   if (c.maxNewTokens < 1) throw Error("max new tokens must be at least 1");
   if (c.repeats < 1) throw Error("repeats must be at least 1");
@@ -128,10 +139,6 @@ void validateExperimentConfig(const ExperimentConfig& c) {
   if (!(c.noise.boundTolerance >= 0)) throw Error("the bound tolerance cannot be negative");
   if (c.storeDirectory.empty()) throw Error("no K/V store directory given");
   validatePromptTemplate(c.promptTemplate);
-  const auto names = embedderNames();
-  if (std::find(names.begin(), names.end(), c.embedder) == names.end()) {
-    throw Error("unknown embedder '" + c.embedder + "' (expected hashed or model)");
-  }
 }
 
 ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompts,
@@ -177,7 +184,7 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
       const int total = static_cast<int>(testPrompts.prompts.size());
       for (int i = 0; i < total && !stopped; ++i) {
         const Prompt& prompt = testPrompts.prompts[static_cast<size_t>(i)];
-        if (callbacks.progress) callbacks.progress({"test", i, total, prompt.id});
+        if (callbacks.progress) callbacks.progress({ProgressPhase::Test, i, total, prompt.id});
         const ReusePlan plan = planner.plan(testTokens[i], embedder->embed(prompt.text));
         PromptResult r = measurePrompt(context, testTokens[i], plan, caches, stopped);
         stopped = stopped || cancelled(cancel);
@@ -193,7 +200,8 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
         results.push_back(r);
         if (callbacks.promptDone) callbacks.promptDone(r);
       }
-      if (callbacks.progress && !stopped) callbacks.progress({"test", total, total, ""});
+      if (callbacks.progress && !stopped)
+        callbacks.progress({ProgressPhase::Test, total, total, ""});
     }
     outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
     outcome.summary = summaryOf(results);

@@ -1,6 +1,6 @@
 #pragma once
 // Times the two arms of one prompt the way a measuring instrument must
-// (GUIDE section 6): baseline (full prefill) and recycled (reused prefix
+// (README: "How a reading is judged"): baseline (full prefill) and recycled (reused prefix
 // loaded, the rest prefilled), each on its own K/V buffer poisoned with NaN
 // before every run, so nothing one arm computed is reachable by the other;
 // the arms' order alternates A B B A across repeats; a repeat whose two decode

@@ -13,12 +13,11 @@
 #include "kvrecycle/kv_store.h"
 #include "kvrecycle/model.h"
 #include "kvrecycle/stats.h"
+#include "kvrecycle/timestamps.h"
 #include "text/utf8.h"
 
 namespace kvr {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 int firstDivergence(const std::vector<int>& a, const std::vector<int>& b) {
   const size_t n = std::min(a.size(), b.size());
@@ -55,17 +54,12 @@ Summary over(const std::vector<RepeatPair>& pairs, F value) {
 PrefixLoader storeLoader(const MeasurementContext& ctx, const std::string& entryId, int reuse,
                          PromptResult& result) {
   return [&ctx, entryId, reuse, &result](KVCache& cache) {
-    if (ctx.config->kvPageCache == PageCacheMode::Cold) {
-      const bool dropped = ctx.kvStore->dropFromPageCache(entryId);
-      if (result.kvPageCache.empty() || !dropped)
-        result.kvPageCache = dropped ? "cold" : "cold-failed";
-    } else {
-      result.kvPageCache = "warm";
-    }
-    const auto start = Clock::now();
-    ctx.kvStore->loadPrefix(*ctx.model, entryId, reuse, cache);
-    ctx.model->synchronize();
-    return std::chrono::duration<double>(Clock::now() - start).count();
+    std::string state;
+    const double seconds = timedStoreLoad(*ctx.kvStore, *ctx.model, entryId, reuse, cache,
+                                          ctx.config->kvPageCache, state);
+    // One failed drop makes the prompt's cold readings suspect: keep that.
+    if (result.kvPageCache != "cold-failed") result.kvPageCache = state;
+    return seconds;
   };
 }
 
@@ -95,7 +89,7 @@ void fillTimings(PromptResult& result, const PairedMeasurement& m) {
   result.baselineDecodeSeconds = baseDecode.median;
   result.baselineDecodeIqrSeconds = baseDecode.iqr;
   result.baselineTotalSeconds = baseTotal.median;
-  result.baselineTotalSpreadSeconds = baseTotal.iqr;
+  result.baselineTotalIqrSeconds = baseTotal.iqr;
   result.kvLoadSeconds = load.median;
   result.kvLoadIqrSeconds = load.iqr;
   result.recycledPrefillSeconds = recPrefill.median;
@@ -104,7 +98,7 @@ void fillTimings(PromptResult& result, const PairedMeasurement& m) {
   result.recycledDecodeSeconds = recDecode.median;
   result.recycledDecodeIqrSeconds = recDecode.iqr;
   result.recycledTotalSeconds = recTotal.median;
-  result.recycledTotalSpreadSeconds = recTotal.iqr;
+  result.recycledTotalIqrSeconds = recTotal.iqr;
   result.speedupPct = speedup.median;
   result.speedupIqrPct = speedup.iqr;
   result.ttftSpeedup = recTtft.median > 0 ? baseTtft.median / recTtft.median : 1.0;
@@ -120,6 +114,19 @@ void fillTimings(PromptResult& result, const PairedMeasurement& m) {
 }
 
 }  // namespace
+
+double timedStoreLoad(const KVStore& store, const Model& model, const std::string& entryId,
+                      int length, KVCache& cache, PageCacheMode mode, std::string& pageCache) {
+  if (mode == PageCacheMode::Cold) {
+    pageCache = store.dropFromPageCache(entryId) ? "cold" : "cold-failed";
+  } else {
+    pageCache = "warm";
+  }
+  const Stopwatch clock;
+  store.loadPrefix(model, entryId, length, cache);
+  model.synchronize();
+  return clock.seconds();
+}
 
 void applyPairs(PromptResult& result, const PairedMeasurement& m) {
   result.reusedTokens = m.reuse;

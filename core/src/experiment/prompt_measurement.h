@@ -33,6 +33,12 @@ struct ArmCaches {
   KVCache* recycled = nullptr;
 };
 
+// Loads `length` positions of a store entry into the empty `cache`, timing only
+// the load; with a cold page cache the entry's pages are dropped first (untimed)
+// and `pageCache` says whether that took effect ("cold", "cold-failed"), else "warm".
+double timedStoreLoad(const KVStore& store, const Model& model, const std::string& entryId,
+                      int length, KVCache& cache, PageCacheMode mode, std::string& pageCache);
+
 // The measured fields that need no text: reuse, fallback, medians and
 // spreads, output ids, exactness, first divergence and logit difference.
 struct PairedMeasurement;

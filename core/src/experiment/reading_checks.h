@@ -1,5 +1,6 @@
 #pragma once
-// The checks that separate a reading from noise (GUIDE section 6). Physics
+// The checks that separate a reading from noise (README: "How a reading is
+// judged"). Physics
 // bounds what recycling can do: it saves at most the baseline's prefill of the
 // k reused tokens, and its TTFT cannot beat a prefill of the m - k new tokens
 // plus the load. A reading outside those bounds, or one whose identical decode

@@ -15,8 +15,6 @@
 namespace kvr {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 double medianSuffixPrefill(const Model& model, const std::vector<int>& prompt, int prefix,
                            const KVCache& held, KVCache& cache, const GenerationOptions& options,
                            int runs, int warmup) {
@@ -57,15 +55,7 @@ void runRecyclingBench(const Model& model, const RecyclingBenchConfig& config,
     PromptResult& r = out.result;
     r.promptTokens = static_cast<int>(prompt.size());
     const PrefixLoader load = [&](KVCache& cache) {
-      if (config.kvPageCache == PageCacheMode::Cold) {
-        r.kvPageCache = store.dropFromPageCache(entry) ? "cold" : "cold-failed";
-      } else {
-        r.kvPageCache = "warm";
-      }
-      const auto start = Clock::now();
-      store.loadPrefix(model, entry, prefix, cache);
-      model.synchronize();
-      return std::chrono::duration<double>(Clock::now() - start).count();
+      return timedStoreLoad(store, model, entry, prefix, cache, config.kvPageCache, r.kvPageCache);
     };
     const PairedMeasurement m =
         measurePairs(model, prompt, options, config.warmup, config.repeats, config.noise, prefix,

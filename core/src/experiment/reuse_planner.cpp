@@ -6,9 +6,9 @@
 
 namespace kvr {
 
-ReusePlanner::ReusePlanner(std::string policy, int minReuse,
+ReusePlanner::ReusePlanner(ReusePolicy policy, int minReuse,
                            const std::vector<CachedPrompt>& cached, EmbeddingIndex index)
-    : policy_(std::move(policy)), minReuse_(minReuse), cached_(cached), index_(std::move(index)) {
+    : policy_(policy), minReuse_(minReuse), cached_(cached), index_(std::move(index)) {
   for (size_t i = 0; i < cached_.size(); ++i) trie_.insert(cached_[i].tokens, static_cast<int>(i));
 }
 
@@ -21,7 +21,7 @@ ReusePlan ReusePlanner::plan(const std::vector<int>& tokens,
     plan.nearestEntry = top[0].row;
     plan.promptSimilarity = top[0].score;
   }
-  if (policy_ == "paper") {
+  if (policy_ == ReusePolicy::Paper) {
     if (plan.nearestEntry < 0) return plan;
     const std::vector<int>& cachedTokens = cached_[plan.nearestEntry].tokens;
     const bool isPrefix = cachedTokens.size() <= tokens.size() &&

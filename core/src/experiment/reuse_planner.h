@@ -8,6 +8,7 @@
 
 #include "experiment/cached_prompt.h"
 #include "kvrecycle/embedding_index.h"
+#include "kvrecycle/experiment.h"
 #include "kvrecycle/prefix_trie.h"
 
 namespace kvr {
@@ -21,12 +22,12 @@ struct ReusePlan {
 
 class ReusePlanner {
  public:
-  ReusePlanner(std::string policy, int minReuse, const std::vector<CachedPrompt>& cached,
+  ReusePlanner(ReusePolicy policy, int minReuse, const std::vector<CachedPrompt>& cached,
                EmbeddingIndex index);
   ReusePlan plan(const std::vector<int>& tokens, const std::vector<float>& embedding) const;
 
  private:
-  std::string policy_;
+  ReusePolicy policy_;
   int minReuse_;
   const std::vector<CachedPrompt>& cached_;
   EmbeddingIndex index_;

@@ -16,8 +16,10 @@
 #include <system_error>
 #include <utility>
 
+#include "io/process_liveness.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
+#include "store/result_columns.h"
 #include "store/sqlite_db.h"
 
 namespace kvr {
@@ -57,56 +59,6 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_status ON runs (status);
 
-CREATE TABLE prompt_results (
-  run_id                    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  idx                       INTEGER NOT NULL,
-  prompt_id                 TEXT    NOT NULL,
-  prompt_text               TEXT    NOT NULL,
-  prompt_tokens             INTEGER NOT NULL,
-  reused_tokens             INTEGER NOT NULL,
-  cached_entry_id           TEXT    NOT NULL,
-  cached_prompt_id          TEXT    NOT NULL,
-  cached_prompt_text        TEXT    NOT NULL,
-  prompt_similarity         REAL,
-  kv_load_s                 REAL,
-  baseline_ttft_s           REAL,
-  baseline_decode_s         REAL,
-  baseline_total_s          REAL,
-  baseline_total_spread_s   REAL,
-  recycled_prefill_s        REAL,
-  recycled_ttft_s           REAL,
-  recycled_decode_s         REAL,
-  recycled_total_s          REAL,
-  recycled_total_spread_s   REAL,
-  baseline_tokens_generated INTEGER NOT NULL,
-  recycled_tokens_generated INTEGER NOT NULL,
-  speedup_pct               REAL,
-  ttft_speedup              REAL,
-  exact_match               INTEGER NOT NULL CHECK (exact_match IN (0, 1)),
-  first_divergence          INTEGER NOT NULL,
-  max_logit_diff            REAL,
-  output_similarity         REAL,
-  fallback_reason           TEXT    NOT NULL,
-  baseline_output_ids_json  TEXT    NOT NULL,
-  recycled_output_ids_json  TEXT    NOT NULL,
-  baseline_output           TEXT    NOT NULL,
-  recycled_output           TEXT    NOT NULL,
-  kv_load_iqr_s             REAL,
-  kv_page_cache             TEXT    NOT NULL DEFAULT '',
-  baseline_ttft_iqr_s       REAL,
-  baseline_decode_iqr_s     REAL,
-  recycled_ttft_iqr_s       REAL,
-  recycled_decode_iqr_s     REAL,
-  ideal_recycled_ttft_s     REAL,
-  speedup_iqr_pct           REAL,
-  measured_repeats          INTEGER NOT NULL DEFAULT 0,
-  remeasured_repeats        INTEGER NOT NULL DEFAULT 0,
-  disturbed_repeats         INTEGER NOT NULL DEFAULT 0,
-  max_decode_asymmetry      REAL,
-  noisy                     INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1)),
-  noise_reason              TEXT    NOT NULL DEFAULT '',
-  PRIMARY KEY (run_id, idx)
-);
 
 CREATE TABLE cache_entries (
   entry_id          TEXT    PRIMARY KEY NOT NULL,
@@ -121,59 +73,17 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_by_model ON cache_entries (model_fingerprint, created_at);
 )sql";
 
-// Schema 1 -> 2: noise control and spreads per prompt, the planned prompt count per run.
-const char* const kMigrationTo2Sql = R"sql(
-ALTER TABLE runs ADD COLUMN planned_prompts INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE prompt_results ADD COLUMN kv_load_iqr_s             REAL;
-ALTER TABLE prompt_results ADD COLUMN kv_page_cache             TEXT    NOT NULL DEFAULT '';
-ALTER TABLE prompt_results ADD COLUMN baseline_ttft_iqr_s       REAL;
-ALTER TABLE prompt_results ADD COLUMN baseline_decode_iqr_s     REAL;
-ALTER TABLE prompt_results ADD COLUMN recycled_ttft_iqr_s       REAL;
-ALTER TABLE prompt_results ADD COLUMN recycled_decode_iqr_s     REAL;
-ALTER TABLE prompt_results ADD COLUMN ideal_recycled_ttft_s     REAL;
-ALTER TABLE prompt_results ADD COLUMN speedup_iqr_pct           REAL;
-ALTER TABLE prompt_results ADD COLUMN measured_repeats          INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE prompt_results ADD COLUMN remeasured_repeats        INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE prompt_results ADD COLUMN disturbed_repeats         INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE prompt_results ADD COLUMN max_decode_asymmetry      REAL;
-ALTER TABLE prompt_results ADD COLUMN noisy                     INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1));
-ALTER TABLE prompt_results ADD COLUMN noise_reason              TEXT    NOT NULL DEFAULT '';
-)sql";
-
 const char* const kRunColumns =
     "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
     "synthetic, config_json, machine_json, summary_json, error, planned_prompts, pid, hostname, "
     "boot_id, process_start";
 
-const char* const kResultColumns =
-    "idx, prompt_id, prompt_text, prompt_tokens, reused_tokens, cached_entry_id, "
-    "cached_prompt_id, cached_prompt_text, prompt_similarity, kv_load_s, baseline_ttft_s, "
-    "baseline_decode_s, baseline_total_s, baseline_total_spread_s, recycled_prefill_s, "
-    "recycled_ttft_s, recycled_decode_s, recycled_total_s, recycled_total_spread_s, "
-    "baseline_tokens_generated, recycled_tokens_generated, speedup_pct, ttft_speedup, "
-    "exact_match, first_divergence, max_logit_diff, output_similarity, fallback_reason, "
-    "baseline_output_ids_json, recycled_output_ids_json, baseline_output, recycled_output, "
-    "kv_load_iqr_s, kv_page_cache, baseline_ttft_iqr_s, baseline_decode_iqr_s, "
-    "recycled_ttft_iqr_s, recycled_decode_iqr_s, ideal_recycled_ttft_s, speedup_iqr_pct, "
-    "measured_repeats, remeasured_repeats, disturbed_repeats, max_decode_asymmetry, noisy, "
-    "noise_reason";
-
 // A read-only open cannot migrate: a version-1 file is read with the new
-// columns' defaults in their place.
+// column's default in its place.
 const char* const kRunColumnsV1 =
     "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
     "synthetic, config_json, machine_json, summary_json, error, 0, pid, hostname, boot_id, "
     "process_start";
-const char* const kResultColumnsV1 =
-    "idx, prompt_id, prompt_text, prompt_tokens, reused_tokens, cached_entry_id, "
-    "cached_prompt_id, cached_prompt_text, prompt_similarity, kv_load_s, baseline_ttft_s, "
-    "baseline_decode_s, baseline_total_s, baseline_total_spread_s, recycled_prefill_s, "
-    "recycled_ttft_s, recycled_decode_s, recycled_total_s, recycled_total_spread_s, "
-    "baseline_tokens_generated, recycled_tokens_generated, speedup_pct, ttft_speedup, "
-    "exact_match, first_divergence, max_logit_diff, output_similarity, fallback_reason, "
-    "baseline_output_ids_json, recycled_output_ids_json, baseline_output, recycled_output, "
-    "NULL, '', NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, ''";
-
 const char* const kCacheColumns =
     "entry_id, model_fingerprint, path, token_ids_json, text, bytes, checksum, created_at";
 
@@ -187,6 +97,39 @@ int columnCount(const char* columns) {
   int n = 1;
   for (const char* p = columns; *p != '\0'; ++p) n += *p == ',' ? 1 : 0;
   return n;
+}
+
+// prompt_results, declared from the one column map (store/result_columns.h).
+std::string promptResultsSchemaSql() {
+  std::string sql =
+      "CREATE TABLE prompt_results (\n"
+      "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n";
+  for (const ResultColumn& c : resultColumns()) {
+    sql += "  " + c.name + " " + c.sqlDeclaration() + ",\n";
+  }
+  return sql + "  PRIMARY KEY (run_id, prompt_index)\n);\n";
+}
+
+// The columns as a file of `version` has them, under today's names.
+std::string resultSelectList(int version) {
+  std::string list;
+  for (const ResultColumn& c : resultColumns()) {
+    if (!list.empty()) list += ", ";
+    if (version < c.sinceVersion) {
+      list += c.sqlDefault() + " AS " + c.name;
+    } else if (version < 3 && !c.legacyName.empty()) {
+      list += c.legacyName + " AS " + c.name;
+    } else {
+      list += c.name;
+    }
+  }
+  return list;
+}
+
+std::string resultColumnNames() {
+  std::string list;
+  for (const ResultColumn& c : resultColumns()) list += (list.empty() ? "" : ", ") + c.name;
+  return list;
 }
 
 // Binds parameters in order, from ?1.
@@ -302,8 +245,7 @@ ProcessIdentity currentProcess() {
 bool processIsGone(const ProcessIdentity& self, int64_t pid, const std::string& recordedBoot,
                    int64_t recordedStart) {
   if (!recordedBoot.empty() && !self.bootId.empty() && recordedBoot != self.bootId) return true;
-  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return true;
-  if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) return true;
+  if (!io::processExists(pid)) return true;
   // The pid exists: it is still the recording process unless it started at another time.
   if (recordedStart >= 0) {
     const int64_t start = processStartTicks(pid);
@@ -327,7 +269,7 @@ struct RunStore::Impl {
   ProcessIdentity self = currentProcess();
   std::optional<Database> db;
   const char* runColumns = kRunColumns;
-  const char* resultColumns = kResultColumns;
+  std::string resultSelect = resultSelectList(kSchemaVersion);
 
   [[noreturn]] void fail(const std::string& message) const {
     throw Error(path.string() + ": " + message);
@@ -388,6 +330,7 @@ struct RunStore::Impl {
 
   void createSchema() {
     db->exec(kSchemaSql);
+    db->exec(promptResultsSchemaSql());
     db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
     db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   }
@@ -395,7 +338,21 @@ struct RunStore::Impl {
   // Schema migrations from older versions go here, one step per version.
   void migrate(int from) {
     if (from < 1) fail("no migration from schema version " + std::to_string(from));
-    if (from < 2) db->exec(kMigrationTo2Sql);
+    if (from < 2) {  // 2: spreads and noise per prompt, planned prompts per run
+      db->exec("ALTER TABLE runs ADD COLUMN planned_prompts INTEGER NOT NULL DEFAULT 0");
+      for (const ResultColumn& c : resultColumns()) {
+        if (c.sinceVersion == 2) {
+          db->exec("ALTER TABLE prompt_results ADD COLUMN " + c.name + " " + c.sqlDeclaration());
+        }
+      }
+    }
+    if (from < 3) {  // 3: one name per quantity, the same as in every export
+      for (const ResultColumn& c : resultColumns()) {
+        if (!c.legacyName.empty()) {
+          db->exec("ALTER TABLE prompt_results RENAME COLUMN " + c.legacyName + " TO " + c.name);
+        }
+      }
+    }
     db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   }
 
@@ -412,8 +369,8 @@ struct RunStore::Impl {
   }
 
   std::vector<PromptResult> readResults(int64_t runId) const {
-    Statement s = db->prepare(std::string("SELECT ") + resultColumns +
-                              " FROM prompt_results WHERE run_id = ?1 ORDER BY idx");
+    Statement s = db->prepare("SELECT " + resultSelect +
+                              " FROM prompt_results WHERE run_id = ?1 ORDER BY prompt_index");
     s.bindInt64(1, runId);
     std::vector<PromptResult> results;
     while (s.step()) results.push_back(readResult(s, runId));
@@ -464,7 +421,8 @@ struct RunStore::Impl {
     const int version = checkFile();
     if (readOnly) {
       if (version == 0) fail("not a kvrecycle database: the file is empty");
-      if (version < 2) runColumns = kRunColumnsV1, resultColumns = kResultColumnsV1;
+      if (version < 2) runColumns = kRunColumnsV1;
+      resultSelect = resultSelectList(version);
       return;
     }
     {
@@ -533,7 +491,7 @@ struct RunStore::Impl {
   }
 
   std::vector<int> parseIds(const std::string& json, int64_t runId, int index,
-                            const char* column) const {
+                            const std::string& column) const {
     try {
       return nlohmann::json::parse(json).get<std::vector<int>>();
     } catch (const nlohmann::json::exception&) {
@@ -543,56 +501,26 @@ struct RunStore::Impl {
   }
 
   PromptResult readResult(const Statement& s, int64_t runId) const {
-    Row row(s);
     PromptResult r;
-    r.index = row.i32();
-    r.promptId = row.text();
-    r.promptText = row.text();
-    r.promptTokens = row.i32();
-    r.reusedTokens = row.i32();
-    r.cachedEntryId = row.text();
-    r.cachedPromptId = row.text();
-    r.cachedPromptText = row.text();
-    r.promptSimilarity = row.f64();
-    r.kvLoadSeconds = row.f64();
-    r.baselineTtftSeconds = row.f64();
-    r.baselineDecodeSeconds = row.f64();
-    r.baselineTotalSeconds = row.f64();
-    r.baselineTotalSpreadSeconds = row.f64();
-    r.recycledPrefillSeconds = row.f64();
-    r.recycledTtftSeconds = row.f64();
-    r.recycledDecodeSeconds = row.f64();
-    r.recycledTotalSeconds = row.f64();
-    r.recycledTotalSpreadSeconds = row.f64();
-    r.baselineTokensGenerated = row.i32();
-    r.recycledTokensGenerated = row.i32();
-    r.speedupPct = row.f64();
-    r.ttftSpeedup = row.f64();
-    r.exactMatch = row.i64() != 0;
-    r.firstDivergence = row.i32();
-    r.maxLogitDiff = row.f64();
-    r.outputSimilarity = row.f64();
-    r.fallbackReason = row.text();
-    const std::string baselineIds = row.text();
-    const std::string recycledIds = row.text();
-    r.baselineOutput = row.text();
-    r.recycledOutput = row.text();
-    r.kvLoadIqrSeconds = row.f64();
-    r.kvPageCache = row.text();
-    r.baselineTtftIqrSeconds = row.f64();
-    r.baselineDecodeIqrSeconds = row.f64();
-    r.recycledTtftIqrSeconds = row.f64();
-    r.recycledDecodeIqrSeconds = row.f64();
-    r.idealRecycledTtftSeconds = row.f64();
-    r.speedupIqrPct = row.f64();
-    r.measuredRepeats = row.i32();
-    r.remeasuredRepeats = row.i32();
-    r.disturbedRepeats = row.i32();
-    r.maxDecodeAsymmetry = row.f64();
-    r.noisy = row.i64() != 0;
-    r.noiseReason = row.text();
-    r.baselineOutputIds = parseIds(baselineIds, runId, r.index, "baseline_output_ids_json");
-    r.recycledOutputIds = parseIds(recycledIds, runId, r.index, "recycled_output_ids_json");
+    int i = 0;
+    for (const ResultColumn& c : resultColumns()) {
+      const int column = i++;
+      switch (c.kind) {
+        case ColumnKind::Integer:
+        case ColumnKind::Flag:
+          c.set(r, TableCell(s.columnInt64(column)));
+          break;
+        case ColumnKind::Real:
+          c.set(r, s.columnIsNull(column) ? TableCell() : TableCell(s.columnDouble(column)));
+          break;
+        case ColumnKind::Text:
+          c.set(r, TableCell(s.columnText(column)));
+          break;
+        case ColumnKind::IdList:
+          c.set(r, TableCell(parseIds(s.columnText(column), runId, r.index, c.name)));
+          break;
+      }
+    }
     return r;
   }
 
@@ -672,30 +600,26 @@ void RunStore::addPromptResult(int64_t runId, const PromptResult& r) {
   Impl& d = *impl_;
   const std::string where = "run " + std::to_string(runId) + ", prompt " + std::to_string(r.index);
   d.guarded("cannot store the result of " + where, [&] {
+    const auto& columns = resultColumns();
     Statement s =
-        d.db->prepare("INSERT INTO prompt_results (run_id, " + std::string(kResultColumns) +
-                      ") VALUES (" + placeholders(1 + columnCount(kResultColumns)) + ")");
+        d.db->prepare("INSERT INTO prompt_results (run_id, " + resultColumnNames() + ") VALUES (" +
+                      placeholders(1 + static_cast<int>(columns.size())) + ")");
     Binder b(s);
-    b.i64(runId).i64(r.index).text(r.promptId).text(r.promptText);
-    b.i64(r.promptTokens).i64(r.reusedTokens);
-    b.text(r.cachedEntryId).text(r.cachedPromptId).text(r.cachedPromptText);
-    b.f64(r.promptSimilarity).f64(r.kvLoadSeconds);
-    b.f64(r.baselineTtftSeconds).f64(r.baselineDecodeSeconds).f64(r.baselineTotalSeconds);
-    b.f64(r.baselineTotalSpreadSeconds);
-    b.f64(r.recycledPrefillSeconds).f64(r.recycledTtftSeconds).f64(r.recycledDecodeSeconds);
-    b.f64(r.recycledTotalSeconds).f64(r.recycledTotalSpreadSeconds);
-    b.i64(r.baselineTokensGenerated).i64(r.recycledTokensGenerated);
-    b.f64(r.speedupPct).f64(r.ttftSpeedup);
-    b.i64(r.exactMatch ? 1 : 0).i64(r.firstDivergence).f64(r.maxLogitDiff);
-    b.f64(r.outputSimilarity).text(r.fallbackReason);
-    b.text(toJson(r.baselineOutputIds)).text(toJson(r.recycledOutputIds));
-    b.text(r.baselineOutput).text(r.recycledOutput);
-    b.f64(r.kvLoadIqrSeconds).text(r.kvPageCache);
-    b.f64(r.baselineTtftIqrSeconds).f64(r.baselineDecodeIqrSeconds);
-    b.f64(r.recycledTtftIqrSeconds).f64(r.recycledDecodeIqrSeconds);
-    b.f64(r.idealRecycledTtftSeconds).f64(r.speedupIqrPct);
-    b.i64(r.measuredRepeats).i64(r.remeasuredRepeats).i64(r.disturbedRepeats);
-    b.f64(r.maxDecodeAsymmetry).i64(r.noisy ? 1 : 0).text(r.noiseReason);
+    b.i64(runId);
+    for (const ResultColumn& c : columns) {
+      const TableCell cell = c.get(r);
+      if (const auto* i = std::get_if<int64_t>(&cell)) {
+        b.i64(*i);
+      } else if (const auto* v = std::get_if<double>(&cell)) {
+        b.f64(*v);
+      } else if (const auto* text = std::get_if<std::string>(&cell)) {
+        b.text(*text);
+      } else if (const auto* ids = std::get_if<std::vector<int>>(&cell)) {
+        b.text(toJson(*ids));
+      } else {
+        b.null();
+      }
+    }
     try {
       s.run();
     } catch (const DbError& e) {
