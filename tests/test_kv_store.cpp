@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/kv_store.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/safetensors.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

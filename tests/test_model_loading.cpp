@@ -4,9 +4,9 @@
 
 #include <cmath>
 
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/safetensors.h"
 #include "kvrecycle/weights_convert.h"
 #include "test_support.h"
 

@@ -5,15 +5,15 @@
 
 #include <cmath>
 
+#include "kv/prefix_trie.h"
 #include "kvrecycle/embedders.h"
-#include "kvrecycle/embedding_index.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/prefix_trie.h"
 #include "kvrecycle/results.h"
 #include "kvrecycle/stats.h"
 #include "kvrecycle/tokenizer.h"
 #include "kvrecycle/workloads.h"
+#include "retrieval/embedding_index.h"
 #include "test_support.h"
 
 class TestRecyclingParts : public QObject {

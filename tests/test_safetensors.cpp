@@ -4,8 +4,8 @@
 
 #include <cstring>
 
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
 #include "test_support.h"
 
 namespace {

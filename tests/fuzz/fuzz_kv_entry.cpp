@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "kv_entry_header.h"
+#include "io/safetensors.h"
+#include "kv/kv_entry_header.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kvr::KVEntryInfo info;

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kvr::SafetensorsHeader header;

@@ -48,12 +48,11 @@ class KVCache {
   // Bytes one position occupies across all layers (K and V, float32).
   int64_t bytesPerPosition() const;
 
-  struct Impl;
-  Impl& impl() { return *impl_; }
-  const Impl& impl() const { return *impl_; }
+  struct Impl;  // engine internals (core/src/model/model_impl.h), reached through EngineAccess
 
  private:
   friend class Model;
+  friend struct EngineAccess;
   explicit KVCache(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -103,10 +102,10 @@ class Model {
   // Waits for queued device work (a no-op on CPU); call before reading a clock.
   void synchronize() const;
 
-  struct Impl;
-  const Impl& impl() const { return *impl_; }
+  struct Impl;  // engine internals (core/src/model/model_impl.h), reached through EngineAccess
 
  private:
+  friend struct EngineAccess;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "fingerprint.h"
+#include "io/fingerprint.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/kv_store.h"

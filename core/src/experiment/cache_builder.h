@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "experiment/cached_prompt.h"
-#include "kvrecycle/embedding_index.h"
 #include "kvrecycle/experiment.h"
+#include "retrieval/embedding_index.h"
 
 namespace kvr {
 

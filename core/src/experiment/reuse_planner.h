@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "experiment/cached_prompt.h"
-#include "kvrecycle/embedding_index.h"
+#include "kv/prefix_trie.h"
 #include "kvrecycle/experiment.h"
-#include "kvrecycle/prefix_trie.h"
+#include "retrieval/embedding_index.h"
 
 namespace kvr {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kvrecycle/safetensors.h"  // kvr::DType
+#include "io/safetensors.h"  // kvr::DType
 
 namespace kvr::pickle {
 

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "io/mapped_file.h"
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
 #include "weights/torch_legacy_format.h"
 #include "weights/torch_zip_format.h"
 #include "weights/weights_files.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kvrecycle/safetensors.h"  // kvr::DType
+#include "io/safetensors.h"  // kvr::DType
 #include "weights/state_dict_unpickler.h"
 
 namespace kvr {

@@ -1,4 +1,4 @@
-#include "fingerprint.h"
+#include "io/fingerprint.h"
 
 #include <xxhash.h>
 

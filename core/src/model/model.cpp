@@ -9,9 +9,9 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
-#include "model_impl.h"
-#include "threading.h"
-#include "weights_loader.h"
+#include "model/model_impl.h"
+#include "model/threading.h"
+#include "weights/weights_loader.h"
 
 namespace kvr {
 namespace fs = std::filesystem;
@@ -138,7 +138,7 @@ std::unique_ptr<KVCache> Model::newCache(int capacity) const {
 
 std::vector<float> Model::forward(KVCache& cache, const std::vector<int>& tokens,
                                   bool allLogits) const {
-  const at::Tensor logits = impl_->forward(cache.impl(), tokens, allLogits).to(at::kCPU);
+  const at::Tensor logits = impl_->forward(EngineAccess::of(cache), tokens, allLogits).to(at::kCPU);
   const float* data = logits.data_ptr<float>();
   return std::vector<float>(data, data + logits.numel());
 }
@@ -151,8 +151,8 @@ std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const 
   const auto cache = newCache(static_cast<int>(used.size()));
   c10::InferenceMode inference;
   const at::Tensor hidden =
-      at::layer_norm(impl_->forwardHidden(cache->impl(), used), {c.nEmbd}, impl_->weights.lnfWeight,
-                     impl_->weights.lnfBias, c.layerNormEpsilon);
+      at::layer_norm(impl_->forwardHidden(EngineAccess::of(*cache), used), {c.nEmbd},
+                     impl_->weights.lnfWeight, impl_->weights.lnfBias, c.layerNormEpsilon);
   const at::Tensor mean = hidden.mean(0).to(at::kCPU).contiguous();
   return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
 }

@@ -1,4 +1,4 @@
-#include "kv_entry_header.h"
+#include "kv/kv_entry_header.h"
 
 #include <nlohmann/json.hpp>
 

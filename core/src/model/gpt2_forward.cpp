@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "kvrecycle/error.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 namespace kvr {
 namespace {

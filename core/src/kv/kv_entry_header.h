@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "io/safetensors.h"
 #include "kvrecycle/kv_store.h"
-#include "kvrecycle/safetensors.h"
 
 namespace kvr {
 

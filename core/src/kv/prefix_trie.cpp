@@ -1,4 +1,4 @@
-#include "kvrecycle/prefix_trie.h"
+#include "kv/prefix_trie.h"
 
 namespace kvr {
 

@@ -10,7 +10,7 @@
 
 #include "kvrecycle/model_config.h"
 #include "kvrecycle/weights_report.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 namespace kvr {
 

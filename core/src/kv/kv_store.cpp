@@ -14,14 +14,14 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fault_injection.h"
-#include "fingerprint.h"
+#include "io/fingerprint.h"
 #include "io/process_liveness.h"
-#include "kv_entry_header.h"
+#include "io/safetensors.h"
+#include "kv/fault_injection.h"
+#include "kv/kv_entry_header.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
 #include "kvrecycle/timestamps.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 namespace kvr {
 namespace fs = std::filesystem;
@@ -123,7 +123,7 @@ bool KVStore::contains(const std::string& entryId) const {
 }
 
 KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::string& text) const {
-  const KVCache::Impl& c = cache.impl();
+  const KVCache::Impl& c = EngineAccess::of(cache);
   const int64_t length = c.length();
   if (length == 0) throw Error("cannot store an empty K/V cache");
   c10::InferenceMode inference;
@@ -287,7 +287,7 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
     throw Error(where + ": cannot load " + std::to_string(length) + " positions from an entry of " +
                 std::to_string(stored));
   }
-  KVCache::Impl& c = cache.impl();
+  KVCache::Impl& c = EngineAccess::of(cache);
   if (c.length() != 0) throw Error("K/V must be loaded into an empty cache");
   const std::vector<int64_t> shape = {config.nHead, stored, config.headDim()};
   std::vector<const uint8_t*> sources;  // [layer * 2 + (0 key, 1 value)]

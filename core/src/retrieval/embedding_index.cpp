@@ -1,4 +1,4 @@
-#include "kvrecycle/embedding_index.h"
+#include "retrieval/embedding_index.h"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/index_io.h>

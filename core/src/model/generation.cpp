@@ -8,7 +8,7 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 namespace kvr {
 namespace {
@@ -49,14 +49,14 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
                                 const std::vector<int>& promptIds,
                                 const GenerationOptions& options) {
   checkRequest(model, cache, promptIds, options);
-  const Model::Impl& impl = model.impl();
+  const Model::Impl& impl = EngineAccess::of(model);
   c10::InferenceMode inference;
   GenerationResult result;
   result.reusedTokens = cache.length();
 
   const Stopwatch prefill;
   const std::vector<int> fresh(promptIds.begin() + cache.length(), promptIds.end());
-  at::Tensor logits = impl.forward(cache.impl(), fresh, false)[0];
+  at::Tensor logits = impl.forward(EngineAccess::of(cache), fresh, false)[0];
   int token = argmaxToken(logits);
   result.prefillSeconds = prefill.seconds();
   const auto wantLogits = [&options](size_t step) {
@@ -76,7 +76,7 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
       result.cancelled = true;
       break;
     }
-    logits = impl.forward(cache.impl(), {token}, false)[0];
+    logits = impl.forward(EngineAccess::of(cache), {token}, false)[0];
     token = argmaxToken(logits);
     if (wantLogits(result.outputIds.size())) keepLogits(result, logits);
   }

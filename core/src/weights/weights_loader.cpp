@@ -1,11 +1,11 @@
-#include "weights_loader.h"
+#include "weights/weights_loader.h"
 
 #include <algorithm>
 #include <optional>
 #include <set>
 #include <sstream>
 
-#include "fingerprint.h"
+#include "io/fingerprint.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
 #include "weights/stored_tensors.h"

@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "io/atomic_file.h"
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
-#include "kvrecycle/safetensors.h"
 #include "kvrecycle/tokenizer.h"
 
 namespace kvr {

@@ -55,4 +55,12 @@ struct Model::Impl {
   void checkTokenIds(const std::vector<int>& ids) const;
 };
 
+// The engine's only way into a cache's or a model's internals; app and ui
+// cannot name it (this header is not public).
+struct EngineAccess {
+  static KVCache::Impl& of(KVCache& cache) { return *cache.impl_; }
+  static const KVCache::Impl& of(const KVCache& cache) { return *cache.impl_; }
+  static const Model::Impl& of(const Model& model) { return *model.impl_; }
+};
+
 }  // namespace kvr

@@ -1,4 +1,4 @@
-#include "fault_injection.h"
+#include "kv/fault_injection.h"
 
 #include <cstdlib>
 

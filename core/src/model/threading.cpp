@@ -1,4 +1,4 @@
-#include "threading.h"
+#include "model/threading.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>

@@ -3,9 +3,9 @@
 #include <torch/serialize.h>
 
 #include "io/atomic_file.h"
+#include "io/safetensors.h"
 #include "kvrecycle/error.h"
-#include "kvrecycle/safetensors.h"
-#include "weights_loader.h"
+#include "weights/weights_loader.h"
 
 namespace kvr {
 

@@ -5,7 +5,7 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
-#include "model_impl.h"
+#include "model/model_impl.h"
 
 namespace kvr {
 
@@ -45,7 +45,7 @@ void KVCache::reset() {
 }
 
 void KVCache::copyPrefixFrom(const KVCache& other, int length) {
-  const Impl& src = other.impl();
+  const Impl& src = EngineAccess::of(other);
   if (length < 0 || length > src.length() || length > impl_->capacity) {
     throw Error("cannot copy " + std::to_string(length) + " positions from a K/V cache of " +
                 std::to_string(src.length()) + " into one of capacity " +
