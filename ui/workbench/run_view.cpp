@@ -32,7 +32,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   similarity_ = new SimilarityChart(this);
   auto* charts = new QTabWidget(this);
   charts->addTab(latency_, tr("Latency per prompt"));
-  charts->addTab(speedup_, tr("Speedup vs reuse depth"));
+  charts->addTab(speedup_, tr("End-to-end speedup vs reuse depth"));
   charts->addTab(similarity_, tr("Similarity and exactness"));
 
   results_ = new ResultsModel(this);
@@ -62,7 +62,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   summary_->horizontalHeader()->setStretchLastSection(true);
   summary_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
   summary_->setWordWrap(false);
-  summary_->setMinimumWidth(340);
+  summary_->setMinimumWidth(420);
   summary_->verticalHeader()->setVisible(false);
   summary_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   diff_ = new OutputDiffView(this);
@@ -157,7 +157,9 @@ void RunView::refreshSummary() {
   summary_->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
     summary_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(rows[i].first)));
-    summary_->setItem(i, 1, new QTableWidgetItem(QString::fromStdString(rows[i].second)));
+    auto* value = new QTableWidgetItem(QString::fromStdString(rows[i].second));
+    value->setToolTip(value->text());  // intervals can be wider than the panel
+    summary_->setItem(i, 1, value);
   }
 }
 
