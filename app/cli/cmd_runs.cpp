@@ -28,16 +28,7 @@ void registerRuns(CLI::App& app, Action& action) {
       if (args->json) {
         nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const RunRecord& r : runs) {
-          nlohmann::ordered_json j;
-          j["id"] = r.id;
-          j["name"] = r.name;
-          j["status"] = runStatusName(r.status);
-          j["created_at"] = r.createdAt;
-          j["finished_at"] = r.finishedAt;
-          j["model_path"] = r.modelPath;
-          j["synthetic"] = r.synthetic;
-          j["tags"] = r.tags;
-          j["notes"] = r.notes;
+          nlohmann::ordered_json j = nlohmann::ordered_json::parse(runRecordJson(r));
           j["summary"] =
               nlohmann::ordered_json::parse(summaryToJson(summaryFromJson(r.summaryJson)));
           out.push_back(j);

@@ -13,6 +13,10 @@ namespace kvr {
 std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& results,
                       TableFormat format);
 
+// A run's record (not its results) as one JSON object: the JSON export's "run"
+// and each entry of `kvrecycle-cli runs --json`.
+std::string runRecordJson(const RunRecord& run);
+
 // The study's summary table plus exactness and TTFT: (metric, formatted value)
 // rows, shared by the CLI, the exports and the workbench's summary panel.
 std::vector<std::pair<std::string, std::string>> summaryRows(const RunSummary& summary);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <variant>
 
 #include "kvrecycle/results.h"
 
@@ -35,35 +36,68 @@ Interval95 intervalFrom(const nlohmann::json& j, const char* key) {
   return i;
 }
 
+// Every field of the summary under its one JSON name, in output order.
+using SummaryMember = std::variant<int RunSummary::*, int64_t RunSummary::*, double RunSummary::*,
+                                   Interval95 RunSummary::*>;
+struct SummaryField {
+  const char* key;
+  SummaryMember member;
+};
+
+const SummaryField kSummaryFields[] = {
+    {"prompts", &RunSummary::prompts},
+    {"planned_prompts", &RunSummary::plannedPrompts},
+    {"cache_hits", &RunSummary::cacheHits},
+    {"tokens_reused", &RunSummary::tokensReused},
+    {"avg_speedup_pct", &RunSummary::avgSpeedupPct},
+    {"avg_speedup_ci95", &RunSummary::avgSpeedupCi95},
+    {"avg_speedup_with_cache_pct", &RunSummary::avgSpeedupWithCachePct},
+    {"avg_speedup_with_cache_ci95", &RunSummary::avgSpeedupWithCacheCi95},
+    {"avg_speedup_without_cache_pct", &RunSummary::avgSpeedupWithoutCachePct},
+    {"avg_speedup_without_cache_ci95", &RunSummary::avgSpeedupWithoutCacheCi95},
+    {"avg_output_similarity", &RunSummary::avgOutputSimilarity},
+    {"avg_prompt_similarity", &RunSummary::avgPromptSimilarity},
+    {"high_similarity_prompts", &RunSummary::highSimilarityPrompts},
+    {"latency_baseline_avg_s", &RunSummary::latencyBaselineAvgSeconds},
+    {"latency_recycled_avg_s", &RunSummary::latencyRecycledAvgSeconds},
+    {"reused_prompts", &RunSummary::reusedPrompts},
+    {"exact_reused", &RunSummary::exactReused},
+    {"exact_match_rate", &RunSummary::exactMatchRate},
+    {"avg_ttft_speedup", &RunSummary::avgTtftSpeedup},
+    {"avg_ttft_speedup_ci95", &RunSummary::avgTtftSpeedupCi95},
+    {"alpha", &RunSummary::alpha},
+    {"alpha_ci95", &RunSummary::alphaCi95},
+    {"alpha_r2", &RunSummary::alphaR2},
+    {"fallbacks", &RunSummary::fallbacks},
+    {"noisy_prompts", &RunSummary::noisyPrompts},
+};
+
+template <typename T>
+using Member = T RunSummary::*;
+
+struct Encode {
+  const RunSummary& s;
+  nlohmann::ordered_json operator()(Member<int> m) const { return s.*m; }
+  nlohmann::ordered_json operator()(Member<int64_t> m) const { return s.*m; }
+  nlohmann::ordered_json operator()(Member<double> m) const { return numberOrNull(s.*m); }
+  nlohmann::ordered_json operator()(Member<Interval95> m) const { return intervalJson(s.*m); }
+};
+
+struct Decode {
+  RunSummary& s;
+  const nlohmann::json& j;
+  const char* key;
+  void operator()(Member<int> m) const { s.*m = j.value(key, s.*m); }
+  void operator()(Member<int64_t> m) const { s.*m = j.value(key, s.*m); }
+  void operator()(Member<double> m) const { s.*m = numberFrom(j, key, s.*m); }
+  void operator()(Member<Interval95> m) const { s.*m = intervalFrom(j, key); }
+};
+
 }  // namespace
 
 std::string summaryToJson(const RunSummary& s) {
   nlohmann::ordered_json j;
-  j["prompts"] = s.prompts;
-  j["planned_prompts"] = s.plannedPrompts;
-  j["cache_hits"] = s.cacheHits;
-  j["tokens_reused"] = s.tokensReused;
-  j["avg_speedup_pct"] = s.avgSpeedupPct;
-  j["avg_speedup_ci95"] = intervalJson(s.avgSpeedupCi95);
-  j["avg_speedup_with_cache_pct"] = s.avgSpeedupWithCachePct;
-  j["avg_speedup_with_cache_ci95"] = intervalJson(s.avgSpeedupWithCacheCi95);
-  j["avg_speedup_without_cache_pct"] = s.avgSpeedupWithoutCachePct;
-  j["avg_speedup_without_cache_ci95"] = intervalJson(s.avgSpeedupWithoutCacheCi95);
-  j["avg_output_similarity"] = s.avgOutputSimilarity;
-  j["avg_prompt_similarity"] = s.avgPromptSimilarity;
-  j["high_similarity_prompts"] = s.highSimilarityPrompts;
-  j["latency_baseline_avg_s"] = s.latencyBaselineAvgSeconds;
-  j["latency_recycled_avg_s"] = s.latencyRecycledAvgSeconds;
-  j["reused_prompts"] = s.reusedPrompts;
-  j["exact_reused"] = s.exactReused;
-  j["exact_match_rate"] = numberOrNull(s.exactMatchRate);
-  j["avg_ttft_speedup"] = s.avgTtftSpeedup;
-  j["avg_ttft_speedup_ci95"] = intervalJson(s.avgTtftSpeedupCi95);
-  j["alpha"] = s.alpha;
-  j["alpha_ci95"] = intervalJson(s.alphaCi95);
-  j["alpha_r2"] = numberOrNull(s.alphaR2);
-  j["fallbacks"] = s.fallbacks;
-  j["noisy_prompts"] = s.noisyPrompts;
+  for (const SummaryField& f : kSummaryFields) j[f.key] = std::visit(Encode{s}, f.member);
   return j.dump();
 }
 
@@ -72,32 +106,9 @@ RunSummary summaryFromJson(const std::string& json) {
   if (json.empty()) return s;
   const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
   if (!j.is_object()) return s;
-  s.prompts = j.value("prompts", 0);
-  s.plannedPrompts = j.value("planned_prompts", 0);
-  s.cacheHits = j.value("cache_hits", 0);
-  s.tokensReused = j.value("tokens_reused", int64_t{0});
-  s.avgSpeedupPct = j.value("avg_speedup_pct", 0.0);
-  s.avgSpeedupCi95 = intervalFrom(j, "avg_speedup_ci95");
-  s.avgSpeedupWithCachePct = j.value("avg_speedup_with_cache_pct", 0.0);
-  s.avgSpeedupWithCacheCi95 = intervalFrom(j, "avg_speedup_with_cache_ci95");
-  s.avgSpeedupWithoutCachePct = j.value("avg_speedup_without_cache_pct", 0.0);
-  s.avgSpeedupWithoutCacheCi95 = intervalFrom(j, "avg_speedup_without_cache_ci95");
-  s.avgOutputSimilarity = j.value("avg_output_similarity", 0.0);
-  s.avgPromptSimilarity = j.value("avg_prompt_similarity", 0.0);
-  s.highSimilarityPrompts = j.value("high_similarity_prompts", 0);
-  s.latencyBaselineAvgSeconds = j.value("latency_baseline_avg_s", 0.0);
-  s.latencyRecycledAvgSeconds = j.value("latency_recycled_avg_s", 0.0);
-  // Summaries stored before reused_prompts existed counted every prompt.
-  s.reusedPrompts = j.value("reused_prompts", s.cacheHits);
-  s.exactReused = j.value("exact_reused", 0);
-  s.exactMatchRate = numberFrom(j, "exact_match_rate", std::nan(""));
-  s.avgTtftSpeedup = j.value("avg_ttft_speedup", 0.0);
-  s.avgTtftSpeedupCi95 = intervalFrom(j, "avg_ttft_speedup_ci95");
-  s.alpha = j.value("alpha", 0.0);
-  s.alphaCi95 = intervalFrom(j, "alpha_ci95");
-  s.alphaR2 = numberFrom(j, "alpha_r2", std::nan(""));
-  s.fallbacks = j.value("fallbacks", 0);
-  s.noisyPrompts = j.value("noisy_prompts", 0);
+  for (const SummaryField& f : kSummaryFields) std::visit(Decode{s, j, f.key}, f.member);
+  // Summaries stored before reused_prompts existed: every cache hit was tested.
+  if (!j.contains("reused_prompts")) s.reusedPrompts = s.cacheHits;
   return s;
 }
 

@@ -101,18 +101,7 @@ std::string exportLatex(const RunRecord& run, const std::vector<PromptResult>& r
 
 std::string exportJson(const RunRecord& run, const std::vector<PromptResult>& results) {
   Json j;
-  j["run"] = {{"id", run.id},
-              {"name", run.name},
-              {"notes", run.notes},
-              {"tags", run.tags},
-              {"created_at", run.createdAt},
-              {"finished_at", run.finishedAt},
-              {"duration_s", secondsBetween(run.createdAt, run.finishedAt)},
-              {"status", runStatusName(run.status)},
-              {"model_path", run.modelPath},
-              {"model_fingerprint", run.modelFingerprint},
-              {"synthetic", run.synthetic},
-              {"error", run.error}};
+  j["run"] = Json::parse(runRecordJson(run));
   j["config"] = Json::parse(run.configJson.empty() ? "{}" : run.configJson);
   j["machine"] = Json::parse(run.machineJson.empty() ? "{}" : run.machineJson);
   j["summary"] = Json::parse(summaryToJson(summaryFromJson(run.summaryJson)));
@@ -128,6 +117,23 @@ std::time_t parseIso(const std::string& iso) {
 }
 
 }  // namespace
+
+std::string runRecordJson(const RunRecord& run) {
+  Json j = {{"id", run.id},
+            {"name", run.name},
+            {"notes", run.notes},
+            {"tags", run.tags},
+            {"created_at", run.createdAt},
+            {"finished_at", run.finishedAt},
+            {"duration_s", secondsBetween(run.createdAt, run.finishedAt)},
+            {"status", runStatusName(run.status)},
+            {"model_path", run.modelPath},
+            {"model_fingerprint", run.modelFingerprint},
+            {"synthetic", run.synthetic},
+            {"planned_prompts", run.plannedPrompts},
+            {"error", run.error}};
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& results,
                       TableFormat format) {
