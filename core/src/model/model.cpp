@@ -52,6 +52,18 @@ std::unique_ptr<Gpt2Tokenizer> loadTokenizer(const fs::path& modelDir, const Loa
 
 }  // namespace
 
+at::Tensor& GptWeights::at(const WeightSpec& spec) {
+  static at::Tensor GptWeights::*const globals[] = {&GptWeights::wte, &GptWeights::wpe,
+                                                    &GptWeights::lnfWeight, &GptWeights::lnfBias};
+  static at::Tensor LayerWeights::*const perLayer[] = {
+      &LayerWeights::ln1Weight, &LayerWeights::ln1Bias,        &LayerWeights::attnWeight,
+      &LayerWeights::attnBias,  &LayerWeights::attnProjWeight, &LayerWeights::attnProjBias,
+      &LayerWeights::ln2Weight, &LayerWeights::ln2Bias,        &LayerWeights::fcWeight,
+      &LayerWeights::fcBias,    &LayerWeights::mlpProjWeight,  &LayerWeights::mlpProjBias};
+  if (spec.layer < 0) return this->*globals[spec.slot];
+  return layers[static_cast<size_t>(spec.layer)].*perLayer[spec.slot];
+}
+
 DevicePreference parseDevicePreference(const std::string& name) {
   if (name == "auto") return DevicePreference::Auto;
   if (name == "cpu") return DevicePreference::Cpu;
@@ -76,15 +88,12 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   impl->weightsReport = std::move(loaded.report);
   GptWeights& w = loaded.weights;
   if (impl->device.is_cuda()) {
-    const auto move = [&](at::Tensor& t) { t = t.to(impl->device); };
-    for (at::Tensor* t : {&w.wte, &w.wpe, &w.lnfWeight, &w.lnfBias, &w.lmHead}) move(*t);
-    for (auto& l : w.layers) {
-      for (at::Tensor* t : {&l.ln1Weight, &l.ln1Bias, &l.attnWeight, &l.attnBias, &l.attnProjWeight,
-                            &l.attnProjBias, &l.ln2Weight, &l.ln2Bias, &l.fcWeight, &l.fcBias,
-                            &l.mlpProjWeight, &l.mlpProjBias}) {
-        move(*t);
-      }
+    const bool tied = w.lmHead.is_same(w.wte);
+    for (const WeightSpec& spec : gpt2WeightSpecs(impl->config)) {
+      at::Tensor& t = w.at(spec);
+      t = t.to(impl->device);
     }
+    w.lmHead = tied ? w.wte : w.lmHead.to(impl->device);
   }
   impl->weights = std::move(w);
   return std::unique_ptr<Model>(new Model(std::move(impl)));

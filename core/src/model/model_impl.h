@@ -10,6 +10,7 @@
 
 #include "kvrecycle/model.h"
 #include "kvrecycle/weights_report.h"
+#include "model/gpt2_layout.h"
 
 namespace kvr {
 
@@ -25,6 +26,9 @@ struct LayerWeights {
 struct GptWeights {
   at::Tensor wte, wpe, lnfWeight, lnfBias, lmHead;
   std::vector<LayerWeights> layers;
+
+  // The tensor a layout entry names (model/gpt2_layout.h); layers must exist.
+  at::Tensor& at(const WeightSpec& spec);
 };
 
 struct KVCache::Impl {

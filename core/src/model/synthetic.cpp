@@ -10,6 +10,7 @@
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
 #include "kvrecycle/tokenizer.h"
+#include "model/gpt2_layout.h"
 
 namespace kvr {
 namespace fs = std::filesystem;
@@ -67,34 +68,15 @@ void fillNormal(std::vector<float>& out, uint64_t key, double stddev) {
 struct PlannedTensor {
   std::string name;
   std::vector<int64_t> shape;
-  enum Kind { Normal, Ones, Zeros } kind;
+  WeightInit init;
 };
 
+// The GPT-2 layout, under GPT2LMHeadModel's names.
 std::vector<PlannedTensor> planTensors(const ModelConfig& c) {
-  const int64_t e = c.nEmbd, inner = c.nInner;
   std::vector<PlannedTensor> plan;
-  const auto add = [&](std::string name, std::vector<int64_t> shape, PlannedTensor::Kind kind) {
-    plan.push_back({"transformer." + std::move(name), std::move(shape), kind});
-  };
-  add("wte.weight", {c.vocabSize, e}, PlannedTensor::Normal);
-  add("wpe.weight", {c.nPositions, e}, PlannedTensor::Normal);
-  for (int i = 0; i < c.nLayer; ++i) {
-    const std::string p = "h." + std::to_string(i) + ".";
-    add(p + "ln_1.weight", {e}, PlannedTensor::Ones);
-    add(p + "ln_1.bias", {e}, PlannedTensor::Zeros);
-    add(p + "attn.c_attn.weight", {e, 3 * e}, PlannedTensor::Normal);
-    add(p + "attn.c_attn.bias", {3 * e}, PlannedTensor::Zeros);
-    add(p + "attn.c_proj.weight", {e, e}, PlannedTensor::Normal);
-    add(p + "attn.c_proj.bias", {e}, PlannedTensor::Zeros);
-    add(p + "ln_2.weight", {e}, PlannedTensor::Ones);
-    add(p + "ln_2.bias", {e}, PlannedTensor::Zeros);
-    add(p + "mlp.c_fc.weight", {e, inner}, PlannedTensor::Normal);
-    add(p + "mlp.c_fc.bias", {inner}, PlannedTensor::Zeros);
-    add(p + "mlp.c_proj.weight", {inner, e}, PlannedTensor::Normal);
-    add(p + "mlp.c_proj.bias", {e}, PlannedTensor::Zeros);
+  for (const WeightSpec& spec : gpt2WeightSpecs(c)) {
+    plan.push_back({"transformer." + spec.name, spec.shape, spec.init});
   }
-  add("ln_f.weight", {e}, PlannedTensor::Ones);
-  add("ln_f.bias", {e}, PlannedTensor::Zeros);
   return plan;
 }
 
@@ -171,9 +153,8 @@ void writeSyntheticModel(const fs::path& outDir, const SyntheticModelOptions& op
   std::vector<TensorToWrite> tensors;
   for (const auto& t : plan) {
     const int64_t numel = elementCount(t.shape);
-    std::vector<float> values(static_cast<size_t>(numel),
-                              t.kind == PlannedTensor::Ones ? 1.f : 0.f);
-    if (t.kind == PlannedTensor::Normal) {
+    std::vector<float> values(static_cast<size_t>(numel), t.init == WeightInit::Ones ? 1.f : 0.f);
+    if (t.init == WeightInit::Normal) {
       fillNormal(values, splitmix64(options.seed) ^ hashName(t.name), options.initStd);
     }
     storage.push_back(std::move(values));

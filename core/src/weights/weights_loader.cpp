@@ -105,7 +105,7 @@ class WeightPicker {
 // The identity of the weights, not of the file: the architecture, then every
 // tensor the model uses, in a fixed order under its canonical name, as
 // float32. An LM head equal to wte (tied) is not hashed again.
-std::string fingerprintOf(const ModelConfig& config, const GptWeights& w, bool tiedHead) {
+std::string fingerprintOf(const ModelConfig& config, GptWeights& w, bool tiedHead) {
   Fingerprinter fp;
   ModelConfig architecture = config;
   architecture.synthetic = false;  // identity is the weights, not our labels
@@ -115,26 +115,7 @@ std::string fingerprintOf(const ModelConfig& config, const GptWeights& w, bool t
     for (const int64_t d : t.sizes()) fp.add(&d, sizeof d);
     fp.add(t.data_ptr<float>(), static_cast<size_t>(t.numel()) * sizeof(float));
   };
-  add("wte.weight", w.wte);
-  add("wpe.weight", w.wpe);
-  for (size_t i = 0; i < w.layers.size(); ++i) {
-    const LayerWeights& l = w.layers[i];
-    const std::string p = "h." + std::to_string(i) + ".";
-    add(p + "ln_1.weight", l.ln1Weight);
-    add(p + "ln_1.bias", l.ln1Bias);
-    add(p + "attn.c_attn.weight", l.attnWeight);
-    add(p + "attn.c_attn.bias", l.attnBias);
-    add(p + "attn.c_proj.weight", l.attnProjWeight);
-    add(p + "attn.c_proj.bias", l.attnProjBias);
-    add(p + "ln_2.weight", l.ln2Weight);
-    add(p + "ln_2.bias", l.ln2Bias);
-    add(p + "mlp.c_fc.weight", l.fcWeight);
-    add(p + "mlp.c_fc.bias", l.fcBias);
-    add(p + "mlp.c_proj.weight", l.mlpProjWeight);
-    add(p + "mlp.c_proj.bias", l.mlpProjBias);
-  }
-  add("ln_f.weight", w.lnfWeight);
-  add("ln_f.bias", w.lnfBias);
+  for (const WeightSpec& spec : gpt2WeightSpecs(config)) add(spec.name, w.at(spec));
   if (!tiedHead) add("lm_head.weight", w.lmHead);
   return fp.hex();
 }
@@ -165,29 +146,10 @@ LoadedWeights loadGptWeights(const fs::path& modelDir, const ModelConfig& c, boo
   report.alsoPresent.assign(candidates.begin() + 1, candidates.end());
 
   WeightPicker pick(stored, report, strict);
-  const int64_t e = c.nEmbd, inner = c.nInner;
+  const int64_t e = c.nEmbd;
   GptWeights& w = out.weights;
-  w.wte = pick.take("wte.weight", {c.vocabSize, e});
-  w.wpe = pick.take("wpe.weight", {c.nPositions, e});
-  for (int i = 0; i < c.nLayer; ++i) {
-    const std::string p = "h." + std::to_string(i) + ".";
-    LayerWeights l;
-    l.ln1Weight = pick.take(p + "ln_1.weight", {e});
-    l.ln1Bias = pick.take(p + "ln_1.bias", {e});
-    l.attnWeight = pick.take(p + "attn.c_attn.weight", {e, 3 * e});
-    l.attnBias = pick.take(p + "attn.c_attn.bias", {3 * e});
-    l.attnProjWeight = pick.take(p + "attn.c_proj.weight", {e, e});
-    l.attnProjBias = pick.take(p + "attn.c_proj.bias", {e});
-    l.ln2Weight = pick.take(p + "ln_2.weight", {e});
-    l.ln2Bias = pick.take(p + "ln_2.bias", {e});
-    l.fcWeight = pick.take(p + "mlp.c_fc.weight", {e, inner});
-    l.fcBias = pick.take(p + "mlp.c_fc.bias", {inner});
-    l.mlpProjWeight = pick.take(p + "mlp.c_proj.weight", {inner, e});
-    l.mlpProjBias = pick.take(p + "mlp.c_proj.bias", {e});
-    w.layers.push_back(std::move(l));
-  }
-  w.lnfWeight = pick.take("ln_f.weight", {e});
-  w.lnfBias = pick.take("ln_f.bias", {e});
+  w.layers.resize(static_cast<size_t>(c.nLayer));
+  for (const WeightSpec& spec : gpt2WeightSpecs(c)) w.at(spec) = pick.take(spec.name, spec.shape);
   // Checkpoints of GPT2LMHeadModel may store the (tied) head; safetensors drop it.
   w.lmHead = w.wte;
   report.tiedHead = true;
