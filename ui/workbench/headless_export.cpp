@@ -3,7 +3,6 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
-#include <QRegularExpression>
 #include <cstdio>
 
 #include "charts/chart_export.h"
@@ -47,9 +46,8 @@ int runHeadlessChartExport(int argc, char** argv) {
   bool ok = false;
   const qint64 runId = parser.value(run).toLongLong(&ok);
   if (!ok) return fail(2, QStringLiteral("--run takes a run id, not '%1'").arg(parser.value(run)));
-  const QRegularExpressionMatch m =
-      QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(size));
-  if (!m.hasMatch() || m.captured(1).toInt() < 50 || m.captured(2).toInt() < 50) {
+  const std::optional<QSize> figureSize = parseChartSize(parser.value(size));
+  if (!figureSize) {
     return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1200x800"));
   }
   try {
@@ -64,8 +62,7 @@ int runHeadlessChartExport(int argc, char** argv) {
     const RunSeries series{
         QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->name)),
         store.promptResults(runId)};
-    const QStringList files = exportAllCharts({series}, parser.value(out),
-                                              QSize(m.captured(1).toInt(), m.captured(2).toInt()));
+    const QStringList files = exportAllCharts({series}, parser.value(out), *figureSize);
     for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
     return 0;
   } catch (const std::exception& e) {

@@ -654,14 +654,9 @@ void MainWindow::exportCurrentChart() {
       QInputDialog::getText(this, tr("Figure size"), tr("Width x height (px):"), QLineEdit::Normal,
                             QStringLiteral("1200x800"), &ok);
   if (!ok) return;
-  const QStringList wh = sizeText.split(QLatin1Char('x'));
-  const QSize size(wh.value(0).toInt(), wh.value(1).toInt());
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  const ChartFormat format = suffix == QStringLiteral("svg")   ? ChartFormat::Svg
-                             : suffix == QStringLiteral("png") ? ChartFormat::Png
-                                                               : ChartFormat::Pdf;
   try {
-    exportChart(*chart, path, format, size.isValid() && !size.isEmpty() ? size : QSize(1200, 800));
+    exportChart(*chart, path, chartFormatForPath(path),
+                parseChartSize(sizeText).value_or(kDefaultChartSize));
     log(tr("Exported %1").arg(path));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
@@ -686,7 +681,7 @@ void MainWindow::exportAllChartsDialog() {
   if (dir.isEmpty()) return;
   QSettings().setValue(QStringLiteral("exportDir"), dir);
   try {
-    const QStringList files = exportAllCharts(dir, QSize(1200, 800));
+    const QStringList files = exportAllCharts(dir, kDefaultChartSize);
     log(tr("Exported %1 files to %2").arg(files.size()).arg(dir));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Export failed"), QString::fromUtf8(e.what()));
