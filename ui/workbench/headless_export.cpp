@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "charts/chart_export.h"
-#include "kvrecycle/run_store.h"
+#include "workbench/run_store_service.h"
 
 namespace kvr::ui {
 namespace {
@@ -54,14 +54,13 @@ int runHeadlessChartExport(int argc, char** argv) {
     if (!QFileInfo::exists(parser.value(db))) {
       return fail(1, QStringLiteral("%1: no such database").arg(parser.value(db)));
     }
-    const kvr::RunStore store(parser.value(db).toStdString(), /*readOnly=*/true);
-    const auto record = store.findRun(runId);
-    if (!record) {
+    const std::optional<ComparedRun> stored = RunStoreService(parser.value(db)).loadRun(runId);
+    if (!stored) {
       return fail(1, QStringLiteral("%1: run %2 does not exist").arg(parser.value(db)).arg(runId));
     }
     const RunSeries series{
-        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->name)),
-        store.promptResults(runId)};
+        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(stored->run.name)),
+        stored->results};
     const QStringList files = exportAllCharts({series}, parser.value(out), *figureSize);
     for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
     return 0;

@@ -35,16 +35,16 @@
 #include "charts/result_chart.h"
 #include "kvrecycle/paths.h"
 #include "kvrecycle/run_export.h"
-#include "kvrecycle/run_store.h"
 #include "kvrecycle/synthetic.h"
 #include "kvrecycle/system_info.h"
 #include "kvrecycle/version.h"
-#include "workbench/compare_view.h"
-#include "workbench/history_view.h"
+#include "workbench/compare_page.h"
+#include "workbench/history_page.h"
 #include "workbench/metatypes.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/results_model.h"
 #include "workbench/run_settings_panel.h"
+#include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
 #include "workbench/run_worker.h"
 #include "workbench/table_text.h"
@@ -91,10 +91,11 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   registerMetaTypes();
   setWindowTitle(tr("kvrecycle — KV-cache recycling workbench"));
   setAcceptDrops(true);
-  database_ = options.databasePath.isEmpty()
-                  ? QSettings().value(QStringLiteral("database"), dataDir() + "/runs.db").toString()
-                  : options.databasePath;
-  QDir().mkpath(QFileInfo(database_).absolutePath());
+  store_ = new RunStoreService(
+      options.databasePath.isEmpty()
+          ? QSettings().value(QStringLiteral("database"), dataDir() + "/runs.db").toString()
+          : options.databasePath,
+      this);
 
   try {
     tokenizer_ = kvr::Gpt2Tokenizer::load(kvr::defaultTokenizerDirectory());
@@ -111,10 +112,10 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   tabs_ = new QTabWidget(this);
   tabs_->addTab(buildSetupTab(), tr("&Setup"));
   tabs_->addTab(buildRunTab(), tr("&Run"));
-  history_ = new HistoryView(this);
+  history_ = new HistoryPage(store_, this);
   history_->runView()->setTokenizer(tokenizer_.get());
   tabs_->addTab(history_, tr("&History"));
-  compare_ = new CompareView(this);
+  compare_ = new ComparePage(store_, this);
   tabs_->addTab(compare_, tr("&Compare"));
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tabs_);
@@ -125,20 +126,10 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   modelLabel_ = new QLabel(tr("No model"), this);
   statusBar()->addPermanentWidget(modelLabel_);
 
-  connect(history_, &HistoryView::error, this, [this](const QString& e) { log(e); });
-  connect(history_, &HistoryView::compareRequested, this, [this](const QList<qint64>& ids) {
-    try {
-      const kvr::RunStore store(database_.toStdString(), true);
-      QList<ComparedRun> runs;
-      for (qint64 id : ids) {
-        if (const auto run = store.findRun(id)) runs << ComparedRun{*run, store.promptResults(id)};
-      }
-      compare_->setRuns(runs);
-      tabs_->setCurrentWidget(compare_);
-    } catch (const std::exception& e) {
-      log(QString::fromUtf8(e.what()));
-    }
-  });
+  connect(history_, &HistoryPage::logLine, this, &MainWindow::log);
+  connect(compare_, &ComparePage::logLine, this, &MainWindow::log);
+  connect(history_, &HistoryPage::compareRequested, compare_, &ComparePage::showRuns);
+  connect(compare_, &ComparePage::runsShown, this, [this] { tabs_->setCurrentWidget(compare_); });
 
   worker_ = new RunWorker;
   worker_->moveToThread(&workerThread_);
@@ -164,9 +155,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   settings_->restoreSettings();
   restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(QSettings().value(QStringLiteral("window/state")).toByteArray());
-  history_->setDatabase(database_);
+  history_->refresh();
   updateRunActions();
-  log(tr("Run store: %1").arg(database_));
+  log(tr("Run store: %1").arg(store_->databasePath()));
   if (options.loadDefaults) loadDefaults();
 }
 
@@ -318,7 +309,7 @@ void MainWindow::buildMenus() {
     view->addAction(names[i], QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), this,
                     [this, i] { tabs_->setCurrentIndex(i); });
   }
-  view->addAction(tr("Refresh history"), QKeySequence::Refresh, history_, &HistoryView::refresh);
+  view->addAction(tr("Refresh history"), QKeySequence::Refresh, history_, &HistoryPage::refresh);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About kvrecycle"), this, &MainWindow::showAbout);
@@ -433,11 +424,10 @@ bool MainWindow::startRun() {
   request.cachePrompts = cacheModel_->promptSet();
   request.testPrompts = testModel_->promptSet();
   request.config = settings_->config();
-  request.config.storeDirectory =
-      kvr::defaultKvStoreDirectory(QFileInfo(database_).absoluteFilePath().toStdString());
+  request.config.storeDirectory = store_->kvStoreDirectory().toStdString();
   request.config.cachePromptsSource = request.cachePrompts.source;
   request.config.testPromptsSource = request.testPrompts.source;
-  request.databasePath = database_;
+  request.databasePath = store_->databasePath();
   try {
     kvr::validateExperimentConfig(request.config);
   } catch (const std::exception& e) {
@@ -534,7 +524,7 @@ void MainWindow::finishRun(const QString& status) {
   progressLabel_->setText(tr("Run %1 %2").arg(liveRunId_).arg(status));
   liveRun_->setStatus(status);
   log(tr("Longest GUI event-loop stall during the run: %1 ms").arg(longestStallMs_, 0, 'f', 1));
-  history_->refresh();
+  store_->announceRunsChanged();  // the worker wrote this run through its own connection
   updateRunActions();
   emit runEnded(liveRunId_, status);
 }
@@ -555,6 +545,10 @@ void MainWindow::updateRunActions() {
 
 void MainWindow::log(const QString& line) {
   log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
+}
+
+QString MainWindow::databasePath() const {
+  return store_->databasePath();
 }
 
 QString MainWindow::logText() const {
@@ -579,13 +573,12 @@ void MainWindow::openModelDialog() {
 }
 
 void MainWindow::openDatabaseDialog() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Open or create a run database"),
-                                                    database_, tr("SQLite (*.db);;All files (*)"),
-                                                    nullptr, QFileDialog::DontConfirmOverwrite);
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Open or create a run database"), store_->databasePath(),
+      tr("SQLite (*.db);;All files (*)"), nullptr, QFileDialog::DontConfirmOverwrite);
   if (path.isEmpty()) return;
-  database_ = path;
   QSettings().setValue(QStringLiteral("database"), path);
-  history_->setDatabase(path);
+  store_->setDatabasePath(path);
   log(tr("Run store: %1").arg(path));
 }
 
@@ -702,10 +695,9 @@ void MainWindow::exportTable() {
     } else {
       const qint64 id =
           tabs_->currentWidget() == history_ ? history_->runView()->runId() : liveRunId_;
-      const kvr::RunStore store(database_.toStdString(), true);
-      const auto run = store.findRun(id);
-      if (!run) throw std::runtime_error("no run to export yet");
-      text = QString::fromStdString(kvr::exportRun(*run, store.promptResults(id),
+      const std::optional<ComparedRun> stored = store_->loadRun(id);
+      if (!stored) throw std::runtime_error("no run to export yet");
+      text = QString::fromStdString(kvr::exportRun(stored->run, stored->results,
                                                    kvr::parseTableFormat(suffix.toStdString())));
     }
     QFile out(path);

@@ -22,11 +22,12 @@ class QTimer;
 
 namespace kvr::ui {
 
-class CompareView;
-class HistoryView;
+class ComparePage;
+class HistoryPage;
 class PromptSetModel;
 class ResultChart;
 class RunSettingsPanel;
+class RunStoreService;
 class RunView;
 class RunWorker;
 
@@ -59,9 +60,10 @@ class MainWindow : public QMainWindow {
   PromptSetModel* testPrompts() const { return testModel_; }
   RunSettingsPanel* settings() const { return settings_; }
   RunView* liveRun() const { return liveRun_; }
-  HistoryView* history() const { return history_; }
-  CompareView* compare() const { return compare_; }
-  QString databasePath() const { return database_; }
+  HistoryPage* history() const { return history_; }
+  ComparePage* compare() const { return compare_; }
+  RunStoreService* runStore() const { return store_; }
+  QString databasePath() const;
   qint64 lastRunId() const { return liveRunId_; }
   QString lastRunStatus() const { return lastStatus_; }
   double longestStallMs() const { return longestStallMs_; }
@@ -107,7 +109,7 @@ class MainWindow : public QMainWindow {
   void finishRun(const QString& status);
   void sampleEventLoop();
 
-  QString database_;
+  RunStoreService* store_;
   QThread workerThread_;
   RunWorker* worker_ = nullptr;  // lives on workerThread_
   std::unique_ptr<kvr::Gpt2Tokenizer> tokenizer_;
@@ -133,8 +135,8 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_;
   QLabel* progressLabel_;
   RunView* liveRun_;
-  HistoryView* history_;
-  CompareView* compare_;
+  HistoryPage* history_;
+  ComparePage* compare_;
   QTabWidget* tabs_;
   QPlainTextEdit* log_;
   QMenu* recentMenu_;
