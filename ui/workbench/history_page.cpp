@@ -17,8 +17,7 @@
 
 namespace kvr::ui {
 
-HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent)
-    : QWidget(parent), store_(store) {
+HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(parent), store_(store) {
   model_ = new RunHistoryModel(this);
   proxy_ = new QSortFilterProxyModel(this);
   proxy_->setSourceModel(model_);
