@@ -17,8 +17,10 @@ struct Run {
   QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
 };
 
-Run cli(const QStringList& args) {
+Run cli(const QStringList& args,
+        const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
+  p.setProcessEnvironment(env);
   p.start(kvr::test::cliPath(), args);
   if (!p.waitForFinished(300000)) qFatal("kvrecycle-cli did not finish");
   Run r;
@@ -298,6 +300,47 @@ class TestCli : public QObject {
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.json()["test_prompts"].toInt(), 4);
     QVERIFY(kvr::test::readBytes(path("pt.csv").toStdString()).startsWith("id,prompt\n"));
+  }
+
+  // models lists the hub cache named by HF_HUB_CACHE and the data directory's own models.
+  void modelsListsHubAndOwnModels() {
+    const std::filesystem::path hub = path("hf-hub").toStdString();
+    const QByteArray tinyConfig = kvr::test::readBytes(kvr::test::tinyModel() / "config.json");
+    kvr::test::writeHubModel(hub, "microsoft/DialoGPT-small", "abc123",
+                             R"({"model_type": "gpt2"})");
+    const std::filesystem::path own = path("kvr-data").toStdString() + "/models/synthetic-tiny";
+    std::filesystem::create_directories(own);
+    kvr::test::writeBytes(own / "config.json", tinyConfig);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("HF_HUB_CACHE", QString::fromStdString(hub.string()));
+    env.insert("KVRECYCLE_DATA_DIR", path("kvr-data"));
+
+    const Run json = cli({"models", "--json"}, env);
+    QCOMPARE(json.exitCode, 0);
+    QCOMPARE(json.json()["hub_directory"].toString(), QString::fromStdString(hub.string()));
+    const QJsonArray models = json.json()["models"].toArray();
+    QCOMPARE(models.size(), 2);
+    const QJsonObject real = models[0].toObject();
+    QCOMPARE(real["name"].toString(), QString("microsoft/DialoGPT-small"));
+    QCOMPARE(real["source"].toString(), QString("hub"));
+    QVERIFY(!real["synthetic"].toBool());
+    QVERIFY(real["path"].toString().endsWith("/models--microsoft--DialoGPT-small"));
+    QVERIFY(real["snapshot"].toString().endsWith("/snapshots/abc123"));
+    const QJsonObject synthetic = models[1].toObject();
+    QCOMPARE(synthetic["name"].toString(), QString("synthetic-tiny"));
+    QCOMPARE(synthetic["source"].toString(), QString("data"));
+    QVERIFY(synthetic["synthetic"].toBool());
+
+    const Run text = cli({"models"}, env);
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY2(text.out.contains("microsoft/DialoGPT-small") && text.out.contains("snapshot abc123"),
+             text.out.constData());
+
+    env.insert("HF_HUB_CACHE", path("no-hub-here"));
+    env.insert("KVRECYCLE_DATA_DIR", path("no-data-here"));
+    const Run none = cli({"models"}, env);
+    QCOMPARE(none.exitCode, 0);
+    QVERIFY2(none.out.contains("no models found"), none.out.constData());
   }
 
   void logitsWritesNpy() {

@@ -44,6 +44,21 @@ void copyModel(const std::filesystem::path& from, const std::filesystem::path& t
   }
 }
 
+std::filesystem::path writeHubModel(const std::filesystem::path& hub, const std::string& repoId,
+                                    const std::string& snapshot, const QByteArray& configJson) {
+  std::string folder = "models--" + repoId;
+  for (size_t at = folder.find('/'); at != std::string::npos; at = folder.find('/', at)) {
+    folder.replace(at, 1, "--");
+  }
+  const std::filesystem::path repo = hub / folder;
+  const std::filesystem::path dir = repo / "snapshots" / snapshot;
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(repo / "refs");
+  writeBytes(repo / "refs" / "main", QByteArray::fromStdString(snapshot));
+  writeBytes(dir / "config.json", configJson);
+  return dir;
+}
+
 std::vector<std::string> listFiles(const std::filesystem::path& dir, const std::string& suffix) {
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

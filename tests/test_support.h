@@ -20,6 +20,12 @@ void writeBytes(const std::filesystem::path& path, const QByteArray& bytes);
 // Copies a model directory (config, weights, tokenizer) for a test to break.
 void copyModel(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// A model as the Hugging Face hub cache stores it:
+// <hub>/models--ORG--NAME/refs/main naming snapshots/<snapshot>/config.json.
+// Returns the snapshot folder.
+std::filesystem::path writeHubModel(const std::filesystem::path& hub, const std::string& repoId,
+                                    const std::string& snapshot, const QByteArray& configJson);
+
 // Files in `dir` whose names end with `suffix`, sorted.
 std::vector<std::string> listFiles(const std::filesystem::path& dir, const std::string& suffix);
 

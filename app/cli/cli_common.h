@@ -69,5 +69,6 @@ void registerBench(CLI::App& app, Action& action);
 void registerMakePrompts(CLI::App& app, Action& action);
 void registerKvVerify(CLI::App& app, Action& action);
 void registerInspectModel(CLI::App& app, Action& action);
+void registerModels(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

@@ -3,6 +3,8 @@
 #include <qcustomplot.h>
 #include <QBuffer>
 #include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QSvgGenerator>
 
@@ -78,8 +80,26 @@ QString chartFormatSuffix(ChartFormat format) {
   return QString();
 }
 
+ChartFormat chartFormatForPath(const QString& path) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == QStringLiteral("svg")) return ChartFormat::Svg;
+  if (suffix == QStringLiteral("png")) return ChartFormat::Png;
+  return ChartFormat::Pdf;
+}
+
+std::optional<QSize> parseChartSize(const QString& text) {
+  static const QRegularExpression pattern(
+      QStringLiteral("^\\s*(\\d{1,5})\\s*[xX]\\s*(\\d{1,5})\\s*$"));
+  const QRegularExpressionMatch m = pattern.match(text);
+  if (!m.hasMatch()) return std::nullopt;
+  const QSize size(m.captured(1).toInt(), m.captured(2).toInt());
+  constexpr int kMinSide = 50;  // smaller figures have no room for axis titles
+  if (size.width() < kMinSide || size.height() < kMinSide) return std::nullopt;
+  return size;
+}
+
 void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size) {
-  if (size.isEmpty()) size = QSize(1200, 800);
+  if (size.isEmpty()) size = kDefaultChartSize;
   PublicationColors colors(chart);
   QCustomPlot* plot = chart.plot();
   bool ok = false;

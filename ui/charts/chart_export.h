@@ -6,6 +6,7 @@
 #include <QSize>
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 #include "charts/run_series.h"
 
@@ -17,6 +18,14 @@ enum class ChartFormat { Png, Pdf, Svg };
 
 // "png", "pdf", "svg".
 QString chartFormatSuffix(ChartFormat format);
+// The format a file name asks for by its suffix (any case): .svg, .png, else PDF.
+ChartFormat chartFormatForPath(const QString& path);
+
+// The figure size when none is given.
+inline constexpr QSize kDefaultChartSize(1200, 800);
+// "WIDTHxHEIGHT" in pixels ("1200x800", "800 X 500"), each side at least 50;
+// nullopt for anything else. The GUI's size prompt and --size share this rule.
+std::optional<QSize> parseChartSize(const QString& text);
 
 // Writes the chart at `size` (pixels for PNG, the page/view box for PDF and
 // SVG; an empty size means 1200x800). Throws std::runtime_error naming the

@@ -3,11 +3,10 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
-#include <QRegularExpression>
 #include <cstdio>
 
 #include "charts/chart_export.h"
-#include "kvrecycle/run_store.h"
+#include "workbench/run_store_service.h"
 
 namespace kvr::ui {
 namespace {
@@ -47,25 +46,22 @@ int runHeadlessChartExport(int argc, char** argv) {
   bool ok = false;
   const qint64 runId = parser.value(run).toLongLong(&ok);
   if (!ok) return fail(2, QStringLiteral("--run takes a run id, not '%1'").arg(parser.value(run)));
-  const QRegularExpressionMatch m =
-      QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(size));
-  if (!m.hasMatch() || m.captured(1).toInt() < 50 || m.captured(2).toInt() < 50) {
+  const std::optional<QSize> figureSize = parseChartSize(parser.value(size));
+  if (!figureSize) {
     return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1200x800"));
   }
   try {
     if (!QFileInfo::exists(parser.value(db))) {
       return fail(1, QStringLiteral("%1: no such database").arg(parser.value(db)));
     }
-    const kvr::RunStore store(parser.value(db).toStdString(), /*readOnly=*/true);
-    const auto record = store.findRun(runId);
-    if (!record) {
+    const std::optional<ComparedRun> stored = RunStoreService(parser.value(db)).loadRun(runId);
+    if (!stored) {
       return fail(1, QStringLiteral("%1: run %2 does not exist").arg(parser.value(db)).arg(runId));
     }
     const RunSeries series{
-        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(record->name)),
-        store.promptResults(runId)};
-    const QStringList files = exportAllCharts({series}, parser.value(out),
-                                              QSize(m.captured(1).toInt(), m.captured(2).toInt()));
+        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(stored->run.name)),
+        stored->results};
+    const QStringList files = exportAllCharts({series}, parser.value(out), *figureSize);
     for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
     return 0;
   } catch (const std::exception& e) {

@@ -1,43 +1,40 @@
 #pragma once
-// The workbench window: prompt sets, model, settings, the live run, history,
-// comparison and export. The engine runs on a worker thread; this class only
-// wires widgets to it.
-#include <QElapsedTimer>
+// The workbench window: menus, the four pages as tabs (Setup, Run, History,
+// Compare), the log pane and the status bar, wired to the engine session, the
+// run store service and the export controller. The pages do the work; the
+// public functions here are the menus' code paths, kept for tests and main().
 #include <QMainWindow>
-#include <QThread>
-#include <memory>
 
-#include "kvrecycle/tokenizer.h"
 #include "workbench/model_info.h"
-#include "workbench/run_request.h"
+#include "workbench/prompt_role.h"
 
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
-class QProgressBar;
-class QPushButton;
 class QTabWidget;
-class QTableView;
-class QTimer;
 
 namespace kvr::ui {
 
-class CompareView;
-class HistoryView;
+class ComparePage;
+class EngineSession;
+class ExportController;
+class HistoryPage;
 class PromptSetModel;
-class ResultChart;
+class RecentFilesMenu;
+class RunPage;
 class RunSettingsPanel;
+class RunStoreService;
 class RunView;
-class RunWorker;
+class SetupPage;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   struct Options {
-    QString databasePath;      // empty: <data dir>/runs.db
+    QString databasePath;      // empty: the last one opened, else <data dir>/runs.db
     bool loadDefaults = true;  // synthetic dialogpt-small + study sample sets
   };
-  enum class PromptRole { Cache, Test };
+  using PromptRole = kvr::ui::PromptRole;
 
   explicit MainWindow(const Options& options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -51,23 +48,26 @@ class MainWindow : public QMainWindow {
   void openPromptFiles(const QStringList& paths);
   bool startRun();
   void cancelRun();
-
-  bool modelReady() const { return modelReady_; }
-  bool running() const { return running_; }
-  const ModelInfo& modelInfo() const { return model_; }
-  PromptSetModel* cachePrompts() const { return cacheModel_; }
-  PromptSetModel* testPrompts() const { return testModel_; }
-  RunSettingsPanel* settings() const { return settings_; }
-  RunView* liveRun() const { return liveRun_; }
-  HistoryView* history() const { return history_; }
-  CompareView* compare() const { return compare_; }
-  QString databasePath() const { return database_; }
-  qint64 lastRunId() const { return liveRunId_; }
-  QString lastRunStatus() const { return lastStatus_; }
-  double longestStallMs() const { return longestStallMs_; }
-  QString logText() const;
   // Writes every chart of the visible run or comparison as PNG, PDF and SVG.
   QStringList exportAllCharts(const QString& directory, QSize size);
+
+  bool modelReady() const;
+  bool running() const;
+  const ModelInfo& modelInfo() const;
+  PromptSetModel* cachePrompts() const;
+  PromptSetModel* testPrompts() const;
+  RunSettingsPanel* settings() const;
+  RunView* liveRun() const;
+  SetupPage* setup() const { return setup_; }
+  RunPage* runPage() const { return run_; }
+  HistoryPage* history() const { return history_; }
+  ComparePage* compare() const { return compare_; }
+  RunStoreService* runStore() const { return store_; }
+  QString databasePath() const;
+  qint64 lastRunId() const;
+  QString lastRunStatus() const;
+  double longestStallMs() const;
+  QString logText() const;
 
  signals:
   void modelReadyChanged(bool ready);
@@ -79,68 +79,27 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
+  void wirePages();
   void buildMenus();
-  QWidget* buildSetupTab();
-  QWidget* buildRunTab();
-  void loadDefaults();
-  void openPromptDialog(PromptRole role);
-  void openModelDialog();
-  void openDatabaseDialog();
-  void exportCurrentChart();
-  void exportAllChartsDialog();
-  void exportTable();
-  void showAbout();
-  void addRecentFile(const QString& path);
-  void refreshRecentMenu();
   void refreshHubMenu();
+  void openDatabaseDialog();
+  void showAbout();
+  void showModel(const ModelInfo& info);
+  void showModelFailure(const QString& error);
   void log(const QString& line);
-  void updateRunActions();
-  void updatePromptLabels();
-  QList<ResultChart*> visibleCharts() const;
-  void onModelLoaded(const ModelInfo& info);
-  void onModelFailed(const QString& error);
-  void onRunStarted(qint64 runId);
-  void onRunProgress(qint64 runId, const kvr::ExperimentProgress& progress);
-  void onPromptDone(qint64 runId, const kvr::PromptResult& result);
-  void onRunFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary);
-  void onRunFailed(qint64 runId, const QString& error);
-  void finishRun(const QString& status);
-  void sampleEventLoop();
 
-  QString database_;
-  QThread workerThread_;
-  RunWorker* worker_ = nullptr;  // lives on workerThread_
-  std::unique_ptr<kvr::Gpt2Tokenizer> tokenizer_;
-  ModelInfo model_;
-  bool modelReady_ = false;
-  bool running_ = false;
-  qint64 liveRunId_ = 0;
-  QString lastStatus_;
-  QElapsedTimer runClock_;
-  QElapsedTimer stallClock_;
-  QTimer* stallTimer_;
-  double longestStallMs_ = 0;
-
-  PromptSetModel* cacheModel_;
-  PromptSetModel* testModel_;
-  QLabel* cacheLabel_;
-  QLabel* testLabel_;
-  QLabel* modelLabel_;
-  QLabel* syntheticNote_;
-  RunSettingsPanel* settings_;
-  QPushButton* runButton_;
-  QPushButton* cancelButton_;
-  QProgressBar* progress_;
-  QLabel* progressLabel_;
-  RunView* liveRun_;
-  HistoryView* history_;
-  CompareView* compare_;
+  EngineSession* engine_;
+  RunStoreService* store_;
+  SetupPage* setup_;
+  RunPage* run_;
+  HistoryPage* history_;
+  ComparePage* compare_;
+  ExportController* export_;
+  RecentFilesMenu* recent_ = nullptr;
   QTabWidget* tabs_;
   QPlainTextEdit* log_;
-  QMenu* recentMenu_;
-  QMenu* hubMenu_;
-  QAction* runAction_;
-  QAction* cancelAction_;
+  QLabel* modelLabel_;
+  QMenu* hubMenu_ = nullptr;
 };
 
 }  // namespace kvr::ui

@@ -15,12 +15,19 @@ fs::path envPath(const char* name) {
   return value != nullptr && *value != '\0' ? fs::path(value) : fs::path();
 }
 
+// Existence checks that treat an unreadable path as missing: listing must not
+// stop at one broken entry.
+bool existsQuietly(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
 fs::path snapshotFromRef(const fs::path& cacheDir) {
   std::ifstream ref(cacheDir / "refs" / "main");
   std::string hash;
   if (ref && std::getline(ref, hash) && !hash.empty()) {
     const fs::path snapshot = cacheDir / "snapshots" / hash;
-    if (fs::exists(snapshot / "config.json")) return snapshot;
+    if (existsQuietly(snapshot / "config.json")) return snapshot;
   }
   return {};
 }
@@ -30,8 +37,9 @@ fs::path newestSnapshot(const fs::path& cacheDir) {
   fs::file_time_type bestTime{};
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(cacheDir / "snapshots", ec)) {
-    if (!fs::exists(entry.path() / "config.json")) continue;
+    if (!existsQuietly(entry.path() / "config.json")) continue;
     const auto time = fs::last_write_time(entry.path(), ec);
+    if (ec) continue;
     if (best.empty() || time > bestTime) best = entry.path(), bestTime = time;
   }
   return best;
@@ -52,13 +60,34 @@ fs::path defaultTokenizerDirectory() {
   return dataDirectory() / "tokenizer" / "gpt2";
 }
 
+fs::path modelsDirectory() {
+  return dataDirectory() / "models";
+}
+
+fs::path syntheticModelDirectory(const std::string& preset) {
+  return modelsDirectory() / ("synthetic-" + preset);
+}
+
+fs::path huggingFaceHubDirectory() {
+  if (fs::path dir = envPath("HF_HUB_CACHE"); !dir.empty()) return dir;
+  if (fs::path home = envPath("HF_HOME"); !home.empty()) return home / "hub";
+  if (fs::path home = envPath("HOME"); !home.empty()) {
+    return home / ".cache" / "huggingface" / "hub";
+  }
+  return {};
+}
+
+fs::path hubSnapshotDirectory(const fs::path& cacheDir) {
+  if (fs::path s = snapshotFromRef(cacheDir); !s.empty()) return s;
+  return newestSnapshot(cacheDir);
+}
+
 fs::path resolveModelDirectory(const fs::path& path) {
   if (!fs::exists(path)) throw Error(path.string() + ": no such model directory");
   if (!fs::is_directory(path)) throw Error(path.string() + ": not a directory");
   if (fs::exists(path / "config.json")) return path;
   if (fs::is_directory(path / "snapshots")) {
-    if (fs::path s = snapshotFromRef(path); !s.empty()) return s;
-    if (fs::path s = newestSnapshot(path); !s.empty()) return s;
+    if (fs::path s = hubSnapshotDirectory(path); !s.empty()) return s;
     throw Error(path.string() + ": hub cache directory has no snapshot with a config.json");
   }
   throw Error((path / "config.json").string() + ": missing (not a model directory)");

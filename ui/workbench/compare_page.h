@@ -1,7 +1,7 @@
 #pragma once
-// Two or more runs side by side: summary metrics with deltas, configuration
-// differences (or all of it), per-prompt results joined on the prompt text,
-// and the charts overlaid with a legend entry per run.
+// The Compare tab: two or more runs side by side: summary metrics with deltas,
+// configuration differences (or all of it), per-prompt results joined on the
+// prompt text, and the charts overlaid with a legend entry per run.
 #include <QWidget>
 
 #include "charts/run_series.h"
@@ -14,14 +14,17 @@ class QTableWidget;
 namespace kvr::ui {
 
 class ResultChart;
+class RunStoreService;
 class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
 
-class CompareView : public QWidget {
+class ComparePage : public QWidget {
   Q_OBJECT
  public:
-  explicit CompareView(QWidget* parent = nullptr);
+  explicit ComparePage(RunStoreService* store, QWidget* parent = nullptr);
+  // Reads the runs through the store and shows them; on failure logs why and keeps what is shown.
+  void showRuns(const QList<qint64>& ids);
   void setRuns(const QList<ComparedRun>& runs);
   const RunComparison& comparison() const { return comparison_; }
   QList<ResultChart*> charts() const;
@@ -31,9 +34,14 @@ class CompareView : public QWidget {
   QString label() const;
   const QList<RunSeries>& series() const { return series_; }
 
+ signals:
+  void runsShown();  // after showRuns succeeded: the window brings this page to the front
+  void logLine(const QString& line);
+
  private:
   void fillConfig();
 
+  RunStoreService* store_;
   RunComparison comparison_;
   QList<RunSeries> series_;
   QLabel* title_;

@@ -1,6 +1,8 @@
 #pragma once
-// Every run in the run store, with rename, notes, tags and delete; opening a
-// run shows it exactly as it ran; two or more can be compared.
+// The History tab: every run in the run store, with rename, notes, tags and
+// delete; opening a run shows it exactly as it ran; two or more can be
+// compared. Reads and writes go through the RunStoreService, and the list
+// follows its runsChanged.
 #include <QWidget>
 
 class QLabel;
@@ -10,14 +12,13 @@ class QTableView;
 namespace kvr::ui {
 
 class RunHistoryModel;
+class RunStoreService;
 class RunView;
 
-class HistoryView : public QWidget {
+class HistoryPage : public QWidget {
   Q_OBJECT
  public:
-  explicit HistoryView(QWidget* parent = nullptr);
-  void setDatabase(const QString& path);
-  QString database() const { return database_; }
+  explicit HistoryPage(RunStoreService* store, QWidget* parent = nullptr);
   RunHistoryModel* model() const { return model_; }
   RunView* runView() const { return runView_; }
   QList<qint64> selectedRunIds() const;
@@ -33,12 +34,12 @@ class HistoryView : public QWidget {
 
  signals:
   void compareRequested(const QList<qint64>& ids);
-  void error(const QString& message);
+  void logLine(const QString& line);
 
  private:
   qint64 currentRunId() const;
 
-  QString database_;
+  RunStoreService* store_;
   RunHistoryModel* model_;
   QSortFilterProxyModel* proxy_;
   QTableView* table_;

@@ -1,6 +1,5 @@
-#include "workbench/history_view.h"
+#include "workbench/history_page.h"
 
-#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
@@ -12,13 +11,13 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include "kvrecycle/run_store.h"
 #include "workbench/run_history_model.h"
+#include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
 
 namespace kvr::ui {
 
-HistoryView::HistoryView(QWidget* parent) : QWidget(parent) {
+HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(parent), store_(store) {
   model_ = new RunHistoryModel(this);
   proxy_ = new QSortFilterProxyModel(this);
   proxy_->setSourceModel(model_);
@@ -40,12 +39,12 @@ HistoryView::HistoryView(QWidget* parent) : QWidget(parent) {
     return b;
   };
   auto* buttons = new QHBoxLayout;
-  buttons->addWidget(button(tr("Refresh"), &HistoryView::refresh));
-  buttons->addWidget(button(tr("Rename…"), &HistoryView::renameSelected));
-  buttons->addWidget(button(tr("Notes…"), &HistoryView::editNotesOfSelected));
-  buttons->addWidget(button(tr("Tags…"), &HistoryView::editTagsOfSelected));
+  buttons->addWidget(button(tr("Refresh"), &HistoryPage::refresh));
+  buttons->addWidget(button(tr("Rename…"), &HistoryPage::renameSelected));
+  buttons->addWidget(button(tr("Notes…"), &HistoryPage::editNotesOfSelected));
+  buttons->addWidget(button(tr("Tags…"), &HistoryPage::editTagsOfSelected));
   buttons->addWidget(button(tr("Delete…"), [this] { deleteSelected(true); }));
-  buttons->addWidget(button(tr("Compare selected"), &HistoryView::compareSelected));
+  buttons->addWidget(button(tr("Compare selected"), &HistoryPage::compareSelected));
   buttons->addStretch(1);
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
@@ -65,34 +64,25 @@ HistoryView::HistoryView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(split);
+  connect(store_, &RunStoreService::runsChanged, this, &HistoryPage::refresh);
 }
 
-void HistoryView::setDatabase(const QString& path) {
-  database_ = path;
-  refresh();
-}
-
-void HistoryView::refresh() {
-  if (database_.isEmpty() || !QFileInfo::exists(database_)) {
-    model_->setRuns({});
-    return;
-  }
+void HistoryPage::refresh() {
   try {
-    const kvr::RunStore store(database_.toStdString(), /*readOnly=*/true);
-    model_->setRuns(store.listRuns());
+    model_->setRuns(store_->listRuns());
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
 }
 
-qint64 HistoryView::currentRunId() const {
+qint64 HistoryPage::currentRunId() const {
   const QModelIndex index = table_->currentIndex();
   if (!index.isValid()) return 0;
   const kvr::RunRecord* run = model_->runAt(proxy_->mapToSource(index).row());
   return run != nullptr ? run->id : 0;
 }
 
-QList<qint64> HistoryView::selectedRunIds() const {
+QList<qint64> HistoryPage::selectedRunIds() const {
   QList<qint64> ids;
   for (const QModelIndex& index : table_->selectionModel()->selectedRows()) {
     if (const kvr::RunRecord* run = model_->runAt(proxy_->mapToSource(index).row())) ids << run->id;
@@ -101,28 +91,28 @@ QList<qint64> HistoryView::selectedRunIds() const {
   return ids;
 }
 
-void HistoryView::openRun(qint64 id) {
+void HistoryPage::openRun(qint64 id) {
   if (id <= 0) return;
   try {
-    const kvr::RunStore store(database_.toStdString(), /*readOnly=*/true);
-    const auto run = store.findRun(id);
-    if (!run) return;
-    runView_->showRun(*run, store.promptResults(id));
+    const std::optional<ComparedRun> stored = store_->loadRun(id);
+    if (!stored) return;
+    const kvr::RunRecord& run = stored->run;
+    runView_->showRun(run, stored->results);
     QStringList tags;
-    for (const auto& t : run->tags) tags << QString::fromStdString(t);
+    for (const auto& t : run.tags) tags << QString::fromStdString(t);
     notes_->setText(tr("<b>Notes:</b> %1 &nbsp; <b>Tags:</b> %2%3")
-                        .arg(QString::fromStdString(run->notes).toHtmlEscaped(),
+                        .arg(QString::fromStdString(run.notes).toHtmlEscaped(),
                              tags.join(QStringLiteral(", ")).toHtmlEscaped(),
-                             run->error.empty()
+                             run.error.empty()
                                  ? QString()
                                  : tr(" &nbsp; <b>Error:</b> %1")
-                                       .arg(QString::fromStdString(run->error).toHtmlEscaped())));
+                                       .arg(QString::fromStdString(run.error).toHtmlEscaped())));
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
 }
 
-void HistoryView::renameSelected() {
+void HistoryPage::renameSelected() {
   const qint64 id = currentRunId();
   const kvr::RunRecord* run = model_->runAt(model_->rowOfRun(id));
   if (run == nullptr) return;
@@ -131,14 +121,13 @@ void HistoryView::renameSelected() {
                                              QString::fromStdString(run->name), &ok);
   if (!ok || name.trimmed().isEmpty()) return;
   try {
-    kvr::RunStore(database_.toStdString()).renameRun(id, name.trimmed().toStdString());
+    store_->renameRun(id, name.trimmed());
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
-  refresh();
 }
 
-void HistoryView::editNotesOfSelected() {
+void HistoryPage::editNotesOfSelected() {
   const qint64 id = currentRunId();
   const kvr::RunRecord* run = model_->runAt(model_->rowOfRun(id));
   if (run == nullptr) return;
@@ -147,15 +136,14 @@ void HistoryView::editNotesOfSelected() {
                                                        QString::fromStdString(run->notes), &ok);
   if (!ok) return;
   try {
-    kvr::RunStore(database_.toStdString()).setNotes(id, notes.toStdString());
+    store_->setNotes(id, notes);
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
-  refresh();
   openRun(id);
 }
 
-void HistoryView::editTagsOfSelected() {
+void HistoryPage::editTagsOfSelected() {
   const qint64 id = currentRunId();
   const kvr::RunRecord* run = model_->runAt(model_->rowOfRun(id));
   if (run == nullptr) return;
@@ -166,19 +154,18 @@ void HistoryView::editTagsOfSelected() {
       QInputDialog::getText(this, tr("Run tags"), tr("Tags (comma-separated):"), QLineEdit::Normal,
                             current.join(QStringLiteral(", ")), &ok);
   if (!ok) return;
-  std::vector<std::string> tags;
+  QStringList tags;
   for (const QString& t : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-    if (!t.trimmed().isEmpty()) tags.push_back(t.trimmed().toStdString());
+    if (!t.trimmed().isEmpty()) tags << t.trimmed();
   }
   try {
-    kvr::RunStore(database_.toStdString()).setTags(id, tags);
+    store_->setTags(id, tags);
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
-  refresh();
 }
 
-void HistoryView::deleteSelected(bool confirm) {
+void HistoryPage::deleteSelected(bool confirm) {
   const QList<qint64> ids = selectedRunIds();
   if (ids.isEmpty()) return;
   if (confirm &&
@@ -188,18 +175,16 @@ void HistoryView::deleteSelected(bool confirm) {
     return;
   }
   try {
-    kvr::RunStore store(database_.toStdString());
-    for (qint64 id : ids) store.deleteRun(id);
+    store_->deleteRuns(ids);
   } catch (const std::exception& e) {
-    emit error(QString::fromUtf8(e.what()));
+    emit logLine(QString::fromUtf8(e.what()));
   }
-  refresh();
 }
 
-void HistoryView::compareSelected() {
+void HistoryPage::compareSelected() {
   const QList<qint64> ids = selectedRunIds();
   if (ids.size() < 2) {
-    emit error(tr("Select two or more runs to compare (Ctrl+click)."));
+    emit logLine(tr("Select two or more runs to compare (Ctrl+click)."));
     return;
   }
   emit compareRequested(ids);

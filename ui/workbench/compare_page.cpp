@@ -1,4 +1,4 @@
-#include "workbench/compare_view.h"
+#include "workbench/compare_page.h"
 
 #include <QCheckBox>
 #include <QHeaderView>
@@ -12,6 +12,7 @@
 #include "charts/latency_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "workbench/run_store_service.h"
 
 namespace kvr::ui {
 namespace {
@@ -38,13 +39,13 @@ QString signedNumber(double v) {
 
 }  // namespace
 
-CompareView::CompareView(QWidget* parent) : QWidget(parent) {
+ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(parent), store_(store) {
   title_ = new QLabel(tr("Select two or more runs in the history and press Compare."), this);
   metrics_ = readOnlyTable(this);
   config_ = readOnlyTable(this);
   prompts_ = readOnlyTable(this);
   showAllConfig_ = new QCheckBox(tr("Show the whole configuration, not only what differs"), this);
-  connect(showAllConfig_, &QCheckBox::toggled, this, &CompareView::fillConfig);
+  connect(showAllConfig_, &QCheckBox::toggled, this, &ComparePage::fillConfig);
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
   similarity_ = new SimilarityChart(this);
@@ -70,15 +71,25 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   layout->addWidget(split, 1);
 }
 
-QList<ResultChart*> CompareView::charts() const {
+QList<ResultChart*> ComparePage::charts() const {
   return {latency_, speedup_, similarity_};
 }
 
-QString CompareView::label() const {
+QString ComparePage::label() const {
   return comparison_.labels.join(QStringLiteral(" vs "));
 }
 
-void CompareView::setRuns(const QList<ComparedRun>& runs) {
+void ComparePage::showRuns(const QList<qint64>& ids) {
+  try {
+    setRuns(store_->loadRuns(ids));
+  } catch (const std::exception& e) {
+    emit logLine(QString::fromUtf8(e.what()));
+    return;
+  }
+  emit runsShown();
+}
+
+void ComparePage::setRuns(const QList<ComparedRun>& runs) {
   comparison_ = compareRuns(runs);
   const auto& c = comparison_;
   title_->setText(tr("Comparing %1 runs; deltas are against %2.")
@@ -127,7 +138,7 @@ void CompareView::setRuns(const QList<ComparedRun>& runs) {
   for (ResultChart* chart : charts()) chart->setRuns(series_);
 }
 
-void CompareView::fillConfig() {
+void ComparePage::fillConfig() {
   const auto& c = comparison_;
   QStringList headers{tr("setting")};
   headers << c.labels;

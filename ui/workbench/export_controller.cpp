@@ -1,0 +1,132 @@
+#include "workbench/export_controller.h"
+
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTabWidget>
+
+#include "charts/chart_export.h"
+#include "charts/result_chart.h"
+#include "kvrecycle/error.h"
+#include "kvrecycle/run_export.h"
+#include "workbench/compare_page.h"
+#include "workbench/history_page.h"
+#include "workbench/results_model.h"
+#include "workbench/run_page.h"
+#include "workbench/run_store_service.h"
+#include "workbench/run_view.h"
+#include "workbench/table_text.h"
+
+namespace kvr::ui {
+namespace {
+
+const QString kExportDirKey = QStringLiteral("exportDir");
+
+QString lastExportDirectory() {
+  return QSettings().value(kExportDirKey).toString();
+}
+
+void rememberExportDirectory(const QString& dir) {
+  QSettings().setValue(kExportDirKey, dir);
+}
+
+}  // namespace
+
+ExportController::ExportController(const Pages& pages, RunStoreService* store, QWidget* window)
+    : QObject(window), pages_(pages), store_(store), window_(window) {}
+
+QList<ResultChart*> ExportController::visibleCharts() const {
+  const QWidget* current = pages_.tabs->currentWidget();
+  if (current == pages_.compare) return pages_.compare->charts();
+  if (current == pages_.history) return pages_.history->runView()->charts();
+  return pages_.run->runView()->charts();
+}
+
+void ExportController::warnFailed(const std::exception& e) {
+  QMessageBox::warning(window_, tr("Export failed"), QString::fromUtf8(e.what()));
+}
+
+void ExportController::exportCurrentChart() {
+  const QList<ResultChart*> charts = visibleCharts();
+  ResultChart* chart = charts.first();
+  for (ResultChart* c : charts) {
+    if (c->isVisible()) chart = c;
+  }
+  const QString path = QFileDialog::getSaveFileName(window_, tr("Export chart"),
+                                                    lastExportDirectory() + "/chart.pdf",
+                                                    tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+  if (path.isEmpty()) return;
+  rememberExportDirectory(QFileInfo(path).absolutePath());
+  bool ok = false;
+  const QString sizeText =
+      QInputDialog::getText(window_, tr("Figure size"), tr("Width x height (px):"),
+                            QLineEdit::Normal, QStringLiteral("1200x800"), &ok);
+  if (!ok) return;
+  try {
+    exportChart(*chart, path, chartFormatForPath(path),
+                parseChartSize(sizeText).value_or(kDefaultChartSize));
+    emit logLine(tr("Exported %1").arg(path));
+  } catch (const std::exception& e) {
+    warnFailed(e);
+  }
+}
+
+QStringList ExportController::exportAllCharts(const QString& directory, QSize size) {
+  QList<RunSeries> series;
+  const QWidget* current = pages_.tabs->currentWidget();
+  if (current == pages_.compare) {
+    series = pages_.compare->series();
+  } else {
+    const RunView* view =
+        current == pages_.history ? pages_.history->runView() : pages_.run->runView();
+    series << RunSeries{view->label(), view->resultsModel()->results()};
+  }
+  return kvr::ui::exportAllCharts(series, directory, size);
+}
+
+void ExportController::exportAllChartsDialog() {
+  const QString dir = QFileDialog::getExistingDirectory(window_, tr("Export all charts into"),
+                                                        lastExportDirectory());
+  if (dir.isEmpty()) return;
+  rememberExportDirectory(dir);
+  try {
+    const QStringList files = exportAllCharts(dir, kDefaultChartSize);
+    emit logLine(tr("Exported %1 files to %2").arg(files.size()).arg(dir));
+  } catch (const std::exception& e) {
+    warnFailed(e);
+  }
+}
+
+// The comparison's summary table, or the visible run's results through the engine's exporter.
+QString ExportController::visibleTableText(const QString& format) const {
+  const QWidget* current = pages_.tabs->currentWidget();
+  if (current == pages_.compare) return tableText(pages_.compare->metricsTable(), format);
+  const qint64 id =
+      current == pages_.history ? pages_.history->runView()->runId() : pages_.run->lastRunId();
+  const std::optional<ComparedRun> stored = store_->loadRun(id);
+  if (!stored) throw kvr::Error("no run to export yet");
+  return QString::fromStdString(
+      kvr::exportRun(stored->run, stored->results, kvr::parseTableFormat(format.toStdString())));
+}
+
+void ExportController::exportTable() {
+  const QString path = QFileDialog::getSaveFileName(
+      window_, tr("Export table"), lastExportDirectory() + "/results.csv",
+      tr("CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex);;JSON (*.json)"));
+  if (path.isEmpty()) return;
+  try {
+    const QString text = visibleTableText(QFileInfo(path).suffix().toLower());
+    QFile out(path);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(text.toUtf8()) < 0) {
+      throw kvr::Error(path.toStdString() + ": cannot write");
+    }
+    emit logLine(tr("Exported %1").arg(path));
+  } catch (const std::exception& e) {
+    warnFailed(e);
+  }
+}
+
+}  // namespace kvr::ui

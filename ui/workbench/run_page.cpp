@@ -1,0 +1,188 @@
+#include "workbench/run_page.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTime>
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "workbench/engine_session.h"
+#include "workbench/metatypes.h"
+#include "workbench/run_settings_panel.h"
+#include "workbench/run_store_service.h"
+#include "workbench/run_view.h"
+#include "workbench/run_worker.h"
+#include "workbench/setup_page.h"
+#include "workbench/stall_profiler.h"
+
+namespace kvr::ui {
+
+RunPage::RunPage(EngineSession* engine, const SetupPage* setup, RunStoreService* store,
+                 QWidget* parent)
+    : QWidget(parent),
+      engine_(engine),
+      setup_(setup),
+      store_(store),
+      stalls_(new StallProfiler(this)) {
+  runButton_ = new QPushButton(tr("Run"), this);
+  cancelButton_ = new QPushButton(tr("Cancel"), this);
+  connect(runButton_, &QPushButton::clicked, this, &RunPage::startRun);
+  connect(cancelButton_, &QPushButton::clicked, this, &RunPage::cancelRun);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1);
+  progress_->setValue(0);
+  progressLabel_ = new QLabel(tr("Idle"), this);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(runButton_);
+  bar->addWidget(cancelButton_);
+  bar->addWidget(progress_, 1);
+  bar->addWidget(progressLabel_, 1);
+  liveRun_ = new RunView(this);
+  liveRun_->setTokenizer(engine_->tokenizer());
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(bar);
+  layout->addWidget(liveRun_, 1);
+
+  runAction_ = new QAction(tr("&Run experiment"), this);
+  runAction_->setShortcut(QKeySequence(tr("Ctrl+R")));
+  connect(runAction_, &QAction::triggered, this, &RunPage::startRun);
+  cancelAction_ = new QAction(tr("&Cancel"), this);
+  cancelAction_->setShortcut(QKeySequence(tr("Ctrl+.")));
+  connect(cancelAction_, &QAction::triggered, this, &RunPage::cancelRun);
+
+  connect(engine_, &EngineSession::tokenizerChanged, liveRun_, &RunView::setTokenizer);
+  connect(engine_, &EngineSession::modelReadyChanged, this, &RunPage::updateRunActions);
+  connect(engine_, &EngineSession::modelFailed, this, &RunPage::updateRunActions);
+  const RunWorker* worker = engine_->worker();
+  connect(worker, &RunWorker::runStarted, this, &RunPage::onRunStarted);
+  connect(worker, &RunWorker::runProgress, this, &RunPage::onRunProgress);
+  connect(worker, &RunWorker::promptDone, this, &RunPage::onPromptDone);
+  connect(worker, &RunWorker::runLog, this, &RunPage::logLine);
+  connect(worker, &RunWorker::runFinished, this, &RunPage::onRunFinished);
+  connect(worker, &RunWorker::runFailed, this, &RunPage::onRunFailed);
+}
+
+double RunPage::longestStallMs() const {
+  return stalls_->longestStallMs();
+}
+
+void RunPage::updateRunActions() {
+  const bool canRun = !running_ && engine_->modelReady() && setup_->promptsReady();
+  runButton_->setEnabled(canRun);
+  runAction_->setEnabled(canRun);
+  cancelButton_->setEnabled(running_);
+  cancelAction_->setEnabled(running_);
+}
+
+bool RunPage::startRun() {
+  if (running_ || !engine_->modelReady() || !setup_->promptsReady()) {
+    emit logLine(tr("Load a model and both prompt sets first."));
+    return false;
+  }
+  RunRequest request = setup_->runRequest();
+  request.config.storeDirectory = store_->kvStoreDirectory().toStdString();
+  request.databasePath = store_->databasePath();
+  try {
+    kvr::validateExperimentConfig(request.config);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(window(), tr("Cannot run"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  setup_->settings()->saveSettings();
+  running_ = true;
+  liveRunId_ = 0;
+  lastStatus_.clear();
+  progress_->setRange(0, 0);
+  progressLabel_->setText(tr("Starting…"));
+  stalls_->start();
+  runClock_.invalidate();
+  emit runStarting();
+  updateRunActions();
+  engine_->runExperiment(request);
+  return true;
+}
+
+void RunPage::cancelRun() {
+  if (!running_) return;
+  engine_->requestCancel();
+  progressLabel_->setText(tr("Cancelling…"));
+  emit logLine(tr("Cancel requested; completed results stay stored."));
+}
+
+void RunPage::onRunStarted(qint64 runId) {
+  liveRunId_ = runId;
+  liveRun_->beginLiveRun(runId, tr("#%1").arg(runId), engine_->modelInfo().synthetic);
+  emit logLine(tr("Run %1 started").arg(runId));
+}
+
+void RunPage::onRunProgress(qint64 runId, const kvr::ExperimentProgress& p) {
+  if (runId != liveRunId_) return;  // a superseded run
+  if (p.phase == kvr::ProgressPhase::Test && !runClock_.isValid()) runClock_.start();
+  progress_->setRange(0, std::max(1, p.total));
+  progress_->setValue(p.done);
+  QString eta;
+  if (p.phase == kvr::ProgressPhase::Test && p.done > 0 && runClock_.isValid()) {
+    const qint64 remaining = runClock_.elapsed() / p.done * (p.total - p.done);
+    eta = tr(", about %1 left")
+              .arg(QTime(0, 0)
+                       .addMSecs(static_cast<int>(remaining))
+                       .toString(QStringLiteral("mm:ss")));
+  }
+  progressLabel_->setText((p.phase == kvr::ProgressPhase::Cache ? tr("Building K/V cache %1/%2: %3")
+                                                                : tr("Prompt %1/%2: %3"))
+                              .arg(std::min(p.done + 1, p.total))
+                              .arg(p.total)
+                              .arg(QString::fromStdString(p.detail)) +
+                          eta);
+}
+
+void RunPage::onPromptDone(qint64 runId, const kvr::PromptResult& result) {
+  if (runId != liveRunId_) return;
+  liveRun_->appendResult(result);
+  emit logLine(
+      tr("%1: k=%2 of m=%3, speedup %4 %, %5")
+          .arg(QString::fromStdString(result.promptId))
+          .arg(result.reusedTokens)
+          .arg(result.promptTokens)
+          .arg(result.speedupPct, 0, 'f', 1)
+          .arg(result.exactMatch ? tr("exact") : tr("DIVERGED at %1").arg(result.firstDivergence)));
+}
+
+void RunPage::onRunFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary) {
+  liveRunId_ = runId;
+  emit logLine(tr("Run %1 %2: exact-match rate %3, average speedup %4 %, TTFT %5 x")
+                   .arg(runId)
+                   .arg(status)
+                   .arg(summary.exactMatchRate, 0, 'f', 3)
+                   .arg(summary.avgSpeedupPct, 0, 'f', 1)
+                   .arg(summary.avgTtftSpeedup, 0, 'f', 2));
+  finishRun(status);
+}
+
+void RunPage::onRunFailed(qint64 runId, const QString& error) {
+  if (runId != 0) liveRunId_ = runId;
+  emit logLine(tr("Run failed: %1").arg(error));
+  if (window()->isVisible()) QMessageBox::warning(window(), tr("Run failed"), error);
+  finishRun(QStringLiteral("failed"));
+}
+
+void RunPage::finishRun(const QString& status) {
+  running_ = false;
+  lastStatus_ = status;
+  stalls_->stop();
+  progress_->setRange(0, 1);
+  progress_->setValue(status == QStringLiteral("completed") ? 1 : 0);
+  progressLabel_->setText(tr("Run %1 %2").arg(liveRunId_).arg(status));
+  liveRun_->setStatus(status);
+  emit logLine(tr("Longest GUI event-loop stall during the run: %1 ms")
+                   .arg(stalls_->longestStallMs(), 0, 'f', 1));
+  store_->announceRunsChanged();  // the worker wrote this run through its own connection
+  updateRunActions();
+  emit runEnded(liveRunId_, status);
+}
+
+}  // namespace kvr::ui

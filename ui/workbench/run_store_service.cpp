@@ -1,0 +1,88 @@
+#include "workbench/run_store_service.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include "kvrecycle/paths.h"
+#include "kvrecycle/run_store.h"
+
+namespace kvr::ui {
+namespace {
+
+kvr::RunStore openForReading(const QString& path) {
+  return kvr::RunStore(path.toStdString(), /*readOnly=*/true);
+}
+
+}  // namespace
+
+RunStoreService::RunStoreService(const QString& databasePath, QObject* parent)
+    : QObject(parent), path_(databasePath) {
+  QDir().mkpath(QFileInfo(path_).absolutePath());
+}
+
+void RunStoreService::setDatabasePath(const QString& path) {
+  path_ = path;
+  QDir().mkpath(QFileInfo(path_).absolutePath());
+  emit databaseChanged(path_);
+  emit runsChanged();
+}
+
+QString RunStoreService::kvStoreDirectory() const {
+  return QString::fromStdString(
+      kvr::defaultKvStoreDirectory(QFileInfo(path_).absoluteFilePath().toStdString()).string());
+}
+
+std::vector<kvr::RunRecord> RunStoreService::listRuns() const {
+  if (path_.isEmpty() || !QFileInfo::exists(path_)) return {};
+  return openForReading(path_).listRuns();
+}
+
+std::optional<ComparedRun> RunStoreService::loadRun(qint64 id) const {
+  const kvr::RunStore store = openForReading(path_);
+  std::optional<kvr::RunRecord> run = store.findRun(id);
+  if (!run) return std::nullopt;
+  return ComparedRun{std::move(*run), store.promptResults(id)};
+}
+
+QList<ComparedRun> RunStoreService::loadRuns(const QList<qint64>& ids) const {
+  const kvr::RunStore store = openForReading(path_);
+  QList<ComparedRun> runs;
+  for (qint64 id : ids) {
+    if (auto run = store.findRun(id)) runs << ComparedRun{std::move(*run), store.promptResults(id)};
+  }
+  return runs;
+}
+
+template <typename Write>
+void RunStoreService::write(Write&& write) {
+  try {
+    kvr::RunStore store(path_.toStdString());
+    write(store);
+  } catch (...) {
+    emit runsChanged();  // a batch that failed part-way has still changed the list
+    throw;
+  }
+  emit runsChanged();
+}
+
+void RunStoreService::renameRun(qint64 id, const QString& name) {
+  write([&](kvr::RunStore& store) { store.renameRun(id, name.toStdString()); });
+}
+
+void RunStoreService::setNotes(qint64 id, const QString& notes) {
+  write([&](kvr::RunStore& store) { store.setNotes(id, notes.toStdString()); });
+}
+
+void RunStoreService::setTags(qint64 id, const QStringList& tags) {
+  std::vector<std::string> values;
+  for (const QString& t : tags) values.push_back(t.toStdString());
+  write([&](kvr::RunStore& store) { store.setTags(id, values); });
+}
+
+void RunStoreService::deleteRuns(const QList<qint64>& ids) {
+  write([&](kvr::RunStore& store) {
+    for (qint64 id : ids) store.deleteRun(id);
+  });
+}
+
+}  // namespace kvr::ui

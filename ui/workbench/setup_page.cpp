@@ -1,0 +1,230 @@
+#include "workbench/setup_page.h"
+
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "kvrecycle/synthetic.h"
+#include "workbench/bundled_samples.h"
+#include "workbench/engine_session.h"
+#include "workbench/prompt_set_model.h"
+#include "workbench/run_settings_panel.h"
+
+namespace kvr::ui {
+namespace {
+
+QTableView* promptTable(PromptSetModel* model, QWidget* parent) {
+  auto* table = new QTableView(parent);
+  table->setModel(model);
+  table->horizontalHeader()->setSectionResizeMode(PromptSetModel::PromptColumn,
+                                                  QHeaderView::Stretch);
+  table->verticalHeader()->setVisible(false);
+  table->setWordWrap(false);
+  return table;
+}
+
+QString promptSetText(const PromptSetModel* m) {
+  return m->rowCount() == 0 ? SetupPage::tr("none loaded")
+                            : SetupPage::tr("%1 prompts, %2 tokens — %3")
+                                  .arg(m->rowCount())
+                                  .arg(m->totalTokens())
+                                  .arg(QFileInfo(m->source()).fileName());
+}
+
+}  // namespace
+
+SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
+    : QWidget(parent),
+      engine_(engine),
+      cacheModel_(new PromptSetModel(this)),
+      testModel_(new PromptSetModel(this)) {
+  QWidget* cacheBox = buildPromptBox(PromptRole::Cache);
+  QWidget* testBox = buildPromptBox(PromptRole::Test);
+  QWidget* modelBox = buildModelBox();
+  auto* settingsBox = new QGroupBox(tr("Experiment"), this);
+  auto* settingsLayout = new QVBoxLayout(settingsBox);
+  settings_ = new RunSettingsPanel(settingsBox);
+  settingsLayout->addWidget(settings_);
+
+  auto* prompts = new QSplitter(Qt::Horizontal, this);
+  prompts->addWidget(cacheBox);
+  prompts->addWidget(testBox);
+  auto* right = new QVBoxLayout;
+  right->addWidget(modelBox);
+  right->addWidget(settingsBox, 1);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(prompts, 3);
+  layout->addLayout(right, 1);
+  updatePromptLabels();
+  settings_->restoreSettings();
+
+  connect(engine_, &EngineSession::modelReadyChanged, this, &SetupPage::showModel);
+  connect(engine_, &EngineSession::modelLoaded, this,
+          [this](const ModelInfo& info) { syntheticNote_->setVisible(info.synthetic); });
+}
+
+QWidget* SetupPage::buildPromptBox(PromptRole role) {
+  const bool cache = role == PromptRole::Cache;
+  auto* box = new QGroupBox(
+      cache ? tr("Cache prompts (their K/V are stored)") : tr("Test prompts (measured)"), this);
+  auto* layout = new QVBoxLayout(box);
+  auto* open = new QPushButton(cache ? tr("Open cache prompts…") : tr("Open test prompts…"), box);
+  connect(open, &QPushButton::clicked, this, [this, role] { openPromptDialog(role); });
+  auto* label = new QLabel(box);
+  (cache ? cacheLabel_ : testLabel_) = label;
+  layout->addWidget(open);
+  layout->addWidget(label);
+  layout->addWidget(promptTable(cache ? cacheModel_ : testModel_, box));
+  return box;
+}
+
+QWidget* SetupPage::buildModelBox() {
+  auto* box = new QGroupBox(tr("Model"), this);
+  auto* layout = new QVBoxLayout(box);
+  modelInfo_ = new QLabel(tr("No model loaded."), box);
+  modelInfo_->setWordWrap(true);
+  modelInfo_->setObjectName(QStringLiteral("modelInfo"));
+  syntheticNote_ = new QLabel(
+      tr("<i>Synthetic model: random weights. Its generated text is meaningless; its timings "
+         "depend only on the architecture, so they stand for a real model of this shape.</i>"),
+      box);
+  syntheticNote_->setWordWrap(true);
+  syntheticNote_->setVisible(false);
+  auto* openModel = new QPushButton(tr("Open model directory…"), box);
+  connect(openModel, &QPushButton::clicked, this, &SetupPage::openModelDialog);
+  auto* presetRow = new QHBoxLayout;
+  for (const std::string& preset : kvr::syntheticPresetNames()) {
+    auto* b = new QPushButton(QString::fromStdString(preset), box);
+    b->setToolTip(
+        tr("Create (once) and load a synthetic %1 model").arg(QString::fromStdString(preset)));
+    connect(b, &QPushButton::clicked, this,
+            [this, preset] { createSyntheticModel(QString::fromStdString(preset)); });
+    presetRow->addWidget(b);
+  }
+  layout->addWidget(modelInfo_);
+  layout->addWidget(syntheticNote_);
+  layout->addWidget(openModel);
+  layout->addWidget(new QLabel(tr("Synthetic presets:"), box));
+  layout->addLayout(presetRow);
+  return box;
+}
+
+void SetupPage::showModel(bool ready) {
+  const ModelInfo& model = engine_->modelInfo();
+  modelInfo_->setText(ready ? tr("<b>%1</b><br>%2<br>threads: %3<br>fingerprint %4")
+                                  .arg(model.directory.toHtmlEscaped(), model.describe(),
+                                       model.threading, model.fingerprint)
+                            : tr("Loading…"));
+}
+
+bool SetupPage::loadPromptFile(const QString& path, PromptRole role, bool showErrors) {
+  PromptSetModel* model = role == PromptRole::Cache ? cacheModel_ : testModel_;
+  try {
+    model->loadPromptSet(path, engine_->tokenizer());
+  } catch (const std::exception& e) {
+    const QString message = QString::fromUtf8(e.what());
+    emit logLine(tr("Could not load %1: %2").arg(path, message));
+    if (showErrors) {
+      QMessageBox::warning(
+          window(), tr("Cannot load prompt set"),
+          tr("<b>%1</b><br><br>%2<br><br>The previous prompt set is unchanged.")
+              .arg(QFileInfo(path).fileName().toHtmlEscaped(), message.toHtmlEscaped()));
+    }
+    return false;
+  }
+  if (!isSampleFile(path)) emit promptFileLoaded(path);
+  emit logLine(tr("Loaded %1 prompts from %2").arg(model->rowCount()).arg(path));
+  updatePromptLabels();
+  emit promptSetsChanged();
+  return true;
+}
+
+void SetupPage::openPromptDialog(PromptRole role) {
+  const QString path = QFileDialog::getOpenFileName(
+      window(), role == PromptRole::Cache ? tr("Open cache prompts") : tr("Open test prompts"),
+      QSettings().value(QStringLiteral("lastDir")).toString(),
+      tr("CSV files (*.csv);;All files (*)"));
+  if (path.isEmpty()) return;
+  QSettings().setValue(QStringLiteral("lastDir"), QFileInfo(path).absolutePath());
+  loadPromptFile(path, role);
+}
+
+void SetupPage::openPromptFiles(const QStringList& paths) {
+  for (const QString& path : paths) {
+    const QString name = QFileInfo(path).fileName().toLower();
+    PromptRole role = PromptRole::Test;
+    if (name.contains(QStringLiteral("cache"))) {
+      role = PromptRole::Cache;
+    } else if (!name.contains(QStringLiteral("test"))) {
+      QMessageBox box(QMessageBox::Question, tr("Load prompt set"),
+                      tr("Load %1 as which prompt set?").arg(QFileInfo(path).fileName()),
+                      QMessageBox::Cancel, window());
+      QPushButton* cache = box.addButton(tr("Cache prompts"), QMessageBox::AcceptRole);
+      box.addButton(tr("Test prompts"), QMessageBox::AcceptRole);
+      if (box.exec() == QMessageBox::Cancel) continue;
+      role = box.clickedButton() == cache ? PromptRole::Cache : PromptRole::Test;
+    }
+    loadPromptFile(path, role);
+  }
+}
+
+void SetupPage::loadSampleSets(const QString& cacheFile, const QString& testFile) {
+  loadPromptFile(sampleFile(cacheFile), PromptRole::Cache);
+  loadPromptFile(sampleFile(testFile), PromptRole::Test);
+}
+
+void SetupPage::loadModel(const QString& directory) {
+  engine_->loadModel(directory, settings_->device());
+}
+
+void SetupPage::createSyntheticModel(const QString& preset) {
+  engine_->createSyntheticModel(preset, settings_->device());
+}
+
+void SetupPage::openModelDialog() {
+  const QString dir = QFileDialog::getExistingDirectory(
+      window(), tr("Open a Hugging Face model directory (or hub cache models--ORG--NAME)"),
+      QSettings().value(QStringLiteral("model/directory")).toString());
+  if (!dir.isEmpty()) loadModel(dir);
+}
+
+void SetupPage::loadDefaults() {
+  loadSampleSets(QStringLiteral("study_cache.csv"), QStringLiteral("study_test.csv"));
+  const QString last = QSettings().value(QStringLiteral("model/directory")).toString();
+  if (!last.isEmpty() && QFileInfo::exists(last + QStringLiteral("/config.json"))) {
+    loadModel(last);
+  } else {
+    createSyntheticModel(QStringLiteral("dialogpt-small"));
+  }
+}
+
+bool SetupPage::promptsReady() const {
+  return cacheModel_->rowCount() > 0 && testModel_->rowCount() > 0;
+}
+
+RunRequest SetupPage::runRequest() const {
+  RunRequest request;
+  request.cachePrompts = cacheModel_->promptSet();
+  request.testPrompts = testModel_->promptSet();
+  request.config = settings_->config();
+  request.config.cachePromptsSource = request.cachePrompts.source;
+  request.config.testPromptsSource = request.testPrompts.source;
+  return request;
+}
+
+void SetupPage::updatePromptLabels() {
+  cacheLabel_->setText(promptSetText(cacheModel_));
+  testLabel_->setText(promptSetText(testModel_));
+}
+
+}  // namespace kvr::ui
