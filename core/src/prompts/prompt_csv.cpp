@@ -1,4 +1,4 @@
-// Prompt sets from and to CSV (RFC 4180).
+// Prompt sets from CSV (RFC 4180); prompt_csv_writer.cpp writes them.
 //
 // The parser is our own on purpose, not libcsv or another library: every error
 // must name the exact line and byte column at fault (the opening quote of an
@@ -24,20 +24,23 @@
 #include "kvrecycle/error.h"
 #include "kvrecycle/prompt_set.h"
 #include "kvrecycle/table_writer.h"
+#include "prompts/prompt_text.h"
 #include "text/utf8.h"
 
 namespace kvr {
 namespace fs = std::filesystem;
+using prompts::excerpt;
+using prompts::isBlank;
+using prompts::isSpace;
+using prompts::kMaxFieldBytes;
+using prompts::kMaxRecords;
 namespace {
 
-constexpr size_t kMaxFieldBytes = size_t{1} << 20;
-constexpr size_t kMaxRecords = 1000000;
 // Bounds the memory of a runaway first record; later records are held to the
 // first record's field count.
 constexpr size_t kMaxFields = 4096;
 constexpr size_t kBufferBytes = size_t{64} << 10;
 constexpr int kEof = -1;
-constexpr std::string_view kPlaceholder = "{prompt}";
 
 struct Pos {
   int64_t line = 1;
@@ -47,17 +50,6 @@ struct Pos {
 [[noreturn]] void fail(const std::string& source, Pos pos, const std::string& what) {
   throw Error(source + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " +
               what);
-}
-
-bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-bool isBlank(std::string_view s) {
-  for (char c : s) {
-    if (!isSpace(c)) return false;
-  }
-  return true;
 }
 
 // Trimmed and ASCII-lowercased, for header names.
@@ -75,14 +67,6 @@ std::string headerName(std::string_view s) {
 
 std::string fieldCount(size_t n) {
   return std::to_string(n) + (n == 1 ? " field" : " fields");
-}
-
-// For messages: at most ~60 bytes, not cut inside a UTF-8 sequence.
-std::string excerpt(std::string_view s) {
-  if (s.size() <= 64) return std::string(s);
-  size_t n = 60;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return std::string(s.substr(0, n)) + "...";
 }
 
 // Bytes from a stream (through a fixed buffer) or from memory, with the
@@ -374,21 +358,6 @@ PromptSet parse(ByteReader& reader, const std::string& source) {
   return set;
 }
 
-// Refuses what readPromptCsv would refuse, so a written set always reads back.
-void checkWritable(const std::string& path, size_t index, const Prompt& p) {
-  const std::string where =
-      path + ": prompt " + std::to_string(index + 1) + " (id '" + excerpt(p.id) + "'): ";
-  if (isBlank(p.id)) throw Error(where + "empty id");
-  if (isBlank(p.text)) throw Error(where + "empty prompt");
-  if (p.id.size() > kMaxFieldBytes || p.text.size() > kMaxFieldBytes) {
-    throw Error(where + "field exceeds 1 MiB");
-  }
-  if (text::findInvalidUtf8(p.id) != std::string_view::npos ||
-      text::findInvalidUtf8(p.text) != std::string_view::npos) {
-    throw Error(where + "invalid UTF-8");
-  }
-}
-
 }  // namespace
 
 PromptSet readPromptCsv(const fs::path& path) {
@@ -412,60 +381,6 @@ PromptSet parsePromptCsv(std::istream& in, const std::string& source) {
 PromptSet parsePromptCsv(std::string_view bytes, const std::string& source) {
   ByteReader reader(bytes);
   return parse(reader, source);
-}
-
-void writePromptCsv(const fs::path& path, const PromptSet& set) {
-  const std::string name = path.string();
-  if (set.prompts.empty()) throw Error(name + ": no prompts to write");
-  if (set.prompts.size() > kMaxRecords) {
-    throw Error(name + ": too many records (more than " + std::to_string(kMaxRecords) +
-                " records)");
-  }
-  std::unordered_map<std::string_view, size_t> ids;
-  for (size_t i = 0; i < set.prompts.size(); ++i) {
-    const Prompt& p = set.prompts[i];
-    checkWritable(name, i, p);
-    const auto [it, inserted] = ids.emplace(p.id, i);
-    if (!inserted) {
-      throw Error(name + ": duplicate id '" + excerpt(p.id) + "' (prompts " +
-                  std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")");
-    }
-  }
-
-  io::AtomicFile file(path);
-  std::string buffer = "id,prompt\n";
-  for (const Prompt& p : set.prompts) {
-    buffer += csvField(p.id) + ',' + csvField(p.text) + '\n';
-    if (buffer.size() >= kBufferBytes) {
-      file.write(buffer.data(), buffer.size());
-      buffer.clear();
-    }
-  }
-  file.write(buffer.data(), buffer.size());
-  file.commit();
-}
-
-void validatePromptTemplate(const std::string& tmpl) {
-  size_t count = 0;
-  for (size_t pos = tmpl.find(kPlaceholder); pos != std::string::npos;
-       pos = tmpl.find(kPlaceholder, pos + kPlaceholder.size())) {
-    ++count;
-  }
-  if (count != 1) {
-    throw Error("prompt template '" + excerpt(tmpl) +
-                "' must contain {prompt} exactly once (found " + std::to_string(count) + ")");
-  }
-}
-
-std::string applyPromptTemplate(const std::string& tmpl, const std::string& prompt) {
-  validatePromptTemplate(tmpl);
-  const size_t pos = tmpl.find(kPlaceholder);
-  std::string out;
-  out.reserve(tmpl.size() - kPlaceholder.size() + prompt.size());
-  out.append(tmpl, 0, pos);
-  out += prompt;
-  out.append(tmpl, pos + kPlaceholder.size());
-  return out;
 }
 
 }  // namespace kvr
