@@ -1,6 +1,5 @@
 // bench-engine: prefill and decode throughput of one model, with warm-up,
 // repeats, median and spread, and the memory-bandwidth bound for decoding.
-#include <chrono>
 #include <iostream>
 
 #include "cli_common.h"

@@ -1,7 +1,6 @@
 #include "experiment/prompt_measurement.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 

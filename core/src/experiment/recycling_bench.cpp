@@ -1,6 +1,5 @@
 #include "kvrecycle/recycling_bench.h"
 
-#include <chrono>
 
 #include "experiment/paired_measurement.h"
 #include "experiment/prompt_measurement.h"

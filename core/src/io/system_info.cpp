@@ -3,7 +3,6 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <thread>

@@ -4,7 +4,6 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
