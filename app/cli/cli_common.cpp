@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include <csignal>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -76,6 +78,19 @@ std::string readTextFile(const std::filesystem::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+namespace {
+std::atomic<bool> gCancelled{false};
+void onCancelSignal(int) {
+  gCancelled.store(true);
+}
+}  // namespace
+
+const std::atomic<bool>& cancelOnSignals() {
+  std::signal(SIGINT, onCancelSignal);
+  std::signal(SIGTERM, onCancelSignal);
+  return gCancelled;
 }
 
 }  // namespace kvr::cli

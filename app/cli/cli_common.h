@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,6 +51,10 @@ void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
 
 std::string readTextFile(const std::filesystem::path& path);
 
+// Installs SIGINT and SIGTERM handlers that set the returned flag, so a run
+// stops cleanly: completed results stay stored, the run is marked cancelled.
+const std::atomic<bool>& cancelOnSignals();
+
 // The warning shown wherever a synthetic model's text appears.
 constexpr const char* kSyntheticNote =
     "synthetic model: random weights, so its text is meaningless; its timings are faithful";
@@ -70,5 +75,6 @@ void registerMakePrompts(CLI::App& app, Action& action);
 void registerKvVerify(CLI::App& app, Action& action);
 void registerInspectModel(CLI::App& app, Action& action);
 void registerModels(CLI::App& app, Action& action);
+void registerEvict(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

@@ -1,6 +1,5 @@
 // run: the experiment, stored in SQLite; prints the study's table plus
 // exactness, and a final JSON line for scripts.
-#include <csignal>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -14,12 +13,6 @@
 
 namespace kvr::cli {
 namespace {
-
-std::atomic<bool> gInterrupted{false};
-
-void onSignal(int) {
-  gInterrupted.store(true);
-}
 
 std::string fixed(double v, int digits) {
   std::ostringstream ss;
@@ -107,11 +100,8 @@ void registerRun(CLI::App& app, Action& action) {
         };
         callbacks.promptDone = printPromptLine;
       }
-      // Ctrl-C cancels cleanly: completed results stay stored, the run is marked cancelled.
-      std::signal(SIGINT, onSignal);
-      std::signal(SIGTERM, onSignal);
       const ExperimentOutcome outcome =
-          runExperiment(*model, cache, test, config, store, callbacks, &gInterrupted);
+          runExperiment(*model, cache, test, config, store, callbacks, &cancelOnSignals());
 
       std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
                 << model->directory().string() << ", policy " << reusePolicyName(config.policy)

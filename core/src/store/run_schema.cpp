@@ -1,5 +1,7 @@
 #include "store/run_schema.h"
 
+#include <vector>
+
 #include "kvrecycle/run_store.h"
 #include "store/result_columns.h"
 
@@ -30,7 +32,8 @@ CREATE TABLE runs (
   hostname          TEXT    NOT NULL,
   boot_id           TEXT    NOT NULL DEFAULT '',
   process_start     INTEGER,
-  planned_prompts   INTEGER NOT NULL DEFAULT 0
+  planned_prompts   INTEGER NOT NULL DEFAULT 0,
+  kind              TEXT    NOT NULL DEFAULT 'recycling' CHECK (kind IN ('recycling', 'eviction'))
 );
 CREATE INDEX runs_by_status ON runs (status);
 
@@ -48,19 +51,51 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_by_model ON cache_entries (model_fingerprint, created_at);
 )sql";
 
+// Since version 4: one row per prompt x method x budget of an eviction run.
+const char* const kEvictionResultsSql = R"sql(
+CREATE TABLE eviction_results (
+  run_id            INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  prompt_index      INTEGER NOT NULL,
+  prompt_id         TEXT    NOT NULL,
+  method            TEXT    NOT NULL,
+  budget            INTEGER NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  new_tokens        INTEGER NOT NULL,
+  footprint         INTEGER NOT NULL,
+  footprint_ratio   REAL,
+  peak_entries      INTEGER NOT NULL,
+  peak_bytes        INTEGER NOT NULL,
+  token_agreement   REAL,
+  first_divergence  INTEGER,
+  mean_logit_diff   REAL,
+  max_logit_diff    REAL,
+  nll               REAL,
+  nll_delta         REAL,
+  PRIMARY KEY (run_id, prompt_index, method, budget)
+);
+)sql";
+
 }  // namespace
 
 const char* const kRunColumns =
     "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
     "synthetic, config_json, machine_json, summary_json, error, planned_prompts, pid, hostname, "
-    "boot_id, process_start";
+    "boot_id, process_start, kind";
 
 // A read-only open cannot migrate: a version-1 file is read with the new
 // column's default in its place.
 const char* const kRunColumnsV1 =
     "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
     "synthetic, config_json, machine_json, summary_json, error, 0, pid, hostname, boot_id, "
-    "process_start";
+    "process_start, 'recycling'";
+const char* const kRunColumnsV2 =
+    "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
+    "synthetic, config_json, machine_json, summary_json, error, planned_prompts, pid, hostname, "
+    "boot_id, process_start, 'recycling'";
+const char* const kEvictionColumns =
+    "prompt_index, prompt_id, method, budget, prompt_tokens, new_tokens, footprint, "
+    "footprint_ratio, peak_entries, peak_bytes, token_agreement, first_divergence, "
+    "mean_logit_diff, max_logit_diff, nll, nll_delta";
 const char* const kCacheColumns =
     "entry_id, model_fingerprint, path, token_ids_json, text, bytes, checksum, created_at";
 
@@ -136,7 +171,9 @@ int checkSchema(Database& db) {
   if (version < 1) {
     throw SchemaRefused("not a kvrecycle database: schema version " + std::to_string(version));
   }
-  for (const char* table : {"runs", "prompt_results", "cache_entries"}) {
+  std::vector<const char*> tables{"runs", "prompt_results", "cache_entries"};
+  if (version >= 4) tables.push_back("eviction_results");
+  for (const char* table : tables) {
     Statement s = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
     s.bindText(1, table);
     if (!s.step()) {
@@ -149,6 +186,7 @@ int checkSchema(Database& db) {
 void createSchema(Database& db) {
   db.exec(kSchemaSql);
   db.exec(promptResultsSchemaSql());
+  db.exec(kEvictionResultsSql);
   db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
   db.exec("PRAGMA user_version = " + std::to_string(RunStore::kSchemaVersion));
 }
@@ -170,7 +208,19 @@ void migrateSchema(Database& db, int from) {
       }
     }
   }
+  if (from < 4) {  // 4: eviction runs beside recycling runs
+    db.exec(
+        "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'recycling' "
+        "CHECK (kind IN ('recycling', 'eviction'))");
+    db.exec(kEvictionResultsSql);
+  }
   db.exec("PRAGMA user_version = " + std::to_string(RunStore::kSchemaVersion));
+}
+
+const char* runColumns(int version) {
+  if (version < 2) return kRunColumnsV1;
+  if (version < 4) return kRunColumnsV2;
+  return kRunColumns;
 }
 
 }  // namespace kvr::store

@@ -15,11 +15,12 @@ class SchemaRefused : public Error {
   using Error::Error;
 };
 
-// runs columns in the order RunStore reads them; V1 files lack planned_prompts
-// and a read-only open reads them with the default in its place.
-extern const char* const kRunColumns;
-extern const char* const kRunColumnsV1;
+// runs columns in the order RunStore reads them, as a file of `version` has
+// them: a read-only open cannot migrate, so columns added since are read as
+// their defaults.
+const char* runColumns(int version);
 extern const char* const kCacheColumns;
+extern const char* const kEvictionColumns;
 
 // prompt_results columns (store/result_columns.h) as a file of `version` has
 // them, under today's names.

@@ -10,6 +10,7 @@
 
 #include "io/process_liveness.h"
 #include "kvrecycle/error.h"
+#include "kvrecycle/eviction_summary.h"
 #include "kvrecycle/timestamps.h"
 #include "store/result_columns.h"
 #include "store/run_schema.h"
@@ -42,7 +43,8 @@ struct RunStore::Impl {
   std::mutex mutex;
   ProcessIdentity self = io::currentProcess();
   std::optional<Database> db;
-  const char* runColumns = store::kRunColumns;
+  const char* runColumns = store::runColumns(kSchemaVersion);
+  int fileVersion = kSchemaVersion;
   std::string resultSelect = store::resultSelectList(kSchemaVersion);
 
   [[noreturn]] void fail(const std::string& message) const {
@@ -77,6 +79,9 @@ struct RunStore::Impl {
 
   // What a run that never finished measured: its stored results, summarised.
   std::string summaryFromResults(const RunRecord& run) const {
+    if (run.kind == RunKind::Eviction) {
+      return evictionSummaryJson(summarizeEviction(readEvictionResults(run.id)));
+    }
     RunSummary summary = summarizeResults(readResults(run.id));
     summary.plannedPrompts = run.plannedPrompts;
     return summaryToJson(summary);
@@ -89,6 +94,51 @@ struct RunStore::Impl {
     std::vector<PromptResult> results;
     while (s.step()) results.push_back(readResult(s, runId));
     return results;
+  }
+
+  std::vector<EvictionResultRow> readEvictionResults(int64_t runId) const {
+    if (fileVersion < 4) return {};
+    Statement s = db->prepare(std::string("SELECT ") + store::kEvictionColumns +
+                              " FROM eviction_results WHERE run_id = ?1 "
+                              "ORDER BY prompt_index, method, budget");
+    s.bindInt64(1, runId);
+    std::vector<EvictionResultRow> rows;
+    while (s.step()) rows.push_back(readEvictionResult(s, runId));
+    return rows;
+  }
+
+  EvictionResultRow readEvictionResult(const Statement& s, int64_t runId) const {
+    Row row(s);
+    EvictionResultRow r;
+    r.promptIndex = row.i32();
+    r.promptId = row.text();
+    const std::string method = row.text();
+    const std::optional<EvictionMethod> parsed = parseEvictionMethod(method);
+    if (!parsed) {
+      fail("run " + std::to_string(runId) + ", prompt " + std::to_string(r.promptIndex) +
+           ": unknown eviction method '" + method + "'");
+    }
+    r.method = *parsed;
+    r.budget = row.i32();
+    r.promptTokens = row.i32();
+    r.newTokens = row.i32();
+    EvictionFidelity& f = r.fidelity;
+    f.footprint = row.i64();
+    f.footprintRatio = row.f64();
+    f.peakEntries = row.i64();
+    f.peakBytes = row.i64();
+    f.tokenAgreement = row.f64();
+    if (row.isNull()) {
+      row.skip();  // no divergence
+      f.firstDivergence = -1;
+    } else {
+      f.firstDivergence = row.i32();
+    }
+    f.meanLogitDiff = row.f64();
+    f.maxLogitDiff = row.f64();
+    f.nll = row.f64();
+    f.nllDelta = row.f64();
+    return r;
   }
 
   void markInterruptedRuns() {
@@ -135,7 +185,8 @@ struct RunStore::Impl {
     const int version = schemaStep([&] { return store::checkSchema(*db); });
     if (readOnly) {
       if (version == 0) fail("not a kvrecycle database: the file is empty");
-      if (version < 2) runColumns = store::kRunColumnsV1;
+      runColumns = store::runColumns(version);
+      fileVersion = version;
       resultSelect = store::resultSelectList(version);
       return;
     }
@@ -183,9 +234,11 @@ struct RunStore::Impl {
     const std::string host = row.text();
     const std::string boot = row.text();
     const int64_t start = row.isNull() ? -1 : row.i64();
+    const std::string kind = row.text();
     const std::string where = "run " + std::to_string(run.id) + ": ";
     try {
       run.status = parseRunStatus(status);
+      run.kind = parseRunKind(kind);
     } catch (const Error& e) {
       fail(where + e.what());
     }
@@ -292,8 +345,8 @@ int64_t RunStore::createRun(const RunRecord& run) {
     Statement s = d.db->prepare(
         "INSERT INTO runs (name, notes, tags_json, created_at, finished_at, status, model_path, "
         "model_fingerprint, synthetic, config_json, machine_json, summary_json, error, pid, "
-        "hostname, boot_id, process_start, planned_prompts) VALUES (" +
-        store::placeholders(18) + ")");
+        "hostname, boot_id, process_start, planned_prompts, kind) VALUES (" +
+        store::placeholders(19) + ")");
     Binder b(s);
     b.text(run.name).text(run.notes).text(tags).text(utcNowIso8601()).null();
     b.text(runStatusName(RunStatus::Running)).text(run.modelPath).text(run.modelFingerprint);
@@ -304,7 +357,7 @@ int64_t RunStore::createRun(const RunRecord& run) {
     } else {
       b.null();
     }
-    b.i64(run.plannedPrompts);
+    b.i64(run.plannedPrompts).text(runKindName(run.kind));
     s.run();
     return d.db->lastInsertRowId();
   });
@@ -364,6 +417,43 @@ void RunStore::finishRun(int64_t runId, RunStatus status, const std::string& sum
     s.run();
     d.requireRun(runId);
   });
+}
+
+void RunStore::addEvictionResult(int64_t runId, const EvictionResultRow& r) {
+  Impl& d = *impl_;
+  const std::string where = "run " + std::to_string(runId) + ", prompt " +
+                            std::to_string(r.promptIndex) + ", " + evictionMethodName(r.method) +
+                            " at " + std::to_string(r.budget);
+  d.guarded("cannot store the eviction result of " + where, [&] {
+    Statement s = d.db->prepare(
+        std::string("INSERT INTO eviction_results (run_id, ") + store::kEvictionColumns +
+        ") VALUES (" + store::placeholders(1 + store::columnCount(store::kEvictionColumns)) + ")");
+    const EvictionFidelity& f = r.fidelity;
+    Binder b(s);
+    b.i64(runId).i64(r.promptIndex).text(r.promptId).text(evictionMethodName(r.method));
+    b.i64(r.budget).i64(r.promptTokens).i64(r.newTokens);
+    b.i64(f.footprint).f64(f.footprintRatio).i64(f.peakEntries).i64(f.peakBytes);
+    b.f64(f.tokenAgreement);
+    if (f.firstDivergence >= 0) {
+      b.i64(f.firstDivergence);
+    } else {
+      b.null();
+    }
+    b.f64(f.meanLogitDiff).f64(f.maxLogitDiff).f64(f.nll).f64(f.nllDelta);
+    try {
+      s.run();
+    } catch (const DbError& e) {
+      if (e.foreignKeyViolation()) d.fail("run " + std::to_string(runId) + " does not exist");
+      if (e.uniqueViolation()) d.fail(where + " is already stored");
+      throw;
+    }
+  });
+}
+
+std::vector<EvictionResultRow> RunStore::evictionResults(int64_t runId) const {
+  Impl& d = *impl_;
+  return d.guarded("cannot read the eviction results of run " + std::to_string(runId),
+                   [&] { return d.readEvictionResults(runId); });
 }
 
 std::vector<RunRecord> RunStore::listRuns() const {

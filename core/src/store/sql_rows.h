@@ -2,6 +2,7 @@
 // Positional binding and reading of SQL statements, for the run store's queries.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "store/sqlite_db.h"
@@ -63,7 +64,13 @@ class Row {
   int64_t i64() { return statement_.columnInt64(next_++); }
   int i32() { return static_cast<int>(statement_.columnInt64(next_++)); }
   std::string text() { return statement_.columnText(next_++); }
+  double f64() {
+    const int column = next_++;
+    return statement_.columnIsNull(column) ? std::numeric_limits<double>::quiet_NaN()
+                                           : statement_.columnDouble(column);
+  }
   bool isNull() const { return statement_.columnIsNull(next_); }  // the next column
+  void skip() { ++next_; }
 
  private:
   const Statement& statement_;
