@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -68,6 +69,19 @@ void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCa
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+}
+
+namespace {
+std::atomic<bool> gCancelled{false};
+void onCancelSignal(int) {
+  gCancelled.store(true);
+}
+}  // namespace
+
+const std::atomic<bool>* cancelOnSignals() {
+  std::signal(SIGINT, onCancelSignal);
+  std::signal(SIGTERM, onCancelSignal);
+  return &gCancelled;
 }
 
 std::string readTextFile(const std::filesystem::path& path) {

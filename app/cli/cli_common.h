@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,6 +51,10 @@ void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
 
 std::string readTextFile(const std::filesystem::path& path);
 
+// Makes SIGINT and SIGTERM set the returned flag (work stops cleanly between
+// steps, keeping what was stored) instead of killing the process.
+const std::atomic<bool>* cancelOnSignals();
+
 // The warning shown wherever a synthetic model's text appears.
 constexpr const char* kSyntheticNote =
     "synthetic model: random weights, so its text is meaningless; its timings are faithful";
@@ -70,5 +75,8 @@ void registerMakePrompts(CLI::App& app, Action& action);
 void registerKvVerify(CLI::App& app, Action& action);
 void registerInspectModel(CLI::App& app, Action& action);
 void registerModels(CLI::App& app, Action& action);
+void registerSweep(CLI::App& app, Action& action);
+void registerSweepCell(CLI::App& app, Action& action);
+void registerMerge(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli
