@@ -13,6 +13,7 @@
 # free TCP ports picked at start, and the node named explicitly (slurmd -N).
 
 SLURM_CLUSTER_PIDS=()
+SLURM_CLUSTER_NAMES=()
 
 slurm_cluster_fail() {
   echo "slurm cluster: $*" >&2
@@ -48,6 +49,7 @@ slurm_cluster_start() {
     --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge/munged.seed" \
     --log-file="$dir/munged.log" >"$dir/munged.out" 2>&1 &
   SLURM_CLUSTER_PIDS+=($!)
+  SLURM_CLUSTER_NAMES+=(munged)
   local i
   for i in $(seq 50); do [ -S "$dir/munge/munge.sock" ] && break; sleep 0.1; done
   [ -S "$dir/munge/munge.sock" ] || { slurm_cluster_log_tail; slurm_cluster_fail "munged did not start"; return 1; }
@@ -91,17 +93,23 @@ EOF
   export SLURM_CONF=$dir/slurm.conf
   slurmctld -D -i -f "$SLURM_CONF" >"$dir/slurmctld.out" 2>&1 &
   SLURM_CLUSTER_PIDS+=($!)
+  SLURM_CLUSTER_NAMES+=(slurmctld)
   slurmd -D -N kvrnode -f "$SLURM_CONF" >"$dir/slurmd.out" 2>&1 &
   SLURM_CLUSTER_PIDS+=($!)
+  SLURM_CLUSTER_NAMES+=(slurmd)
 
   # Up when the node is idle; bounded.
   local state=""
   for i in $(seq 60); do
     state=$(sinfo -h -N -n kvrnode -o %T 2>/dev/null)
     [ "$state" = idle ] && return 0
-    local pid
-    for pid in "${SLURM_CLUSTER_PIDS[@]}"; do
-      kill -0 "$pid" 2>/dev/null || { slurm_cluster_log_tail; slurm_cluster_fail "a daemon exited (pid $pid)"; return 1; }
+    local k
+    for k in "${!SLURM_CLUSTER_PIDS[@]}"; do
+      kill -0 "${SLURM_CLUSTER_PIDS[$k]}" 2>/dev/null || {
+        slurm_cluster_log_tail
+        slurm_cluster_fail "${SLURM_CLUSTER_NAMES[$k]} exited (pid ${SLURM_CLUSTER_PIDS[$k]}); its log is above"
+        return 1
+      }
     done
     sleep 0.5
   done
@@ -121,4 +129,5 @@ slurm_cluster_stop() {
     wait "$pid" 2>/dev/null
   done
   SLURM_CLUSTER_PIDS=()
+  SLURM_CLUSTER_NAMES=()
 }
