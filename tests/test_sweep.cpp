@@ -95,6 +95,15 @@ class TestSweep : public QObject {
     QCOMPARE(copy.slurm.setup, s.slurm.setup);
   }
 
+  void exampleSpecInResourcesParses() {
+    const auto example = std::filesystem::path(KVR_SAMPLES) / "../sweeps/policy_x_tokens.json";
+    const kvr::SweepSpec s = kvr::readSweepSpec(example);
+    const auto cells = kvr::expandSweep(s);
+    QCOMPARE(cells.size(), size_t{4});
+    QCOMPARE(cells[3].label(), std::string("policy=longest-prefix max-new-tokens=32"));
+    QCOMPARE(s.slurm.cpusPerTask, 2);
+  }
+
   void specErrorsNameTheFileAndField() {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"[1]", "bad.json: a sweep spec is a JSON object"},

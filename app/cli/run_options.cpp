@@ -1,6 +1,7 @@
 #include "run_options.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
@@ -58,7 +59,9 @@ RunOptions parseRunArguments(const std::vector<std::string>& arguments,
   } catch (const CLI::ParseError& e) {
     throw UsageError(context + ": " + e.what());
   }
-  const auto resolve = [&base](std::string& path) {
+  const char* home = std::getenv("HOME");
+  const auto resolve = [&base, home](std::string& path) {
+    if (path.rfind("~/", 0) == 0 && home != nullptr) path = home + path.substr(1);
     if (!path.empty() && std::filesystem::path(path).is_relative()) {
       path = (base / path).lexically_normal().string();
     }

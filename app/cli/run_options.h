@@ -26,7 +26,8 @@ void addRunOptions(CLI::App& command, RunOptions& options);
 ExperimentConfig experimentConfig(const RunOptions& options);
 
 // Parses `arguments` ("--policy", "paper", ...) exactly as `run` would, with
-// relative paths resolved against `base`. Throws UsageError naming `context`.
+// "~/" paths in $HOME and relative paths resolved against `base`. Throws
+// UsageError naming `context`.
 RunOptions parseRunArguments(const std::vector<std::string>& arguments,
                              const std::filesystem::path& base, const std::string& context);
 
