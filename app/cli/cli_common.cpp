@@ -1,9 +1,7 @@
 #include "cli_common.h"
 
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/experiment.h"
@@ -82,14 +80,6 @@ const std::atomic<bool>* cancelOnSignals() {
   std::signal(SIGINT, onCancelSignal);
   std::signal(SIGTERM, onCancelSignal);
   return &gCancelled;
-}
-
-std::string readTextFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace kvr::cli

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kvrecycle/experiment.h"
+#include "kvrecycle/text_file.h"  // readTextFile
 
 namespace kvr {
 class Model;
@@ -48,8 +49,6 @@ void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCa
 
 // Where a measurement ran: device, threads, versions, CPU; added to every benchmark row.
 void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
-
-std::string readTextFile(const std::filesystem::path& path);
 
 // Makes SIGINT and SIGTERM set the returned flag (work stops cleanly between
 // steps, keeping what was stored) instead of killing the process.

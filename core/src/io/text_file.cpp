@@ -1,13 +1,13 @@
-#include "io/text_file.h"
+#include "kvrecycle/text_file.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "kvrecycle/error.h"
 
-namespace kvr::io {
+namespace kvr {
 
-std::string readWholeFile(const std::filesystem::path& path) {
+std::string readTextFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open file");
   std::ostringstream ss;
@@ -15,4 +15,4 @@ std::string readWholeFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
-}  // namespace kvr::io
+}  // namespace kvr

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include "io/text_file.h"
 #include "kvrecycle/atomic_write.h"
 #include "kvrecycle/error.h"
+#include "kvrecycle/text_file.h"
 #include "kvrecycle/timestamps.h"
 #include "sweep/child_process.h"
 
@@ -165,7 +165,7 @@ std::string submitSlurmSweep(const SlurmSweepFolder& folder) {
 
 std::string submittedJobId(const SlurmSweepFolder& folder) {
   if (!fs::exists(folder.jobRecord())) return "";
-  const auto j = nlohmann::json::parse(io::readWholeFile(folder.jobRecord()), nullptr, false);
+  const auto j = nlohmann::json::parse(readTextFile(folder.jobRecord()), nullptr, false);
   if (!j.is_object() || !j.contains("job_id") || !j["job_id"].is_string()) {
     throw Error(folder.jobRecord().string() + ": no job_id");
   }

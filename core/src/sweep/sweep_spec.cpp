@@ -4,9 +4,9 @@
 
 #include <set>
 
-#include "io/text_file.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/sweep.h"
+#include "kvrecycle/text_file.h"
 
 namespace kvr {
 namespace {
@@ -175,7 +175,7 @@ SweepSpec parseSweepSpec(const std::string& text, const fs::path& source) {
 }
 
 SweepSpec readSweepSpec(const fs::path& file) {
-  return parseSweepSpec(io::readWholeFile(file), file);
+  return parseSweepSpec(readTextFile(file), file);
 }
 
 std::string sweepSpecToJson(const SweepSpec& spec) {
