@@ -295,9 +295,10 @@ class TestSweep : public QObject {
          {"#SBATCH --array=0-3,5\n", "#SBATCH --partition=cpu\n", "#SBATCH --time=00:20:00\n",
           "#SBATCH --cpus-per-task=4\n", "#SBATCH --gres=gpu:1\n",
           "#SBATCH --output=/shared/it's here/logs/cell-%a.out\n", "module load kvrecycle\n",
-          "exec '/opt/kvr/bin/kvrecycle-cli' sweep-cell --spec '/shared/it'\\''s here/spec.json' "
-          "--cell \"$SLURM_ARRAY_TASK_ID\" --db '/shared/it'\\''s here/shards/cell-'"
-          "\"$SLURM_ARRAY_TASK_ID\".sqlite\n"}) {
+          "shard='/shared/it'\\''s here/shards/cell-'\"$task\".sqlite\n",
+          "'/opt/kvr/bin/kvrecycle-cli' sweep-cell --spec '/shared/it'\\''s here/spec.json' "
+          "--cell \"$task\" --db \"$work/cell.sqlite\" || status=$?\n",
+          "mv -f \"$shard.part\" \"$shard\""}) {
       QVERIFY2(script.find(line) != std::string::npos, (line + std::string("\n") + script).c_str());
     }
     QVERIFY(script.find("--mem") == std::string::npos);  // unset resources stay unset

@@ -188,6 +188,7 @@ class TestSweepCli : public QObject {
     QVERIFY(script.contains("#SBATCH --partition=short\n"));
     QVERIFY(script.contains("#SBATCH --cpus-per-task=2\n"));
     QVERIFY(script.contains(" sweep-cell --spec '" + dir + "/spec.json'"));
+    QVERIFY(script.contains("shard='" + dir + "/shards/cell-'"));
     // The task for cell 2 ran (here, by hand): a resubmission leaves it out.
     const Run cell = cli({"sweep-cell", "--spec", dir + "/spec.json", "--cell", "2", "--db",
                           dir + "/shards/cell-2.sqlite"});

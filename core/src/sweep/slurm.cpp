@@ -122,13 +122,28 @@ std::string slurmArrayScript(const SweepSpec& spec, const std::vector<int>& cell
   if (!s.memory.empty()) out << "#SBATCH --mem=" << s.memory << "\n";
   if (!s.account.empty()) out << "#SBATCH --account=" << s.account << "\n";
   for (const std::string& arg : s.sbatchArgs) out << "#SBATCH " << arg << "\n";
-  out << "set -eu\n";
+  out << "set -u\n";
   for (const std::string& line : s.setup) out << line << "\n";
-  // Each task writes only its own shard: no two writers share a SQLite file.
-  const std::string shardPrefix = (folder.shards() / "cell-").string();
-  out << "exec " << shellQuote(cli) << " sweep-cell --spec " << shellQuote(folder.spec().string())
-      << " --cell \"$SLURM_ARRAY_TASK_ID\" --db " << shellQuote(shardPrefix)
-      << "\"$SLURM_ARRAY_TASK_ID\".sqlite\n";
+  // Each task writes only its own shard, and writes it on the node's local disk
+  // (SQLite's WAL needs a local file system), then copies it whole into the
+  // shared folder. A shard already there is copied in first: a rerun task
+  // finds its cell's completed run and skips it.
+  out << "task=$SLURM_ARRAY_TASK_ID\n"
+      << "shard=" << shellQuote((folder.shards() / "cell-").string()) << "\"$task\".sqlite\n"
+      << "work=\"${TMPDIR:-/tmp}/kvrecycle-${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}-$task\"\n"
+      << "mkdir -p \"$work\" || exit 1\n"
+      << "if [ -f \"$shard\" ]; then cp \"$shard\" \"$work/cell.sqlite\" || exit 1; fi\n"
+      << "# On a time limit or scancel the cell stops cleanly; its shard is still copied.\n"
+      << "trap 'echo \"kvrecycle: task $task signalled\" >&2' TERM INT\n"
+      << "status=0\n"
+      << shellQuote(cli) << " sweep-cell --spec " << shellQuote(folder.spec().string())
+      << " --cell \"$task\" --db \"$work/cell.sqlite\" || status=$?\n"
+      << "if [ -f \"$work/cell.sqlite\" ]; then\n"
+      << "  cp \"$work/cell.sqlite\" \"$shard.part\" && mv -f \"$shard.part\" \"$shard\" || "
+         "status=1\n"
+      << "fi\n"
+      << "rm -rf \"$work\"\n"
+      << "exit $status\n";
   return out.str();
 }
 
