@@ -9,6 +9,9 @@ get_filename_component(_kvr_src_dir ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 # Sample prompt sets: used by the GUI and by kvrecycle-cli alike.
 file(GLOB _kvr_samples CONFIGURE_DEPENDS ${_kvr_src_dir}/resources/samples/*.csv)
 install(FILES ${_kvr_samples} DESTINATION ${CMAKE_INSTALL_DATADIR}/kvrecycle/samples)
+# Example sweep specs; their relative paths reach the samples (../samples).
+file(GLOB _kvr_sweeps CONFIGURE_DEPENDS ${_kvr_src_dir}/resources/sweeps/*.json)
+install(FILES ${_kvr_sweeps} DESTINATION ${CMAKE_INSTALL_DATADIR}/kvrecycle/sweeps)
 
 if(KVR_BUILD_GUI)
   # The desktop file id, the AppStream component id and the metainfo file name must agree.

@@ -4,7 +4,9 @@
 #      (the fuzzers run for a bounded time; see tests/fuzz/README.md);
 #   2. the engine, CLI and their tests again under AddressSanitizer and
 #      UndefinedBehaviorSanitizer (preset dev-asan; the GUI is left out there,
-#      and the fuzz label, which has its own sanitizers).
+#      the fuzz label, which has its own sanitizers, and the slurm label: the
+#      real-cluster test checks integration, and its CLI paths run under the
+#      sanitizers in test_sweep_cli).
 # Extra arguments go to both ctest runs (e.g. -L unit, -R tokenizer).
 # KVR_SKIP_SANITIZERS=1 skips step 2 for a quick local run.
 set -euo pipefail
@@ -17,5 +19,5 @@ if [ -z "${KVR_SKIP_SANITIZERS:-}" ]; then
   echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer" >&2
   cmake --preset dev-asan -DKVR_BUILD_GUI=OFF -DKVR_BUILD_TESTS=ON >/dev/null
   cmake --build --preset dev-asan
-  ctest --preset dev-asan --parallel 2 --label-exclude fuzz "$@"
+  ctest --preset dev-asan --parallel 2 --label-exclude "fuzz|slurm" "$@"
 fi

@@ -1,10 +1,7 @@
 #include "cli_common.h"
 
 #include <csignal>
-
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/experiment.h"
@@ -72,14 +69,6 @@ void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCa
   }
 }
 
-std::string readTextFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 namespace {
 std::atomic<bool> gCancelled{false};
 void onCancelSignal(int) {
@@ -87,10 +76,10 @@ void onCancelSignal(int) {
 }
 }  // namespace
 
-const std::atomic<bool>& cancelOnSignals() {
+const std::atomic<bool>* cancelOnSignals() {
   std::signal(SIGINT, onCancelSignal);
   std::signal(SIGTERM, onCancelSignal);
-  return gCancelled;
+  return &gCancelled;
 }
 
 }  // namespace kvr::cli

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kvrecycle/experiment.h"
+#include "kvrecycle/text_file.h"  // readTextFile
 
 namespace kvr {
 class Model;
@@ -49,11 +50,9 @@ void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCa
 // Where a measurement ran: device, threads, versions, CPU; added to every benchmark row.
 void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
 
-std::string readTextFile(const std::filesystem::path& path);
-
-// Installs SIGINT and SIGTERM handlers that set the returned flag, so a run
-// stops cleanly: completed results stay stored, the run is marked cancelled.
-const std::atomic<bool>& cancelOnSignals();
+// Makes SIGINT and SIGTERM set the returned flag (work stops cleanly between
+// steps, keeping what was stored) instead of killing the process.
+const std::atomic<bool>* cancelOnSignals();
 
 // The warning shown wherever a synthetic model's text appears.
 constexpr const char* kSyntheticNote =
@@ -76,5 +75,8 @@ void registerKvVerify(CLI::App& app, Action& action);
 void registerInspectModel(CLI::App& app, Action& action);
 void registerModels(CLI::App& app, Action& action);
 void registerEvict(CLI::App& app, Action& action);
+void registerSweep(CLI::App& app, Action& action);
+void registerSweepCell(CLI::App& app, Action& action);
+void registerMerge(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

@@ -106,7 +106,7 @@ void registerEvict(CLI::App& app, Action& action) {
       const auto model = loadModel(args->model);
       RunStore store(args->db);
       EvictionRunCallbacks callbacks;
-      callbacks.cancel = &cancelOnSignals();
+      callbacks.cancel = cancelOnSignals();
       if (!args->quiet) {
         callbacks.progress = [](int done, int total, const std::string& id) {
           if (done < total)

@@ -7,9 +7,9 @@
 #include "cli_common.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/model.h"
-#include "kvrecycle/paths.h"
 #include "kvrecycle/run_export.h"
 #include "kvrecycle/run_store.h"
+#include "run_options.h"
 
 namespace kvr::cli {
 namespace {
@@ -39,54 +39,21 @@ void printPromptLine(const PromptResult& r) {
 
 void registerRun(CLI::App& app, Action& action) {
   struct Args {
-    ModelOptions model;
-    std::string cachePrompts, testPrompts, db, store;
-    ExperimentConfig config;
-    std::string policy = "longest-prefix", embedder = "hashed";
-    NoiseOptions noise;
+    RunOptions run;
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a baseline vs recycled experiment");
-  addModelOptions(*cmd, args->model);
-  cmd->add_option("--cache-prompts", args->cachePrompts, "CSV of prompts whose K/V are stored")
-      ->required();
-  cmd->add_option("--test-prompts", args->testPrompts, "CSV of prompts to measure")->required();
-  cmd->add_option("--db", args->db, "SQLite run store")->required();
-  cmd->add_option("--store", args->store, "K/V store directory (default: beside the DB)");
-  cmd->add_option("--policy", args->policy, "paper or longest-prefix")
-      ->check(CLI::IsMember(policyNames()));
-  cmd->add_option("--min-reuse", args->config.minReuse, "Fewest tokens worth reusing")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-new-tokens", args->config.maxNewTokens, "Tokens to generate")
-      ->check(CLI::PositiveNumber);
-  cmd->add_flag("--ignore-eos", args->config.ignoreEos, "Do not stop at <|endoftext|>");
-  cmd->add_option("--repeats", args->config.repeats, "Measured runs per prompt and mode")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", args->config.warmup, "Unmeasured runs before them")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--embedder", args->embedder, "hashed or model")
-      ->check(CLI::IsMember(embedderNames()));
-  cmd->add_option("--template", args->config.promptTemplate,
-                  "Prompt template, e.g. '{prompt}<|endoftext|>'");
-  cmd->add_option("--name", args->config.name, "Run name");
+  addRunOptions(*cmd, args->run);
   cmd->add_flag("--quiet", args->quiet, "Only the summary");
-  addNoiseOptions(*cmd, args->noise);
   cmd->callback([args, &action] {
     action = [args] {
-      const PromptSet cache = readPromptCsv(args->cachePrompts);
-      const PromptSet test = readPromptCsv(args->testPrompts);
-      ExperimentConfig config = args->config;
-      config.policy = parseReusePolicy(args->policy);  // names checked by the parser
-      config.embedder = parseEmbedderKind(args->embedder);
-      applyNoiseOptions(args->noise, config.noise, config.kvPageCache);
-      const std::filesystem::path db = args->db;
-      config.storeDirectory =
-          args->store.empty() ? defaultKvStoreDirectory(db) : std::filesystem::path(args->store);
-      config.cachePromptsSource = args->cachePrompts;
-      config.testPromptsSource = args->testPrompts;
-      validateExperimentConfig(config);
-      const auto model = loadModel(args->model);
+      const RunOptions& run = args->run;
+      const PromptSet cache = readPromptCsv(run.cachePrompts);
+      const PromptSet test = readPromptCsv(run.testPrompts);
+      const ExperimentConfig config = experimentConfig(run);
+      const std::filesystem::path db = run.db;
+      const auto model = loadModel(run.model);
       RunStore store(db);
 
       ExperimentCallbacks callbacks;
@@ -100,8 +67,9 @@ void registerRun(CLI::App& app, Action& action) {
         };
         callbacks.promptDone = printPromptLine;
       }
+      // Ctrl-C cancels cleanly: completed results stay stored, the run is marked cancelled.
       const ExperimentOutcome outcome =
-          runExperiment(*model, cache, test, config, store, callbacks, &cancelOnSignals());
+          runExperiment(*model, cache, test, config, store, callbacks, cancelOnSignals());
 
       std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
                 << model->directory().string() << ", policy " << reusePolicyName(config.policy)

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   kvr::cli::registerInspectModel(app, action);
   kvr::cli::registerModels(app, action);
   kvr::cli::registerEvict(app, action);
+  kvr::cli::registerSweep(app, action);
+  kvr::cli::registerSweepCell(app, action);
+  kvr::cli::registerMerge(app, action);
   const auto isCommand = [&app](const std::string& name) {
     return !app.get_subcommands([&name](CLI::App* sub) { return sub->get_name() == name; }).empty();
   };

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/prompt_set.h"
@@ -40,6 +41,7 @@ struct NoiseSettings {
 
 struct ExperimentConfig {
   std::string name;                                 // "" = "run <created time>"
+  std::vector<std::string> tags;                    // stored with the run (e.g. a sweep cell's)
   ReusePolicy policy = ReusePolicy::LongestPrefix;  // Paper: the study's rule
   int minReuse = 1;  // longest-prefix: reuse only r >= minReuse tokens
   int maxNewTokens = 32;

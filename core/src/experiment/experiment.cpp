@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,18 @@ std::string machineInfoJson(const Model& model) {
   j["torch_version"] = s.torchVersion;
   j["compiler"] = s.compiler;
   j["kvrecycle_version"] = s.kvrecycleVersion;
+  // Provenance of a run made by a Slurm job (e.g. a sweep's array task).
+  const auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v == nullptr ? "" : v);
+  };
+  if (!env("SLURM_JOB_ID").empty()) {
+    j["slurm"] = {{"job_id", env("SLURM_JOB_ID")},
+                  {"array_job_id", env("SLURM_ARRAY_JOB_ID")},
+                  {"array_task_id", env("SLURM_ARRAY_TASK_ID")},
+                  {"cluster", env("SLURM_CLUSTER_NAME")},
+                  {"node", env("SLURMD_NODENAME")}};
+  }
   return j.dump();
 }
 
@@ -154,6 +167,7 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
 
   RunRecord record;
   record.name = config.name.empty() ? "run " + utcNowIso8601() : config.name;
+  record.tags = config.tags;
   record.modelPath = model.directory().string();
   record.modelFingerprint = model.fingerprint();
   record.synthetic = model.config().synthetic;
