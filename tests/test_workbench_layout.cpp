@@ -3,11 +3,15 @@
 // compared runs loaded, shows each header whole (or elided with a tooltip) and
 // its first five columns without horizontal scrolling, at 1280x720 and
 // 1920x1080.
+#include <QAbstractButton>
 #include <QHeaderView>
+#include <QLineEdit>
+#include <QMenuBar>
 #include <QScreen>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStyle>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -226,6 +230,33 @@ class TestWorkbenchLayout : public QObject {
       }
       QCOMPARE(headers.removeDuplicates(), 0);
     }
+  }
+
+  // Every control is reachable by keyboard: buttons take Tab focus, and the
+  // Alt+letter of a menu never collides with one of a tab.
+  void everyControlIsReachableByKeyboard() {
+    for (QAbstractButton* button : window_->findChildren<QAbstractButton*>()) {
+      // Parts of other controls, with keys of their own: tab scroll arrows,
+      // the table corner (Ctrl+A), a line edit's clear button (select and delete),
+      // the menu bar's overflow arrow (Alt+letter, F10).
+      QWidget* owner = button->parentWidget();
+      if (qobject_cast<QTabBar*>(owner) != nullptr || qobject_cast<QLineEdit*>(owner) != nullptr ||
+          qobject_cast<QMenuBar*>(owner) != nullptr || button->inherits("QTableCornerButton"))
+        continue;
+      QVERIFY2((button->focusPolicy() & Qt::TabFocus) != 0,
+               qPrintable(button->text() + QLatin1Char(' ') + button->metaObject()->className() +
+                          QLatin1Char(' ') + button->parentWidget()->metaObject()->className()));
+    }
+    QStringList mnemonics;
+    const auto mnemonicOf = [](const QString& text) {
+      const int at = text.indexOf(QLatin1Char('&'));
+      return at >= 0 && at + 1 < text.size() ? text.mid(at + 1, 1).toLower() : QString();
+    };
+    for (QAction* menu : window_->menuBar()->actions()) mnemonics << mnemonicOf(menu->text());
+    const auto* tabs = window_->findChild<QTabWidget*>();
+    for (int i = 0; i < tabs->count(); ++i) mnemonics << mnemonicOf(tabs->tabText(i));
+    QVERIFY(!mnemonics.contains(QString()));
+    QCOMPARE(mnemonics.removeDuplicates(), 0);
   }
 
   // History keeps showing which run the detail is about: after Compare, and

@@ -216,6 +216,24 @@ class TestWorkbenchParts : public QObject {
     QFAIL("no prompt similarity row");
   }
 
+  // Compare: a prompt row marks its point; a clicked point selects the row.
+  void compareRowsAndPointsSelectTogether() {
+    kvr::ui::ComparedRun a{record(1, "a"), {result(0), result(1), result(2)}};
+    kvr::ui::ComparedRun b{record(2, "b"), {result(2), result(0)}};  // other order
+    RunStoreService service(newDatabase());
+    kvr::ui::ComparePage page(&service);
+    page.setRuns({a, b});
+    QTableWidget* prompts = page.promptTable();
+    QCOMPARE(prompts->item(1, 0)->text(), QString("prompt 1"));
+    prompts->setCurrentCell(1, 0);
+    for (kvr::ui::ResultChart* chart : page.charts()) {
+      QCOMPARE(chart->highlightedRun(), 0);
+      QCOMPARE(chart->highlightedIndex(), 1);
+    }
+    emit page.charts()[2]->resultClicked(1, 0);  // run b's first point: "prompt 2"
+    QCOMPARE(prompts->currentRow(), 2);
+  }
+
   // ---- the run view ------------------------------------------------------------
 
   void summaryShowsADashBeforeAnyRun() {
@@ -399,6 +417,18 @@ class TestWorkbenchParts : public QObject {
     profiler.start();
     QCOMPARE(profiler.longestStallMs(), 0.0);
     profiler.stop();
+  }
+
+  // Help -> About names the libraries and their versions.
+  void aboutListsTheLibraries() {
+    const QString about = kvr::ui::MainWindow::aboutText();
+    for (const char* library : {"Qt", "libtorch", "faiss", "QCustomPlot", "SQLite"}) {
+      QVERIFY2(about.contains(QStringLiteral("<td>%1</td><td>").arg(QLatin1String(library))),
+               library);
+    }
+    QVERIFY(about.contains(QString::fromUtf8(qVersion())));
+    QVERIFY(about.contains(QStringLiteral("<td>QCustomPlot</td><td>2.")));
+    QVERIFY(!about.contains(QStringLiteral("<td></td>")));  // no version left empty
   }
 
   // The run actions live on the Run page; the window's Run menu still carries their shortcuts.

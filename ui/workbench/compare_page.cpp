@@ -87,6 +87,41 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(split, 1);
+
+  // A prompt row marks its points; a clicked point selects its prompt row.
+  connect(prompts_, &QTableWidget::currentCellChanged, this,
+          [this](int row) { highlightPrompt(row); });
+  for (ResultChart* chart :
+       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
+        static_cast<ResultChart*>(similarity_)}) {
+    connect(chart, &ResultChart::resultClicked, this, [this, tables](int run, int index) {
+      if (run < 0 || run >= series_.size() || index < 0 ||
+          index >= static_cast<int>(series_[run].results.size()))
+        return;
+      const QString text =
+          QString::fromStdString(series_[run].results[static_cast<size_t>(index)].promptText);
+      for (int row = 0; row < comparison_.prompts.size(); ++row) {
+        if (comparison_.prompts[row].prompt != text) continue;
+        tables->setCurrentWidget(prompts_);
+        prompts_->selectRow(row);
+        return;
+      }
+    });
+  }
+}
+
+void ComparePage::highlightPrompt(int row) {
+  const QString text = comparison_.prompts.value(row).prompt;
+  // The first run that has the prompt: one mark, with its prompt id.
+  for (int run = 0; run < series_.size(); ++run) {
+    const auto& results = series_[run].results;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (row < 0 || QString::fromStdString(results[i].promptText) != text) continue;
+      for (ResultChart* chart : charts()) chart->highlightResult(run, static_cast<int>(i));
+      return;
+    }
+  }
+  for (ResultChart* chart : charts()) chart->highlightResult(0, -1);
 }
 
 QList<ResultChart*> ComparePage::charts() const {

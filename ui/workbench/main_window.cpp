@@ -11,6 +11,7 @@
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QScreen>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -64,8 +65,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   history_ = new HistoryPage(store_, this);
   compare_ = new ComparePage(store_, this);
   tabs_->addTab(setup_, tr("&Setup"));
-  tabs_->addTab(run_, tr("&Run"));
-  tabs_->addTab(history_, tr("&History"));
+  // Alt+U and Alt+I: Alt+R and Alt+H open the Run and Help menus.
+  tabs_->addTab(run_, tr("R&un"));
+  tabs_->addTab(history_, tr("H&istory"));
   tabs_->addTab(compare_, tr("&Compare"));
   export_ = new ExportController({tabs_, run_, history_, compare_}, store_, this);
   auto* split = new QSplitter(Qt::Vertical, this);
@@ -252,6 +254,7 @@ void MainWindow::showAbout() {
 
 void MainWindow::log(const QString& line) {
   log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
+  log_->verticalScrollBar()->setValue(log_->verticalScrollBar()->maximum());  // the newest line
 }
 
 QString MainWindow::logText() const {
