@@ -223,6 +223,14 @@ class TestWorkbench : public QObject {
     QCOMPARE(bad.exitCode(), 1);
     const QByteArray err = bad.readAllStandardError();
     QVERIFY2(err.contains("error: ") && err.contains("run 999 does not exist"), err.constData());
+    // A page too narrow for 9-pt labels is refused, saying why.
+    QProcess narrow;
+    narrow.start(QStringLiteral(KVR_GUI),
+                 {"export-charts", "--db", window_->databasePath(), "--run",
+                  QString::number(runs.front().id), "--out", out, "--pdf-width", "3.3"});
+    QVERIFY(narrow.waitForFinished(60000));
+    QCOMPARE(narrow.exitCode(), 2);
+    QVERIFY(narrow.readAllStandardError().contains("--pdf-width takes inches between 4.5"));
   }
 
   // A run with many noisy prompts says the machine was busy; the Outputs tab

@@ -48,17 +48,16 @@ class PublicationColors {
   bool previous_;
 };
 
-// A vector page of a physical size: the layout is computed for
-// widthInches * dpi logical pixels and fonts keep their point size, so 9-pt
-// labels stay 9 pt when the figure is placed in a paper at 100 %.
+// A vector page of a physical size: the layout is computed for the page at
+// 96 logical pixels per inch and fonts keep their point size, so 9-pt labels
+// stay 9 pt when the figure is placed in a paper at 100 %.
 void writePdf(ResultChart& chart, const QString& path, QSize size, double widthInches) {
+  constexpr int kDpi = 96;
   const double heightInches = widthInches * size.height() / size.width();
-  // Narrow pages lay out on a few more logical pixels so axis labels fit.
-  const int dpi = std::max(96, static_cast<int>(std::lround(400.0 / widthInches)));
   QPdfWriter writer(path);
   writer.setCreator(QStringLiteral("kvrecycle"));
   writer.setTitle(chart.title());
-  writer.setResolution(dpi);
+  writer.setResolution(kDpi);
   writer.setPageLayout(QPageLayout(QPageSize(QSizeF(widthInches, heightInches), QPageSize::Inch),
                                    QPageLayout::Portrait, QMarginsF()));
   QCPPainter painter;
@@ -66,8 +65,8 @@ void writePdf(ResultChart& chart, const QString& path, QSize size, double widthI
   painter.setMode(QCPPainter::pmVectorized);
   painter.setMode(QCPPainter::pmNoCaching);
   painter.setMode(QCPPainter::pmNonCosmetic);
-  chart.plot()->toPainter(&painter, static_cast<int>(std::lround(widthInches * dpi)),
-                          static_cast<int>(std::lround(heightInches * dpi)));
+  chart.plot()->toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
+                          static_cast<int>(std::lround(heightInches * kDpi)));
   if (!painter.end()) fail(QStringLiteral("write chart to"), path);
 }
 

@@ -23,9 +23,11 @@ ChartFormat chartFormatForPath(const QString& path);
 
 // The figure size when none is given: 6.5 x 4 in at 180 px/in.
 inline constexpr QSize kDefaultChartSize(1170, 720);
-// PDF page widths: a paper's full text width and one column of two.
+// The PDF page width: a paper's full text width. Narrower pages (one column
+// of two, 3.3 in) would need a layout of their own: at 9 pt the axis titles
+// and legend do not fit, and scaled down the text is unreadable.
 inline constexpr double kPdfFullWidthInches = 6.5;
-inline constexpr double kPdfColumnWidthInches = 3.3;
+inline constexpr double kPdfMinWidthInches = 4.5;
 // "WIDTHxHEIGHT" in pixels ("1200x800", "800 X 500"), each side at least 50;
 // nullopt for anything else. The GUI's size prompt and --size share this rule.
 std::optional<QSize> parseChartSize(const QString& text);

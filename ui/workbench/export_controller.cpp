@@ -67,16 +67,9 @@ void ExportController::exportCurrentChart() {
   if (path.isEmpty()) return;
   rememberExportDirectory(QFileInfo(path).absolutePath());
   const ChartFormat format = chartFormatForPath(path);
-  bool ok = false;
   QSize size = kDefaultChartSize;
-  double pdfWidth = kPdfFullWidthInches;
-  if (format == ChartFormat::Pdf) {  // a page of a physical size, text at its point size
-    const QStringList widths{tr("6.5 × 4 in (full text width)"), tr("3.3 × 2 in (one column)")};
-    const QString choice =
-        QInputDialog::getItem(window_, tr("PDF page size"), tr("Page:"), widths, 0, false, &ok);
-    if (!ok) return;
-    if (choice == widths[1]) pdfWidth = kPdfColumnWidthInches;
-  } else {
+  if (format != ChartFormat::Pdf) {  // a PDF is a 6.5 in page with its text at point size
+    bool ok = false;
     const QString sizeText = QInputDialog::getText(
         window_, tr("Figure size"), tr("Width x height (px):"), QLineEdit::Normal,
         QStringLiteral("%1x%2").arg(kDefaultChartSize.width()).arg(kDefaultChartSize.height()),
@@ -85,7 +78,7 @@ void ExportController::exportCurrentChart() {
     size = parseChartSize(sizeText).value_or(kDefaultChartSize);
   }
   try {
-    exportChart(*chart, path, format, size, pdfWidth);
+    exportChart(*chart, path, format, size);
     emit logLine(tr("Exported %1").arg(path));
   } catch (const std::exception& e) {
     warnFailed(e);

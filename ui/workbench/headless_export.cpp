@@ -36,8 +36,8 @@ int runHeadlessChartExport(int argc, char** argv) {
                                 QStringLiteral("WxH"), QStringLiteral("1170x720"));
   const QCommandLineOption pdfWidthOption(
       QStringLiteral("pdf-width"),
-      QStringLiteral("PDF page width in inches (6.5 full text width, 3.3 one column); the "
-                     "height follows --size"),
+      QStringLiteral("PDF page width in inches (default 6.5, a paper's text width; at least "
+                     "4.5); the height follows --size"),
       QStringLiteral("IN"), QStringLiteral("6.5"));
   parser.addOptions({db, run, out, size, pdfWidthOption});
   if (!parser.parse(args)) return fail(2, parser.errorText());
@@ -56,8 +56,8 @@ int runHeadlessChartExport(int argc, char** argv) {
     return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1170x720"));
   }
   const double pdfWidth = parser.value(pdfWidthOption).toDouble(&ok);
-  if (!ok || pdfWidth < 1.0 || pdfWidth > 40.0) {
-    return fail(2, QStringLiteral("--pdf-width takes inches between 1 and 40, not '%1'")
+  if (!ok || pdfWidth < kPdfMinWidthInches || pdfWidth > 40.0) {
+    return fail(2, QStringLiteral("--pdf-width takes inches between 4.5 and 40, not '%1'")
                        .arg(parser.value(pdfWidthOption)));
   }
   try {
