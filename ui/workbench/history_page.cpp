@@ -63,6 +63,7 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   buttons->addStretch(1);
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
+  notes_->setVisible(false);
   runView_ = new RunView(this);
   runView_->setPlaceholder(tr("Select a run above to see it as it ran."));
 
@@ -142,6 +143,8 @@ void HistoryPage::openRun(qint64 id) {
     if (currentRunId() != id) selectRuns({id}, id);  // opened from elsewhere: show it in the list
     QStringList tags;
     for (const auto& t : run.tags) tags << QString::fromStdString(t);
+    // Only when there is something to say: at 1280x720 every line counts.
+    notes_->setVisible(!run.notes.empty() || !run.tags.empty() || !run.error.empty());
     notes_->setText(tr("<b>Notes:</b> %1 &nbsp; <b>Tags:</b> %2%3")
                         .arg(QString::fromStdString(run.notes).toHtmlEscaped(),
                              tags.join(QStringLiteral(", ")).toHtmlEscaped(),

@@ -90,7 +90,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(charts);
   split->addWidget(lower);
-  split->setSizes({460, 340});
+  split->setSizes({520, 280});  // the charts get most; the table shows its first rows
   auto* sides = new QSplitter(Qt::Horizontal, this);
   sides->addWidget(split);
   sides->addWidget(summary_);
