@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QProcess>
+#include <QProgressBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
@@ -25,6 +26,7 @@
 #include "workbench/prompt_set_model.h"
 #include "workbench/results_model.h"
 #include "workbench/run_history_model.h"
+#include "workbench/run_page.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/run_view.h"
 #include "workbench/table_text.h"
@@ -96,6 +98,10 @@ class TestWorkbench : public QObject {
     }
     QCOMPARE(window_->liveRun()->resultsModel()->rowCount(), 7);
     for (const auto& r : window_->liveRun()->resultsModel()->results()) QVERIFY(r.exactMatch);
+    // The name was this run's: the next run gets the default, not a silent reuse.
+    QVERIFY(window_->settings()->config().name.empty());
+    QVERIFY(window_->liveRun()->label().endsWith(QStringLiteral("gui longest-prefix")));
+    QCOMPARE(window_->runPage()->progressBar()->value(), 7);
     qInfo("longest GUI stall during the run: %.1f ms", window_->longestStallMs());
     QVERIFY2(window_->longestStallMs() < 100.0,
              qPrintable(QString::number(window_->longestStallMs())));
@@ -123,6 +129,16 @@ class TestWorkbench : public QObject {
     const auto results = store.promptResults(id);
     QVERIFY(!results.empty() && results.size() < 7);
     QCOMPARE(store.findRun(id)->status, kvr::RunStatus::Cancelled);
+    // The progress keeps what was measured ("2 of 7"), and so does History.
+    const int measured = static_cast<int>(results.size());
+    QCOMPARE(window_->runPage()->progressBar()->maximum(), 7);
+    QCOMPARE(window_->runPage()->progressBar()->value(), measured);
+    QVERIFY2(window_->runPage()->progressText().contains(QStringLiteral("%1 of 7").arg(measured)),
+             qPrintable(window_->runPage()->progressText()));
+    window_->history()->refresh();
+    kvr::ui::RunHistoryModel* history = window_->history()->model();
+    QCOMPARE(history->index(history->rowOfRun(id), kvr::ui::RunHistoryModel::Prompts).data(),
+             QVariant(QStringLiteral("%1 of 7").arg(measured)));
   }
 
   void reopensAStoredRunAsItRan() {
@@ -174,7 +190,15 @@ class TestWorkbench : public QObject {
         QCOMPARE(image.size(), QSize(900, 600));
       } else if (f.endsWith(".pdf")) {
         QVERIFY2(bytes.startsWith("%PDF"), qPrintable(f));
+        // A page 6.5 in wide (468 pt) with the figure's aspect ratio, not 900 x 600 pt.
+        QVERIFY2(bytes.contains("/MediaBox [0 0 468.000000 312.000000]"), qPrintable(f));
       } else {
+        // The figure names the run: label, model, policy and date.
+        const QString text = QString::fromUtf8(bytes);
+        QVERIFY2(text.contains(window_->liveRun()->label().toHtmlEscaped()) &&
+                     text.contains(QStringLiteral("policy ")) &&
+                     text.contains(QStringLiteral("UTC")),
+                 qPrintable(f));
         QXmlStreamReader svg(bytes);
         while (!svg.atEnd()) svg.readNext();
         QVERIFY2(!svg.hasError(), qPrintable(f + ": " + svg.errorString()));
@@ -199,6 +223,14 @@ class TestWorkbench : public QObject {
     QCOMPARE(bad.exitCode(), 1);
     const QByteArray err = bad.readAllStandardError();
     QVERIFY2(err.contains("error: ") && err.contains("run 999 does not exist"), err.constData());
+    // A page too narrow for 9-pt labels is refused, saying why.
+    QProcess narrow;
+    narrow.start(QStringLiteral(KVR_GUI),
+                 {"export-charts", "--db", window_->databasePath(), "--run",
+                  QString::number(runs.front().id), "--out", out, "--pdf-width", "3.3"});
+    QVERIFY(narrow.waitForFinished(60000));
+    QCOMPARE(narrow.exitCode(), 2);
+    QVERIFY(narrow.readAllStandardError().contains("--pdf-width takes inches between 4.5"));
   }
 
   // A run with many noisy prompts says the machine was busy; the Outputs tab

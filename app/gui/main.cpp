@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
   if (headless) return kvr::ui::runHeadlessChartExport(argc, argv);
 
   QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/kvrecycle.svg")));
-  kvr::ui::MainWindow window({});
-  window.resize(1400, 900);
+  kvr::ui::MainWindow window({});  // sizes itself to the screen (saved geometry, clamped)
   window.show();
   // CSV files given on the command line (e.g. from the desktop entry's %F).
   QStringList files = QApplication::arguments();

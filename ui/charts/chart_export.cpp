@@ -4,10 +4,13 @@
 #include <QBuffer>
 #include <QDir>
 #include <QFileInfo>
+#include <QPageLayout>
+#include <QPdfWriter>
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QSvgGenerator>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "charts/latency_chart.h"
@@ -24,14 +27,19 @@ namespace {
       QStringLiteral("cannot %1 '%2'").arg(what, QDir::toNativeSeparators(path)).toStdString());
 }
 
-// Switches the chart to black-on-white for the duration of an export.
+// Switches the chart to black-on-white, with the caption that names the
+// runs, for the duration of an export.
 class PublicationColors {
  public:
   explicit PublicationColors(ResultChart& chart)
       : chart_(chart), previous_(chart.publicationColors()) {
     chart_.setPublicationColors(true);
+    chart_.setCaptionShown(true);
   }
-  ~PublicationColors() { chart_.setPublicationColors(previous_); }
+  ~PublicationColors() {
+    chart_.setCaptionShown(false);
+    chart_.setPublicationColors(previous_);
+  }
   PublicationColors(const PublicationColors&) = delete;
   PublicationColors& operator=(const PublicationColors&) = delete;
 
@@ -39,6 +47,28 @@ class PublicationColors {
   ResultChart& chart_;
   bool previous_;
 };
+
+// A vector page of a physical size: the layout is computed for the page at
+// 96 logical pixels per inch and fonts keep their point size, so 9-pt labels
+// stay 9 pt when the figure is placed in a paper at 100 %.
+void writePdf(ResultChart& chart, const QString& path, QSize size, double widthInches) {
+  constexpr int kDpi = 96;
+  const double heightInches = widthInches * size.height() / size.width();
+  QPdfWriter writer(path);
+  writer.setCreator(QStringLiteral("kvrecycle"));
+  writer.setTitle(chart.title());
+  writer.setResolution(kDpi);
+  writer.setPageLayout(QPageLayout(QPageSize(QSizeF(widthInches, heightInches), QPageSize::Inch),
+                                   QPageLayout::Portrait, QMarginsF()));
+  QCPPainter painter;
+  if (!painter.begin(&writer)) fail(QStringLiteral("write chart to"), path);
+  painter.setMode(QCPPainter::pmVectorized);
+  painter.setMode(QCPPainter::pmNoCaching);
+  painter.setMode(QCPPainter::pmNonCosmetic);
+  chart.plot()->toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
+                          static_cast<int>(std::lround(heightInches * kDpi)));
+  if (!painter.end()) fail(QStringLiteral("write chart to"), path);
+}
 
 void writeSvg(ResultChart& chart, const QString& path, QSize size) {
   QBuffer buffer;
@@ -98,7 +128,8 @@ std::optional<QSize> parseChartSize(const QString& text) {
   return size;
 }
 
-void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size) {
+void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
+                 double pdfWidthInches) {
   if (size.isEmpty()) size = kDefaultChartSize;
   PublicationColors colors(chart);
   QCustomPlot* plot = chart.plot();
@@ -108,8 +139,8 @@ void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QS
       ok = plot->savePng(path, size.width(), size.height());
       break;
     case ChartFormat::Pdf:
-      ok = plot->savePdf(path, size.width(), size.height(), QCP::epNoCosmetic,
-                         QStringLiteral("kvrecycle"), chart.title());
+      writePdf(chart, path, size, pdfWidthInches);
+      ok = QFileInfo(path).size() > 0;
       break;
     case ChartFormat::Svg:
       writeSvg(chart, path, size);
@@ -119,7 +150,8 @@ void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QS
   if (!ok) fail(QStringLiteral("write chart to"), path);
 }
 
-QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size) {
+QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
+                            double pdfWidthInches) {
   if (!QDir().mkpath(directory)) fail(QStringLiteral("create directory"), directory);
   const QDir dir(directory);
 
@@ -135,7 +167,7 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
     if (!size.isEmpty()) chart->resize(size);
     for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
       const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
-      exportChart(*chart, path, format, size);
+      exportChart(*chart, path, format, size, pdfWidthInches);
       paths << path;
     }
   }

@@ -21,21 +21,30 @@ QString chartFormatSuffix(ChartFormat format);
 // The format a file name asks for by its suffix (any case): .svg, .png, else PDF.
 ChartFormat chartFormatForPath(const QString& path);
 
-// The figure size when none is given.
-inline constexpr QSize kDefaultChartSize(1200, 800);
+// The figure size when none is given: 6.5 x 4 in at 180 px/in.
+inline constexpr QSize kDefaultChartSize(1170, 720);
+// The PDF page width: a paper's full text width. Narrower pages (one column
+// of two, 3.3 in) would need a layout of their own: at 9 pt the axis titles
+// and legend do not fit, and scaled down the text is unreadable.
+inline constexpr double kPdfFullWidthInches = 6.5;
+inline constexpr double kPdfMinWidthInches = 4.5;
 // "WIDTHxHEIGHT" in pixels ("1200x800", "800 X 500"), each side at least 50;
 // nullopt for anything else. The GUI's size prompt and --size share this rule.
 std::optional<QSize> parseChartSize(const QString& text);
 
-// Writes the chart at `size` (pixels for PNG, the page/view box for PDF and
-// SVG; an empty size means 1200x800). Throws std::runtime_error naming the
-// path when the file cannot be written.
-void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size);
+// Writes the chart at `size` (pixels for PNG, the view box for SVG; an empty
+// size means kDefaultChartSize), with a caption naming the runs. A PDF is a
+// page `pdfWidthInches` wide with the aspect ratio of `size`, its text at the
+// widget's point sizes (readable when placed at 100 %). Throws
+// std::runtime_error naming the path when the file cannot be written.
+void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
+                 double pdfWidthInches = kPdfFullWidthInches);
 
 // Draws the three charts of `runs` off-screen (needs a QApplication; works
 // with QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity
 // as .png, .pdf and .svg into `directory`, creating it if missing. Returns
 // the nine paths. Call from the GUI thread.
-QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size);
+QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
+                            double pdfWidthInches = kPdfFullWidthInches);
 
 }  // namespace kvr::ui

@@ -45,7 +45,7 @@ void LatencyChart::build() {
   group_ = nullptr;
   baselineTtft_ = baselineDecode_ = recycledTtft_ = recycledDecode_ = nullptr;
   baselineSpread_ = recycledSpread_ = nullptr;
-  setLegendColumns(2);
+  setLegendColumns(runs().size() <= 1 ? 4 : 2);  // one row for the single-run view
 
   if (runs().size() <= 1) {
     // Prefill (TTFT) in full colour, decode in a lighter shade on top of it.
@@ -78,12 +78,15 @@ void LatencyChart::build() {
         runs()[run].label.isEmpty() ? tr("Run %1").arg(run + 1) : runs()[run].label;
     QCPGraph* recycled = plot()->addGraph();
     recycled->setName(tr("%1: recycled total").arg(label));
-    recycled->setPen(QPen(color, 2));
-    recycled->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
+    styleOverlayGraph(recycled, run, 2);
     QCPGraph* baseline = plot()->addGraph();
     baseline->setName(tr("%1: baseline total").arg(label));
-    baseline->setPen(QPen(color, 1.5, Qt::DashLine));
-    baseline->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    styleOverlayGraph(baseline, run, 1, true);
+    QColor faint = color;
+    faint.setAlphaF(0.55);
+    QPen pen = baseline->pen();
+    pen.setColor(faint);
+    baseline->setPen(pen);
     const auto& results = runs()[run].results;
     QVector<double> keys, rec, base;
     for (size_t i = 0; i < results.size(); ++i) {
@@ -112,6 +115,18 @@ bool LatencyChart::appendToView(const kvr::PromptResult& r) {
   if (baselineTtft_ == nullptr) return false;
   addBars(static_cast<double>(runs().front().results.size()), r);
   return true;
+}
+
+std::optional<QPointF> LatencyChart::pointOf(int run, int index) const {
+  if (run < 0 || run >= runs().size() || index < 0 ||
+      index >= static_cast<int>(runs()[run].results.size()))
+    return std::nullopt;
+  const kvr::PromptResult& r = runs()[run].results[static_cast<size_t>(index)];
+  // The single-run view stacks bars: the mark sits on the taller stack.
+  const double top = isOverlay() ? r.recycledTotalSeconds
+                                 : std::max(r.baselineTtftSeconds + r.baselineDecodeSeconds,
+                                            r.recycledTtftSeconds + r.recycledDecodeSeconds);
+  return QPointF(index + 1, top);
 }
 
 void LatencyChart::fitRanges() {

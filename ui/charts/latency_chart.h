@@ -16,6 +16,7 @@ class LatencyChart : public ResultChart {
 
  public:
   explicit LatencyChart(QWidget* parent = nullptr);
+  std::optional<QPointF> pointOf(int run, int index) const override;
 
  protected:
   void build() override;

@@ -1,13 +1,13 @@
 #include "charts/quantity_format.h"
 
-#include <cmath>
-
 namespace kvr::ui {
 
-QString formatSeconds(double s) {
-  if (!std::isfinite(s)) return QStringLiteral("-");
-  if (std::abs(s) < 1.0) return QString::number(s * 1000.0, 'g', 4) + QStringLiteral(" ms");
-  return QString::number(s, 'g', 4) + QStringLiteral(" s");
+QString quantityText(QuantityKind kind, double value) {
+  return QString::fromStdString(kvr::formatQuantity(kind, value));
+}
+
+QString deltaText(QuantityKind kind, double a, double b) {
+  return QString::fromStdString(kvr::formatDelta(kind, a, b));
 }
 
 }  // namespace kvr::ui

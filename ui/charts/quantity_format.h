@@ -1,11 +1,28 @@
 #pragma once
-// One text form per kind of quantity, for every view (tables, tooltips,
-// summaries): durations in ms below a second and in s above, 4 significant
-// digits.
+// The engine's one text form per kind of quantity (kvrecycle/quantity_text.h)
+// as QString, for every view: tables, tooltips, summaries, compare deltas.
 #include <QString>
+
+#include "kvrecycle/quantity_text.h"
 
 namespace kvr::ui {
 
-QString formatSeconds(double seconds);
+using kvr::QuantityKind;
+
+QString quantityText(QuantityKind kind, double value);
+QString deltaText(QuantityKind kind, double a, double b);
+
+inline QString formatSeconds(double seconds) {
+  return quantityText(QuantityKind::Seconds, seconds);
+}
+inline QString formatPercent(double percent) {
+  return quantityText(QuantityKind::Percent, percent);
+}
+inline QString formatRatio(double ratio) {
+  return quantityText(QuantityKind::Ratio, ratio);
+}
+inline QString formatFraction(double fraction) {
+  return quantityText(QuantityKind::Fraction, fraction);
+}
 
 }  // namespace kvr::ui

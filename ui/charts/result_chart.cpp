@@ -62,27 +62,42 @@ ResultChart::ResultChart(const QString& title, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
-  setMinimumSize(320, 240);
+  setMinimumSize(260, 160);  // small enough that every page fits a 1280x720 screen
 
-  // Row 0: title; row 1: the axis rect; row 2: the legend, below the data so
-  // it never hides a point.
+  // Row 0: title; row 1: caption; row 2: the axis rect; row 3: the legend,
+  // below the data so it never hides a point.
   plot_->plotLayout()->insertRow(0);
   QFont titleFont = font();
   titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
   titleFont.setBold(true);
   title_ = new QCPTextElement(plot_, title, titleFont);
   plot_->plotLayout()->addElement(0, 0, title_);
+  // Row 1: the caption naming the runs; empty (no height) unless exported.
+  plot_->plotLayout()->insertRow(1);
+  caption_ = new QCPTextElement(plot_, QString(), font());
+  caption_->setMargins(QMargins(0, 0, 0, 0));
+  plot_->plotLayout()->addElement(1, 0, caption_);
+  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
 
   plot_->axisRect()->insetLayout()->take(plot_->legend);
   auto* legendRow = new QCPLayoutGrid;
   legendRow->setMargins(QMargins(6, 0, 6, 6));
-  plot_->plotLayout()->addElement(2, 0, legendRow);
+  plot_->plotLayout()->addElement(3, 0, legendRow);
   legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(2, 0.001);
+  plot_->plotLayout()->setRowStretchFactor(3, 0.001);
+
+  highlightLabel_ = new QCPItemText(plot_);
+  highlightLabel_->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+  highlightLabel_->setPadding(QMargins(3, 1, 3, 1));
+  highlightLabel_->setSelectable(false);
+  highlightLabel_->setVisible(false);
   plot_->legend->setVisible(true);
   plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
   plot_->legend->setWrap(2);
   plot_->legend->setSelectableParts(QCPLegend::spNone);
+  plot_->legend->setIconSize(22, 11);  // compact: more height for the data
+  plot_->legend->setRowSpacing(0);
+  plot_->legend->setColumnSpacing(12);
 
   plot_->xAxis2->setVisible(true);
   plot_->yAxis2->setVisible(true);
@@ -120,6 +135,7 @@ void ResultChart::appendResult(const kvr::PromptResult& r) {
   if (runs_.size() == 1 && runs_[0].results.size() > 1 && appendToView(r)) {
     updatePromptTicks();
     if (!userMovedView_) fitRanges();
+    refreshOverlays();
     scheduleReplot();
     return;
   }
@@ -252,10 +268,114 @@ void ResultChart::rebuild() {
   hoverRun_ = hoverIndex_ = -1;
   applyPalette();
   updatePromptTicks();
+  highlight_ = nullptr;  // cleared with the plottables
   build();
   built_ = true;
   if (!userMovedView_) fitRanges();
+  refreshOverlays();
   scheduleReplot();
+}
+
+void ResultChart::highlightResult(int run, int index) {
+  highlightRun_ = index >= 0 ? run : -1;
+  highlightIndex_ = index >= 0 ? index : -1;
+  refreshOverlays();
+  scheduleReplot();
+}
+
+void ResultChart::setCaptionShown(bool shown) {
+  captionShown_ = shown;
+  refreshOverlays();
+}
+
+QString ResultChart::caption() const {
+  QStringList lines;
+  for (const RunSeries& run : runs_) {
+    if (run.label.isEmpty() && run.description.isEmpty()) continue;
+    lines << (run.description.isEmpty()
+                  ? run.label
+                  : QStringLiteral("%1 — %2").arg(run.label, run.description));
+  }
+  return lines.join(QLatin1Char('\n'));
+}
+
+void ResultChart::refreshOverlays() {
+  caption_->setText(captionShown_ ? caption() : QString());
+  caption_->setTextColor(textColor());
+
+  for (QCPItemText* label : pointLabels_) plot_->removeItem(label);
+  pointLabels_.clear();
+  QFont small = font();
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  constexpr int kMaxLabelledPoints = 15;  // more would pile up; the tooltip names them
+  if (labelsPoints_ && runs_.size() == 1 &&
+      static_cast<int>(runs_[0].results.size()) <= kMaxLabelledPoints) {
+    for (int i = 0; i < static_cast<int>(runs_[0].results.size()); ++i) {
+      if (!pointOf(0, i)) continue;
+      const QPointF at = pointOf(0, i).value_or(QPointF());
+      auto* label = new QCPItemText(plot_);
+      label->setSelectable(false);
+      label->setFont(small);
+      label->setColor(textColor());
+      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+      label->position->setCoords(at.x(), at.y());
+      label->setPadding(QMargins(5, 0, 0, 3));
+      label->setText(elided(runs_[0].results[static_cast<size_t>(i)].promptId, 12));
+      pointLabels_ << label;
+    }
+  }
+
+  const bool highlighted =
+      highlightRun_ >= 0 && highlightRun_ < runs_.size() &&
+      highlightIndex_ < static_cast<int>(runs_[highlightRun_].results.size()) &&
+      pointOf(highlightRun_, highlightIndex_).has_value();
+  const QPointF at =
+      highlighted ? pointOf(highlightRun_, highlightIndex_).value_or(QPointF()) : QPointF();
+  if (highlight_ == nullptr) {
+    highlight_ = plot_->addGraph();
+    highlight_->removeFromLegend();
+    highlight_->setLineStyle(QCPGraph::lsNone);
+    highlight_->setSelectable(QCP::stNone);
+  }
+  highlight_->setScatterStyle(
+      QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(textColor(), 2.5), Qt::NoBrush, 16));
+  highlight_->data()->clear();
+  highlightLabel_->setVisible(highlighted);
+  if (highlighted) {
+    highlight_->addData(at.x(), at.y());
+    const auto& r = runs_[highlightRun_].results[static_cast<size_t>(highlightIndex_)];
+    highlightLabel_->setText(elided(r.promptId, 24));
+    highlightLabel_->setFont(font());
+    highlightLabel_->setColor(textColor());
+    highlightLabel_->setBrush(QBrush(backgroundColor()));
+    highlightLabel_->position->setCoords(at.x(), at.y());
+    highlightLabel_->setPadding(QMargins(3, 1, 3, 1));
+    highlightLabel_->setClipToAxisRect(false);
+  }
+}
+
+QString ResultChart::plotLibraryVersion() {
+  return QStringLiteral(QCUSTOMPLOT_VERSION_STR);
+}
+
+Qt::PenStyle ResultChart::seriesDash(int run) {
+  static const Qt::PenStyle dashes[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine,
+                                        Qt::DashDotDotLine};
+  return dashes[run % 5];
+}
+
+void ResultChart::styleOverlayGraph(QCPGraph* graph, int run, double lineWidth, bool hollow) const {
+  // Big hollow markers first, smaller filled ones on top: equal points show both.
+  static const QCPScatterStyle::ScatterShape shapes[] = {
+      QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare, QCPScatterStyle::ssTriangle,
+      QCPScatterStyle::ssDiamond, QCPScatterStyle::ssTriangleInverted};
+  static const double sizes[] = {12, 7, 9, 8, 9};
+  const QColor color = seriesColor(run);
+  graph->setPen(QPen(color, lineWidth, seriesDash(run)));
+  const bool filled = run > 0 && !hollow;
+  graph->setScatterStyle(QCPScatterStyle(shapes[run % 5], QPen(color, 1.8),
+                                         filled ? QBrush(color) : QBrush(Qt::NoBrush),
+                                         sizes[run % 5] - (hollow ? 2 : 0)));
 }
 
 void ResultChart::applyPalette() {
@@ -295,7 +415,11 @@ void ResultChart::onMousePress(QMouseEvent* /*event*/) {
 void ResultChart::onMouseRelease(QMouseEvent* /*event*/) {
   const QPair<double, double> x{plot_->xAxis->range().lower, plot_->xAxis->range().upper};
   const QPair<double, double> y{plot_->yAxis->range().lower, plot_->yAxis->range().upper};
-  if (x != pressXRange_ || y != pressYRange_) userMovedView_ = true;
+  if (x != pressXRange_ || y != pressYRange_) {
+    userMovedView_ = true;
+  } else if (hoverRun_ >= 0 && hoverIndex_ >= 0) {
+    emit resultClicked(hoverRun_, hoverIndex_);
+  }
 }
 
 void ResultChart::onMouseMove(QMouseEvent* event) {
@@ -356,10 +480,9 @@ QString ResultChart::tooltipFor(int run, int index) const {
   lines << QStringLiteral("Recycled: %1 (TTFT %2 incl. KV load %3 + decode %4)")
                .arg(formatSeconds(r.recycledTotalSeconds), formatSeconds(r.recycledTtftSeconds),
                     formatSeconds(r.kvLoadSeconds), formatSeconds(r.recycledDecodeSeconds));
-  lines << QStringLiteral("End-to-end speedup: %1 % (IQR %2) &nbsp;&middot; TTFT speedup %3x")
-               .arg(r.speedupPct, 0, 'f', 1)
-               .arg(r.speedupIqrPct, 0, 'f', 1)
-               .arg(r.ttftSpeedup, 0, 'f', 2);
+  lines << QStringLiteral("End-to-end speedup: %1 (IQR %2) &nbsp;&middot; TTFT speedup %3")
+               .arg(formatPercent(r.speedupPct), formatPercent(r.speedupIqrPct),
+                    formatRatio(r.ttftSpeedup));
   if (r.noisy) {
     lines << QStringLiteral("<span style=\"color:#c07000\"><b>Noisy reading</b>: %1</span>")
                  .arg(QString::fromStdString(r.noiseReason).toHtmlEscaped());
@@ -371,8 +494,7 @@ QString ResultChart::tooltipFor(int run, int index) const {
                            .arg(r.firstDivergence)
                            .arg(r.maxLogitDiff, 0, 'g', 3);
   lines << QStringLiteral("Output similarity: %1 &nbsp;(%2)")
-               .arg(r.outputSimilarity, 0, 'f', 3)
-               .arg(exactness);
+               .arg(formatFraction(r.outputSimilarity), exactness);
   if (!r.fallbackReason.empty())
     lines << QStringLiteral("Fallback: %1")
                  .arg(QString::fromStdString(r.fallbackReason).toHtmlEscaped());

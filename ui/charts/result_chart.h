@@ -7,16 +7,20 @@
 #include <QColor>
 #include <QList>
 #include <QPair>
+#include <QPointF>
 #include <QSharedPointer>
 #include <QString>
 #include <QVector>
 #include <QWidget>
+#include <optional>
 
 #include "charts/run_series.h"
 
 class QCustomPlot;
 class QCPAbstractPlottable;
 class QCPAxis;
+class QCPGraph;
+class QCPItemText;
 class QCPTextElement;
 class QMouseEvent;
 
@@ -52,10 +56,32 @@ class ResultChart : public QWidget {
   void setPublicationColors(bool on);
   bool publicationColors() const { return publicationColors_; }
 
+  // Marks result `index` of run `run` with a ring and its prompt id (the
+  // row selected in a table); index < 0 clears the mark.
+  void highlightResult(int run, int index);
+  int highlightedRun() const { return highlightRun_; }
+  int highlightedIndex() const { return highlightIndex_; }
+  // Where result `index` of run `run` is drawn, in plot coordinates; nullopt
+  // when it is not drawn. Highlights and point labels go there.
+  virtual std::optional<QPointF> pointOf(int run, int index) const = 0;
+  int pointLabelCount() const { return static_cast<int>(pointLabels_.size()); }
+
+  // The caption under the title names the runs (label, model, policy, date);
+  // the exporter shows it so a figure says what it shows.
+  void setCaptionShown(bool shown);
+  QString caption() const;
+
+  // The QCustomPlot version the charts draw with, for the About dialog.
+  static QString plotLibraryVersion();
+
   // The colour of run `index` in the compare view; readable on light and dark.
   static QColor seriesColor(int index);
   static QColor exactColor();
   static QColor divergedColor();
+
+ signals:
+  // A click (not a drag) on the point of result `index` of run `run`.
+  void resultClicked(int run, int index);
 
  protected:
   ResultChart(const QString& title, QWidget* parent);
@@ -90,6 +116,12 @@ class ResultChart : public QWidget {
   // Clears the plottables and draws runs() again; subclass constructors call
   // it once their axes are set up.
   void rebuild();
+  // Compare view: run `run` gets its own marker shape, size, fill and dash
+  // style besides its colour, so identical series stay visible on top of each other.
+  void styleOverlayGraph(QCPGraph* graph, int run, double lineWidth, bool hollow = false) const;
+  static Qt::PenStyle seriesDash(int run);
+  // Prompt ids written next to the points (few points, single run); off by default.
+  void setLabelsPoints(bool on) { labelsPoints_ = on; }
 
   void changeEvent(QEvent* event) override;
 
@@ -104,9 +136,18 @@ class ResultChart : public QWidget {
   void onMousePress(QMouseEvent* event);
   void onMouseRelease(QMouseEvent* event);
   QString tooltipFor(int run, int index) const;
+  void refreshOverlays();  // highlight, point labels and caption after data changed
 
   QCustomPlot* plot_ = nullptr;
   QCPTextElement* title_ = nullptr;
+  QCPTextElement* caption_ = nullptr;
+  bool captionShown_ = false;
+  QCPGraph* highlight_ = nullptr;
+  QCPItemText* highlightLabel_ = nullptr;
+  int highlightRun_ = -1;
+  int highlightIndex_ = -1;
+  bool labelsPoints_ = false;
+  QList<QCPItemText*> pointLabels_;
   QList<RunSeries> runs_;
   QVector<Registered> primary_;
   QVector<Registered> hover_;

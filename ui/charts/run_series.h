@@ -12,6 +12,7 @@ namespace kvr::ui {
 struct RunSeries {
   QString label;
   std::vector<kvr::PromptResult> results;
+  QString description{};  // model, policy, date: the caption of an exported figure
 };
 
 }  // namespace kvr::ui

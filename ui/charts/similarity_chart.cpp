@@ -53,13 +53,11 @@ void SimilarityChart::build() {
 
   setLegendColumns(std::min(3, static_cast<int>(runs().size())));
   for (int run = 0; run < runs().size(); ++run) {
-    const QColor color = seriesColor(run);
     const QString label =
         runs()[run].label.isEmpty() ? tr("Run %1").arg(run + 1) : runs()[run].label;
     QCPGraph* graph = plot()->addGraph();
     graph->setName(label);
-    graph->setPen(QPen(color, 2));
-    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
+    styleOverlayGraph(graph, run, 2);
     const auto& results = runs()[run].results;
     QVector<double> keys, values;
     for (size_t i = 0; i < results.size(); ++i) {
@@ -81,6 +79,13 @@ bool SimilarityChart::appendToView(const kvr::PromptResult& r) {
   if (bars_ == nullptr) return false;
   addPoint(static_cast<double>(runs().front().results.size()), r);
   return true;
+}
+
+std::optional<QPointF> SimilarityChart::pointOf(int run, int index) const {
+  if (run < 0 || run >= runs().size() || index < 0 ||
+      index >= static_cast<int>(runs()[run].results.size()))
+    return std::nullopt;
+  return QPointF(index + 1, runs()[run].results[static_cast<size_t>(index)].outputSimilarity);
 }
 
 void SimilarityChart::fitRanges() {

@@ -17,6 +17,7 @@ class SimilarityChart : public ResultChart {
   explicit SimilarityChart(QWidget* parent = nullptr);
 
   static constexpr double kMarkerRow = 1.05;  // y of the exact-match markers
+  std::optional<QPointF> pointOf(int run, int index) const override;
 
  protected:
   void build() override;

@@ -12,6 +12,7 @@ SpeedupChart::SpeedupChart(QWidget* parent)
     : ResultChart(tr("End-to-end speedup vs reuse depth"), parent) {
   plot()->xAxis->setLabel(tr("Reuse depth k/m (reused / prompt tokens)"));
   plot()->yAxis->setLabel(tr("End-to-end speedup (%), median and IQR"));
+  setLabelsPoints(true);  // x is reuse depth, not the prompt: name the points
   rebuild();
 }
 
@@ -64,7 +65,7 @@ void SpeedupChart::build() {
   ideal_ = nullptr;
   const bool overlay = isOverlay();
   const int runCount = std::max(1, static_cast<int>(runs().size()));
-  setLegendColumns(overlay ? 3 : 2);
+  setLegendColumns(3);
 
   for (int run = 0; run < runCount; ++run) {
     RunGraphs g;
@@ -76,8 +77,12 @@ void SpeedupChart::build() {
 
     g.exact = plot()->addGraph();
     g.exact->setLineStyle(QCPGraph::lsNone);
-    g.exact->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 7));
-    g.exact->setPen(QPen(color));
+    if (overlay) {
+      styleOverlayGraph(g.exact, run, 1);
+    } else {
+      g.exact->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 7));
+      g.exact->setPen(QPen(color));
+    }
     g.exact->setName(overlay ? tr("%1: exact").arg(label) : tr("Exact output"));
 
     g.diverged = plot()->addGraph();
@@ -106,7 +111,8 @@ void SpeedupChart::build() {
     }
 
     g.fit = plot()->addGraph();
-    g.fit->setPen(QPen(overlay ? color : textColor(), 1.8));
+    g.fit->setPen(
+        QPen(overlay ? color : textColor(), 1.8, overlay ? seriesDash(run) : Qt::SolidLine));
     g.fit->setSelectable(QCP::stNone);
 
     for (QCPGraph* points : {g.exact, g.diverged, g.noisy}) {
@@ -205,6 +211,14 @@ void SpeedupChart::fitRanges() {
   // k/m lies in 0..1; a sliver of margin keeps the points at 0 and 1 whole.
   plot()->xAxis->setRange(-0.02, 1.02);
   plot()->yAxis->setRange(low < 0 ? low - pad : 0.0, high + pad);
+}
+
+std::optional<QPointF> SpeedupChart::pointOf(int run, int index) const {
+  if (run < 0 || run >= runs().size() || index < 0 ||
+      index >= static_cast<int>(runs()[run].results.size()))
+    return std::nullopt;
+  const kvr::PromptResult& r = runs()[run].results[static_cast<size_t>(index)];
+  return QPointF(reuseDepth(r), r.speedupPct);
 }
 
 int SpeedupChart::resultIndexAt(int run, const QCPAbstractPlottable* plottable, double key,

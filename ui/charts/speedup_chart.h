@@ -20,6 +20,7 @@ class SpeedupChart : public ResultChart {
 
  public:
   explicit SpeedupChart(QWidget* parent = nullptr);
+  std::optional<QPointF> pointOf(int run, int index) const override;
 
   // The fitted line of a run: two points, (0, 0) and (1, alpha).
   QCPGraph* fitLine(int run = 0) const;

@@ -7,13 +7,10 @@
 #include "kvrecycle/paths.h"
 
 namespace kvr::ui {
-namespace {
 
 QString samplesDirectory() {
   return QString::fromStdString(kvr::dataDirectory().string()) + QStringLiteral("/samples");
 }
-
-}  // namespace
 
 QString sampleFile(const QString& name) {
   const QString dir = samplesDirectory();

@@ -9,5 +9,7 @@ namespace kvr::ui {
 QString sampleFile(const QString& name);
 // True for files sampleFile() hands out: they do not go to the recent-files list.
 bool isSampleFile(const QString& path);
+// <data>/samples: where an open-prompts dialog starts before the user chose a folder.
+QString samplesDirectory();
 
 }  // namespace kvr::ui

@@ -7,12 +7,14 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <cmath>
 
 #include "charts/latency_chart.h"
+#include "charts/quantity_format.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
 #include "workbench/run_store_service.h"
+#include "workbench/splitter_memory.h"
+#include "workbench/table_fit.h"
 
 namespace kvr::ui {
 namespace {
@@ -21,20 +23,34 @@ QTableWidget* readOnlyTable(QWidget* parent) {
   auto* t = new QTableWidget(parent);
   t->setEditTriggers(QAbstractItemView::NoEditTriggers);
   t->verticalHeader()->setVisible(false);
-  t->horizontalHeader()->setStretchLastSection(true);
+  t->setSelectionBehavior(QAbstractItemView::SelectRows);
+  compactRows(t);
   return t;
 }
 
+// Cells elide; the tooltip keeps the whole text.
 QTableWidgetItem* item(const QString& text) {
-  return new QTableWidgetItem(text);
+  auto* cell = new QTableWidgetItem(text);
+  cell->setToolTip(text);
+  return cell;
 }
 
-QString number(double v) {
-  return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'g', 5);
+// A header that names a run briefly ("#12 speedup") and fully in its tooltip.
+QTableWidgetItem* header(const QString& text, const QString& tooltip) {
+  auto* cell = new QTableWidgetItem(text);
+  cell->setToolTip(tooltip);
+  return cell;
 }
 
-QString signedNumber(double v) {
-  return (v > 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'g', 4);
+QTableWidgetItem* numberItem(const QString& text) {
+  QTableWidgetItem* cell = item(text);
+  cell->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  return cell;
+}
+
+// "#12" of "#12 run 2026-11-23T08:45:09".
+QString shortLabel(const QString& label) {
+  return label.section(QLatin1Char(' '), 0, 0);
 }
 
 }  // namespace
@@ -44,7 +60,7 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   metrics_ = readOnlyTable(this);
   config_ = readOnlyTable(this);
   prompts_ = readOnlyTable(this);
-  showAllConfig_ = new QCheckBox(tr("Show the whole configuration, not only what differs"), this);
+  showAllConfig_ = new QCheckBox(tr("Show the &whole configuration, not only what differs"), this);
   connect(showAllConfig_, &QCheckBox::toggled, this, &ComparePage::fillConfig);
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
@@ -66,9 +82,46 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tables);
   split->addWidget(charts);
+  split->setSizes({260, 380});
+  rememberSplitter(split, QStringLiteral("compare/tablesAndCharts"));
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(split, 1);
+
+  // A prompt row marks its points; a clicked point selects its prompt row.
+  connect(prompts_, &QTableWidget::currentCellChanged, this,
+          [this](int row) { highlightPrompt(row); });
+  for (ResultChart* chart :
+       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
+        static_cast<ResultChart*>(similarity_)}) {
+    connect(chart, &ResultChart::resultClicked, this, [this, tables](int run, int index) {
+      if (run < 0 || run >= series_.size() || index < 0 ||
+          index >= static_cast<int>(series_[run].results.size()))
+        return;
+      const QString text =
+          QString::fromStdString(series_[run].results[static_cast<size_t>(index)].promptText);
+      for (int row = 0; row < comparison_.prompts.size(); ++row) {
+        if (comparison_.prompts[row].prompt != text) continue;
+        tables->setCurrentWidget(prompts_);
+        prompts_->selectRow(row);
+        return;
+      }
+    });
+  }
+}
+
+void ComparePage::highlightPrompt(int row) {
+  const QString text = comparison_.prompts.value(row).prompt;
+  // The first run that has the prompt: one mark, with its prompt id.
+  for (int run = 0; run < series_.size(); ++run) {
+    const auto& results = series_[run].results;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (row < 0 || QString::fromStdString(results[i].promptText) != text) continue;
+      for (ResultChart* chart : charts()) chart->highlightResult(run, static_cast<int>(i));
+      return;
+    }
+  }
+  for (ResultChart* chart : charts()) chart->highlightResult(0, -1);
 }
 
 QList<ResultChart*> ComparePage::charts() const {
@@ -96,55 +149,75 @@ void ComparePage::setRuns(const QList<ComparedRun>& runs) {
                       .arg(runs.size())
                       .arg(c.labels.value(0).toHtmlEscaped()));
 
-  QStringList metricHeaders{tr("metric")};
-  for (int i = 0; i < c.labels.size(); ++i) {
-    metricHeaders << c.labels[i];
-    if (i > 0) metricHeaders << tr("delta");
-  }
+  const auto runTip = [&c](int i) {
+    return QStringLiteral("%1\n%2").arg(c.labels[i], c.descriptions.value(i));
+  };
   metrics_->clear();
-  metrics_->setColumnCount(static_cast<int>(metricHeaders.size()));
-  metrics_->setHorizontalHeaderLabels(metricHeaders);
+  metrics_->setColumnCount(1 + 2 * static_cast<int>(c.labels.size()) - 1);
+  metrics_->setHorizontalHeaderItem(0, header(tr("metric"), tr("Summary metric")));
+  for (int i = 0, col = 1; i < c.labels.size(); ++i) {
+    metrics_->setHorizontalHeaderItem(col++, header(shortLabel(c.labels[i]), runTip(i)));
+    if (i > 0) {
+      metrics_->setHorizontalHeaderItem(
+          col++,
+          header(
+              tr("%1 − %2").arg(shortLabel(c.labels[i]), shortLabel(c.labels[0])),
+              tr("%1 minus %2; \"same\" when both print the same").arg(c.labels[i], c.labels[0])));
+    }
+  }
   metrics_->setRowCount(static_cast<int>(c.metrics.size()));
   for (int r = 0; r < c.metrics.size(); ++r) {
     const MetricRow& m = c.metrics[r];
     int col = 0;
     metrics_->setItem(r, col++, item(m.metric));
     for (int i = 0; i < m.values.size(); ++i) {
-      metrics_->setItem(r, col++, item(number(m.values[i])));
-      if (i > 0) metrics_->setItem(r, col++, item(signedNumber(m.deltas[i])));
+      metrics_->setItem(r, col++, numberItem(quantityText(m.kind, m.values[i])));
+      if (i > 0) {
+        metrics_->setItem(r, col++, numberItem(deltaText(m.kind, m.values[0], m.values[i])));
+      }
     }
   }
+  fitColumns(metrics_, -1);
   fillConfig();
 
-  QStringList promptHeaders{tr("prompt")};
-  for (const QString& l : c.labels) promptHeaders << tr("%1 speedup %").arg(l) << tr("exact");
   prompts_->clear();
-  prompts_->setColumnCount(static_cast<int>(promptHeaders.size()));
-  prompts_->setHorizontalHeaderLabels(promptHeaders);
+  prompts_->setColumnCount(1 + 2 * static_cast<int>(c.labels.size()));
+  prompts_->setHorizontalHeaderItem(0, header(tr("prompt"), tr("Test prompt text")));
+  for (int i = 0; i < c.labels.size(); ++i) {
+    const QString run = shortLabel(c.labels[i]);
+    prompts_->setHorizontalHeaderItem(
+        1 + 2 * i,
+        header(tr("%1 speedup").arg(run), tr("End-to-end speedup in %1").arg(runTip(i))));
+    prompts_->setHorizontalHeaderItem(
+        2 + 2 * i, header(tr("%1 exact").arg(run),
+                          tr("Recycled output identical to baseline in %1").arg(runTip(i))));
+  }
   prompts_->setRowCount(static_cast<int>(c.prompts.size()));
   for (int r = 0; r < c.prompts.size(); ++r) {
     const PromptRow& p = c.prompts[r];
     prompts_->setItem(r, 0, item(p.prompt));
     for (int i = 0; i < p.speedups.size(); ++i) {
-      prompts_->setItem(r, 1 + 2 * i, item(number(p.speedups[i])));
+      prompts_->setItem(r, 1 + 2 * i, numberItem(formatPercent(p.speedups[i])));
       prompts_->setItem(
           r, 2 + 2 * i,
           item(p.exact[i] < 0 ? QStringLiteral("-") : (p.exact[i] ? tr("yes") : tr("NO"))));
     }
   }
+  fitColumns(prompts_, 0);
 
   series_.clear();
-  for (int i = 0; i < runs.size(); ++i) series_ << RunSeries{c.labels[i], runs[i].results};
+  for (const ComparedRun& run : runs) series_ << runSeries(run);
   for (ResultChart* chart : charts()) chart->setRuns(series_);
 }
 
 void ComparePage::fillConfig() {
   const auto& c = comparison_;
-  QStringList headers{tr("setting")};
-  headers << c.labels;
   config_->clear();
-  config_->setColumnCount(static_cast<int>(headers.size()));
-  config_->setHorizontalHeaderLabels(headers);
+  config_->setColumnCount(1 + static_cast<int>(c.labels.size()));
+  config_->setHorizontalHeaderItem(0, header(tr("setting"), tr("Configuration key")));
+  for (int i = 0; i < c.labels.size(); ++i) {
+    config_->setHorizontalHeaderItem(1 + i, header(shortLabel(c.labels[i]), c.labels[i]));
+  }
   config_->setRowCount(0);
   for (const ConfigRow& row : c.config) {
     if (!row.differs && !showAllConfig_->isChecked()) continue;
@@ -153,6 +226,7 @@ void ComparePage::fillConfig() {
     config_->setItem(r, 0, item(row.key));
     for (int i = 0; i < row.values.size(); ++i) config_->setItem(r, 1 + i, item(row.values[i]));
   }
+  fitColumns(config_, -1, 320);
 }
 
 }  // namespace kvr::ui

@@ -40,6 +40,7 @@ class ComparePage : public QWidget {
 
  private:
   void fillConfig();
+  void highlightPrompt(int row);  // row of the per-prompt table, -1: none
 
   RunStoreService* store_;
   RunComparison comparison_;

@@ -1,11 +1,13 @@
 #include "workbench/export_controller.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QMessageBox>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QTabWidget>
 
 #include "charts/chart_export.h"
@@ -25,8 +27,12 @@ namespace {
 
 const QString kExportDirKey = QStringLiteral("exportDir");
 
+// Where export dialogs start: the last folder used, else the user's documents.
 QString lastExportDirectory() {
-  return QSettings().value(kExportDirKey).toString();
+  const QString fallback = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+  return QSettings()
+      .value(kExportDirKey, fallback.isEmpty() ? QDir::homePath() : fallback)
+      .toString();
 }
 
 void rememberExportDirectory(const QString& dir) {
@@ -60,14 +66,19 @@ void ExportController::exportCurrentChart() {
                                                     tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
   if (path.isEmpty()) return;
   rememberExportDirectory(QFileInfo(path).absolutePath());
-  bool ok = false;
-  const QString sizeText =
-      QInputDialog::getText(window_, tr("Figure size"), tr("Width x height (px):"),
-                            QLineEdit::Normal, QStringLiteral("1200x800"), &ok);
-  if (!ok) return;
+  const ChartFormat format = chartFormatForPath(path);
+  QSize size = kDefaultChartSize;
+  if (format != ChartFormat::Pdf) {  // a PDF is a 6.5 in page with its text at point size
+    bool ok = false;
+    const QString sizeText = QInputDialog::getText(
+        window_, tr("Figure size"), tr("Width x height (px):"), QLineEdit::Normal,
+        QStringLiteral("%1x%2").arg(kDefaultChartSize.width()).arg(kDefaultChartSize.height()),
+        &ok);
+    if (!ok) return;
+    size = parseChartSize(sizeText).value_or(kDefaultChartSize);
+  }
   try {
-    exportChart(*chart, path, chartFormatForPath(path),
-                parseChartSize(sizeText).value_or(kDefaultChartSize));
+    exportChart(*chart, path, format, size);
     emit logLine(tr("Exported %1").arg(path));
   } catch (const std::exception& e) {
     warnFailed(e);
@@ -82,7 +93,7 @@ QStringList ExportController::exportAllCharts(const QString& directory, QSize si
   } else {
     const RunView* view =
         current == pages_.history ? pages_.history->runView() : pages_.run->runView();
-    series << RunSeries{view->label(), view->resultsModel()->results()};
+    series << view->series();
   }
   return kvr::ui::exportAllCharts(series, directory, size);
 }

@@ -33,8 +33,13 @@ int runHeadlessChartExport(int argc, char** argv) {
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output directory"),
                                QStringLiteral("DIR"));
   const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Figure size in pixels"),
-                                QStringLiteral("WxH"), QStringLiteral("1200x800"));
-  parser.addOptions({db, run, out, size});
+                                QStringLiteral("WxH"), QStringLiteral("1170x720"));
+  const QCommandLineOption pdfWidthOption(
+      QStringLiteral("pdf-width"),
+      QStringLiteral("PDF page width in inches (default 6.5, a paper's text width; at least "
+                     "4.5); the height follows --size"),
+      QStringLiteral("IN"), QStringLiteral("6.5"));
+  parser.addOptions({db, run, out, size, pdfWidthOption});
   if (!parser.parse(args)) return fail(2, parser.errorText());
   if (parser.isSet(QStringLiteral("help"))) {
     std::printf("%s", parser.helpText().toLocal8Bit().constData());
@@ -48,7 +53,12 @@ int runHeadlessChartExport(int argc, char** argv) {
   if (!ok) return fail(2, QStringLiteral("--run takes a run id, not '%1'").arg(parser.value(run)));
   const std::optional<QSize> figureSize = parseChartSize(parser.value(size));
   if (!figureSize) {
-    return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1200x800"));
+    return fail(2, QStringLiteral("--size takes WIDTHxHEIGHT in pixels, e.g. 1170x720"));
+  }
+  const double pdfWidth = parser.value(pdfWidthOption).toDouble(&ok);
+  if (!ok || pdfWidth < kPdfMinWidthInches || pdfWidth > 40.0) {
+    return fail(2, QStringLiteral("--pdf-width takes inches between 4.5 and 40, not '%1'")
+                       .arg(parser.value(pdfWidthOption)));
   }
   try {
     if (!QFileInfo::exists(parser.value(db))) {
@@ -58,10 +68,8 @@ int runHeadlessChartExport(int argc, char** argv) {
     if (!stored) {
       return fail(1, QStringLiteral("%1: run %2 does not exist").arg(parser.value(db)).arg(runId));
     }
-    const RunSeries series{
-        QStringLiteral("#%1 %2").arg(runId).arg(QString::fromStdString(stored->run.name)),
-        stored->results};
-    const QStringList files = exportAllCharts({series}, parser.value(out), *figureSize);
+    const QStringList files =
+        exportAllCharts({runSeries(*stored)}, parser.value(out), *figureSize, pdfWidth);
     for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
     return 0;
   } catch (const std::exception& e) {

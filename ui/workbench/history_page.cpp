@@ -1,11 +1,13 @@
 #include "workbench/history_page.h"
 
+#include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
@@ -14,6 +16,8 @@
 #include "workbench/run_history_model.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
+#include "workbench/splitter_memory.h"
+#include "workbench/table_fit.h"
 
 namespace kvr::ui {
 
@@ -27,7 +31,8 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   table_->setSortingEnabled(true);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  fitColumns(table_, RunHistoryModel::Name);
+  compactRows(table_);
   connect(table_, &QTableView::doubleClicked, this,
           [this](const QModelIndex&) { openRun(currentRunId()); });
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -39,15 +44,26 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
     return b;
   };
   auto* buttons = new QHBoxLayout;
-  buttons->addWidget(button(tr("Refresh"), &HistoryPage::refresh));
-  buttons->addWidget(button(tr("Rename…"), &HistoryPage::renameSelected));
-  buttons->addWidget(button(tr("Notes…"), &HistoryPage::editNotesOfSelected));
-  buttons->addWidget(button(tr("Tags…"), &HistoryPage::editTagsOfSelected));
-  buttons->addWidget(button(tr("Delete…"), [this] { deleteSelected(true); }));
-  buttons->addWidget(button(tr("Compare selected"), &HistoryPage::compareSelected));
+  // Alt+letter reaches each button; F2 and Delete act on the selected runs.
+  buttons->addWidget(button(tr("R&efresh"), &HistoryPage::refresh));
+  buttons->addWidget(button(tr("Re&name…"), &HistoryPage::renameSelected));
+  buttons->addWidget(button(tr("N&otes…"), &HistoryPage::editNotesOfSelected));
+  buttons->addWidget(button(tr("T&ags…"), &HistoryPage::editTagsOfSelected));
+  buttons->addWidget(button(tr("&Delete…"), [this] { deleteSelected(true); }));
+  buttons->addWidget(button(tr("Com&pare selected"), &HistoryPage::compareSelected));
+  const auto shortcut = [this](const QKeySequence& keys, auto slot) {
+    auto* action = new QAction(this);
+    action->setShortcut(keys);
+    action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(action, &QAction::triggered, this, slot);
+    table_->addAction(action);
+  };
+  shortcut(QKeySequence(Qt::Key_F2), &HistoryPage::renameSelected);
+  shortcut(QKeySequence::Delete, [this] { deleteSelected(true); });
   buttons->addStretch(1);
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
+  notes_->setVisible(false);
   runView_ = new RunView(this);
   runView_->setPlaceholder(tr("Select a run above to see it as it ran."));
 
@@ -61,18 +77,44 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   split->addWidget(listPane);
   split->addWidget(runView_);
   split->setStretchFactor(1, 3);
+  split->setSizes({120, 560});  // a few runs listed; the run itself gets the room
+  rememberSplitter(split, QStringLiteral("history/listAndRun"));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(split);
   connect(store_, &RunStoreService::runsChanged, this, &HistoryPage::refresh);
 }
 
+// Keeps the selection and the current run across the reload, so the list
+// always shows which run the detail below is about.
 void HistoryPage::refresh() {
+  const QList<qint64> selected = selectedRunIds();
+  const qint64 current = currentRunId() > 0 ? currentRunId() : runView_->runId();
   try {
     model_->setRuns(store_->listRuns());
   } catch (const std::exception& e) {
     emit logLine(QString::fromUtf8(e.what()));
   }
+  fitColumns(table_, RunHistoryModel::Name);
+  selectRuns(selected, current);
+}
+
+void HistoryPage::selectRuns(const QList<qint64>& ids, qint64 current) {
+  QItemSelectionModel* selection = table_->selectionModel();
+  const QSignalBlocker quiet(selection);  // the detail already shows `current`
+  selection->clearSelection();
+  QItemSelection rows;
+  for (qint64 id : ids) {
+    const QModelIndex row = proxy_->mapFromSource(model_->index(model_->rowOfRun(id), 0));
+    if (row.isValid()) rows.select(row, row);
+  }
+  const QModelIndex currentRow = proxy_->mapFromSource(model_->index(model_->rowOfRun(current), 0));
+  if (currentRow.isValid()) {
+    selection->setCurrentIndex(currentRow, QItemSelectionModel::NoUpdate);
+    if (ids.isEmpty()) rows.select(currentRow, currentRow);
+  }
+  selection->select(rows, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+  table_->viewport()->update();
 }
 
 qint64 HistoryPage::currentRunId() const {
@@ -98,8 +140,11 @@ void HistoryPage::openRun(qint64 id) {
     if (!stored) return;
     const kvr::RunRecord& run = stored->run;
     runView_->showRun(run, stored->results);
+    if (currentRunId() != id) selectRuns({id}, id);  // opened from elsewhere: show it in the list
     QStringList tags;
     for (const auto& t : run.tags) tags << QString::fromStdString(t);
+    // Only when there is something to say: at 1280x720 every line counts.
+    notes_->setVisible(!run.notes.empty() || !run.tags.empty() || !run.error.empty());
     notes_->setText(tr("<b>Notes:</b> %1 &nbsp; <b>Tags:</b> %2%3")
                         .arg(QString::fromStdString(run.notes).toHtmlEscaped(),
                              tags.join(QStringLiteral(", ")).toHtmlEscaped(),

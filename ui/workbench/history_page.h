@@ -38,6 +38,7 @@ class HistoryPage : public QWidget {
 
  private:
   qint64 currentRunId() const;
+  void selectRuns(const QList<qint64>& ids, qint64 current);
 
   RunStoreService* store_;
   RunHistoryModel* model_;

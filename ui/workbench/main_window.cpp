@@ -10,12 +10,15 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QScreen>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTime>
 
+#include "charts/result_chart.h"
 #include "kvrecycle/model_catalog.h"
 #include "kvrecycle/paths.h"
 #include "kvrecycle/synthetic.h"
@@ -31,6 +34,8 @@
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
 #include "workbench/setup_page.h"
+#include "workbench/splitter_memory.h"
+#include "workbench/window_geometry.h"
 
 namespace kvr::ui {
 namespace {
@@ -60,8 +65,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   history_ = new HistoryPage(store_, this);
   compare_ = new ComparePage(store_, this);
   tabs_->addTab(setup_, tr("&Setup"));
-  tabs_->addTab(run_, tr("&Run"));
-  tabs_->addTab(history_, tr("&History"));
+  // Alt+U and Alt+I: Alt+R and Alt+H open the Run and Help menus.
+  tabs_->addTab(run_, tr("R&un"));
+  tabs_->addTab(history_, tr("H&istory"));
   tabs_->addTab(compare_, tr("&Compare"));
   export_ = new ExportController({tabs_, run_, history_, compare_}, store_, this);
   auto* split = new QSplitter(Qt::Vertical, this);
@@ -69,14 +75,17 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   split->addWidget(log_);
   split->setStretchFactor(0, 5);
   split->setStretchFactor(1, 1);
+  split->setSizes({620, 90});
+  split->setObjectName(QStringLiteral("pagesAndLog"));
+  rememberSplitter(split, QStringLiteral("window/pagesAndLog"));
   setCentralWidget(split);
   modelLabel_ = new QLabel(tr("No model"), this);
   statusBar()->addPermanentWidget(modelLabel_);
 
   buildMenus();
   wirePages();
-  restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray());
-  restoreState(QSettings().value(QStringLiteral("window/state")).toByteArray());
+  setup_->addRunButton(run_->runAction());
+  placeOnScreen();
   history_->refresh();
   run_->updateRunActions();
   log(tr("Run store: %1").arg(store_->databasePath()));
@@ -205,23 +214,47 @@ void MainWindow::showModelFailure(const QString& error) {
   if (isVisible()) QMessageBox::warning(this, tr("Cannot load model"), error);
 }
 
-void MainWindow::showAbout() {
+// First start: a size that fits the screen. Later: the saved geometry, clamped
+// to the screen it is on now (a laptop undocked from a large monitor).
+void MainWindow::placeOnScreen() {
+  const QByteArray saved = QSettings().value(QStringLiteral("window/geometry")).toByteArray();
+  const bool restored = !saved.isEmpty() && restoreGeometry(saved);
+  restoreState(QSettings().value(QStringLiteral("window/state")).toByteArray());
+  if (isMaximized() || isFullScreen()) return;
+  const QScreen* screen = this->screen();
+  if (screen == nullptr) return;
+  const QMargins frame(4, 32, 4, 4);  // the decoration, not known before the first show
+  setGeometry(fitWindowRect(restored ? geometry() : QRect(), minimumSizeHint(),
+                            screen->availableGeometry(), frame));
+}
+
+QString MainWindow::aboutText() {
   const kvr::SystemInfo sys = kvr::systemInfo();
-  QMessageBox::about(
-      this, tr("About kvrecycle"),
-      tr("<h3>kvrecycle %1</h3><p>A workbench for KV-cache recycling experiments: how much faster "
-         "generation gets when the K/V of earlier prompts are reused, at what storage cost, and "
-         "whether the output stays exactly the same.</p>"
-         "<p>Qt %2 · libtorch %3 · %4<br>CPU: %5 (%6 cores)%7</p>")
-          .arg(QString::fromUtf8(kvr::kVersion), QString::fromUtf8(qVersion()),
-               QString::fromStdString(sys.torchVersion), QString::fromStdString(sys.compiler),
-               QString::fromStdString(sys.cpuModel))
-          .arg(sys.logicalCores)
-          .arg(sys.cudaAvailable ? tr(", CUDA available") : tr(", CPU only")));
+  return tr("<h3>kvrecycle %1</h3><p>A workbench for KV-cache recycling experiments: how much "
+            "faster generation gets when the K/V of earlier prompts are reused, at what storage "
+            "cost, and whether the output stays exactly the same.</p>"
+            "<table><tr><td>Qt</td><td>%2</td></tr>"
+            "<tr><td>libtorch</td><td>%3</td></tr>"
+            "<tr><td>faiss</td><td>%4</td></tr>"
+            "<tr><td>QCustomPlot</td><td>%5</td></tr>"
+            "<tr><td>SQLite</td><td>%6</td></tr>"
+            "<tr><td>compiler</td><td>%7</td></tr></table>"
+            "<p>CPU: %8 (%9 cores)%10</p>")
+      .arg(QString::fromUtf8(kvr::kVersion), QString::fromUtf8(qVersion()),
+           QString::fromStdString(sys.torchVersion), QString::fromStdString(sys.faissVersion),
+           ResultChart::plotLibraryVersion(), QString::fromStdString(sys.sqliteVersion),
+           QString::fromStdString(sys.compiler), QString::fromStdString(sys.cpuModel))
+      .arg(sys.logicalCores)
+      .arg(sys.cudaAvailable ? tr(", CUDA available") : tr(", CPU only"));
+}
+
+void MainWindow::showAbout() {
+  QMessageBox::about(this, tr("About kvrecycle"), aboutText());
 }
 
 void MainWindow::log(const QString& line) {
   log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
+  log_->verticalScrollBar()->setValue(log_->verticalScrollBar()->maximum());  // the newest line
 }
 
 QString MainWindow::logText() const {

@@ -68,6 +68,8 @@ class MainWindow : public QMainWindow {
   QString lastRunStatus() const;
   double longestStallMs() const;
   QString logText() const;
+  // Help → About: the versions of kvrecycle and the libraries it runs on.
+  static QString aboutText();
 
  signals:
   void modelReadyChanged(bool ready);
@@ -84,6 +86,7 @@ class MainWindow : public QMainWindow {
   void refreshHubMenu();
   void openDatabaseDialog();
   void showAbout();
+  void placeOnScreen();
   void showModel(const ModelInfo& info);
   void showModelFailure(const QString& error);
   void log(const QString& line);

@@ -104,9 +104,9 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       case RecycledTotal:
         return formatSeconds(r->recycledTotalSeconds);
       case Speedup:
-        return QString::number(r->speedupPct, 'f', 1);
+        return formatPercent(r->speedupPct);
       case TtftSpeedup:
-        return QString::number(r->ttftSpeedup, 'f', 2);
+        return formatRatio(r->ttftSpeedup);
       case Exact:
         return !r->exactnessTested() ? QStringLiteral("-") : r->exactMatch ? tr("yes") : tr("NO");
       case Noise:
@@ -116,9 +116,9 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       case MaxLogitDiff:
         return QString::number(r->maxLogitDiff, 'g', 3);
       case OutputSimilarity:
-        return QString::number(r->outputSimilarity, 'f', 3);
+        return formatFraction(r->outputSimilarity);
       case PromptSimilarity:
-        return QString::number(r->promptSimilarity, 'f', 3);
+        return formatFraction(r->promptSimilarity);
       case Fallback:
         return QString::fromStdString(r->fallbackReason);
     }
@@ -160,8 +160,8 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
                                                  "decode rec",
                                                  "total base",
                                                  "total rec",
-                                                 "e2e speedup %",
-                                                 "TTFT speedup x",
+                                                 "e2e speedup",
+                                                 "TTFT speedup",
                                                  "exact",
                                                  "first div.",
                                                  "max |dlogit|",

@@ -7,36 +7,41 @@
 #include <limits>
 
 #include "kvrecycle/experiment.h"
+#include "workbench/run_history_model.h"
 
 namespace kvr::ui {
 namespace {
 
 QList<MetricRow> metricRows(const QList<ComparedRun>& runs) {
+  using K = kvr::QuantityKind;
   struct Metric {
     const char* name;
+    K kind;
     double (*get)(const kvr::RunSummary&);
   };
   static const Metric metrics[] = {
-      {"prompts", [](const kvr::RunSummary& s) { return double(s.prompts); }},
-      {"cache hits", [](const kvr::RunSummary& s) { return double(s.cacheHits); }},
-      {"tokens reused", [](const kvr::RunSummary& s) { return double(s.tokensReused); }},
-      {"exact-match rate", [](const kvr::RunSummary& s) { return s.exactMatchRate; }},
-      {"avg speedup %", [](const kvr::RunSummary& s) { return s.avgSpeedupPct; }},
-      {"avg speedup with cache %",
+      {"prompts", K::Count, [](const kvr::RunSummary& s) { return double(s.prompts); }},
+      {"cache hits", K::Count, [](const kvr::RunSummary& s) { return double(s.cacheHits); }},
+      {"tokens reused", K::Count, [](const kvr::RunSummary& s) { return double(s.tokensReused); }},
+      {"exact-match rate", K::Fraction, [](const kvr::RunSummary& s) { return s.exactMatchRate; }},
+      {"avg speedup", K::Percent, [](const kvr::RunSummary& s) { return s.avgSpeedupPct; }},
+      {"avg speedup with cache", K::Percent,
        [](const kvr::RunSummary& s) { return s.avgSpeedupWithCachePct; }},
-      {"avg speedup without cache %",
+      {"avg speedup without cache", K::Percent,
        [](const kvr::RunSummary& s) { return s.avgSpeedupWithoutCachePct; }},
-      {"avg TTFT speedup x", [](const kvr::RunSummary& s) { return s.avgTtftSpeedup; }},
-      {"avg output similarity", [](const kvr::RunSummary& s) { return s.avgOutputSimilarity; }},
-      {"avg prompt similarity", [](const kvr::RunSummary& s) { return s.avgPromptSimilarity; }},
-      {"high-similarity prompts",
+      {"avg TTFT speedup", K::Ratio, [](const kvr::RunSummary& s) { return s.avgTtftSpeedup; }},
+      {"avg output similarity", K::Fraction,
+       [](const kvr::RunSummary& s) { return s.avgOutputSimilarity; }},
+      {"avg prompt similarity", K::Fraction,
+       [](const kvr::RunSummary& s) { return s.avgPromptSimilarity; }},
+      {"high-similarity prompts", K::Count,
        [](const kvr::RunSummary& s) { return double(s.highSimilarityPrompts); }},
-      {"avg latency baseline s",
+      {"avg latency baseline", K::Seconds,
        [](const kvr::RunSummary& s) { return s.latencyBaselineAvgSeconds; }},
-      {"avg latency recycled s",
+      {"avg latency recycled", K::Seconds,
        [](const kvr::RunSummary& s) { return s.latencyRecycledAvgSeconds; }},
-      {"alpha (S = alpha k/m)", [](const kvr::RunSummary& s) { return s.alpha; }},
-      {"fallbacks", [](const kvr::RunSummary& s) { return double(s.fallbacks); }},
+      {"alpha (S = alpha k/m)", K::Fraction, [](const kvr::RunSummary& s) { return s.alpha; }},
+      {"fallbacks", K::Count, [](const kvr::RunSummary& s) { return double(s.fallbacks); }},
   };
   // Recomputed from the results so running and stored runs agree; once per run.
   QList<kvr::RunSummary> summaries;
@@ -45,6 +50,7 @@ QList<MetricRow> metricRows(const QList<ComparedRun>& runs) {
   for (const Metric& m : metrics) {
     MetricRow row;
     row.metric = QString::fromLatin1(m.name);
+    row.kind = m.kind;
     for (const kvr::RunSummary& s : summaries) row.values << m.get(s);
     for (double v : row.values) row.deltas << v - row.values.value(0);
     rows << row;
@@ -114,10 +120,19 @@ QList<PromptRow> promptRows(const QList<ComparedRun>& runs) {
 
 }  // namespace
 
+QString runLabel(const kvr::RunRecord& run) {
+  return QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+}
+
+RunSeries runSeries(const ComparedRun& run) {
+  return RunSeries{runLabel(run.run), run.results, runDescription(run.run)};
+}
+
 RunComparison compareRuns(const QList<ComparedRun>& runs) {
   RunComparison c;
   for (const ComparedRun& r : runs) {
-    c.labels << QStringLiteral("#%1 %2").arg(r.run.id).arg(QString::fromStdString(r.run.name));
+    c.labels << runLabel(r.run);
+    c.descriptions << runDescription(r.run);
   }
   c.metrics = metricRows(runs);
   c.config = configRows(runs);

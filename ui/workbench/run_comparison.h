@@ -7,6 +7,8 @@
 #include <QStringList>
 #include <vector>
 
+#include "charts/run_series.h"
+#include "kvrecycle/quantity_text.h"
 #include "kvrecycle/results.h"
 
 namespace kvr::ui {
@@ -18,8 +20,9 @@ struct ComparedRun {
 
 struct MetricRow {
   QString metric;
-  QList<double> values;  // one per run
-  QList<double> deltas;  // value - first run's value
+  kvr::QuantityKind kind = kvr::QuantityKind::Fraction;  // how values and deltas print
+  QList<double> values;                                  // one per run
+  QList<double> deltas;                                  // value - first run's value
 };
 
 struct ConfigRow {
@@ -35,12 +38,18 @@ struct PromptRow {
 };
 
 struct RunComparison {
-  QStringList labels;  // "#id name"
+  QStringList labels;        // "#id name"
+  QStringList descriptions;  // model, policy and date of each run, for tooltips and captions
   QList<MetricRow> metrics;
   QList<ConfigRow> config;  // all keys; filter on `differs` for "differences only"
   QList<PromptRow> prompts;
 };
 
 RunComparison compareRuns(const QList<ComparedRun>& runs);
+
+// "#12 run name": how every view and figure names a run.
+QString runLabel(const kvr::RunRecord& run);
+// A stored run as the charts draw it, captioned with model, policy and date.
+RunSeries runSeries(const ComparedRun& run);
 
 }  // namespace kvr::ui

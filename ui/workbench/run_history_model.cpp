@@ -1,9 +1,11 @@
 #include "workbench/run_history_model.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include "charts/quantity_format.h"
 #include "kvrecycle/experiment.h"
 
 namespace kvr::ui {
@@ -16,6 +18,26 @@ QString configValue(const kvr::RunRecord& run, const char* key) {
   if (v.isBool()) return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
   if (v.isDouble()) return QString::number(v.toDouble());
   return {};
+}
+
+namespace {
+
+QString modelName(const kvr::RunRecord& run) {
+  return QDir(QString::fromStdString(run.modelPath)).dirName() +
+         (run.synthetic ? RunHistoryModel::tr(" (synthetic)") : QString());
+}
+
+QString shortDate(const kvr::RunRecord& run) {
+  const QString iso = QString::fromStdString(run.createdAt);
+  const QDateTime when = QDateTime::fromString(iso, Qt::ISODate);
+  return when.isValid() ? when.toString(QStringLiteral("yyyy-MM-dd HH:mm")) : iso;
+}
+
+}  // namespace
+
+QString runDescription(const kvr::RunRecord& run) {
+  return RunHistoryModel::tr("%1, policy %2, %3 UTC")
+      .arg(modelName(run), configValue(run, "policy"), shortDate(run));
 }
 
 RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -57,28 +79,31 @@ QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
       return static_cast<qlonglong>(run->id);
     case Name:
       return QString::fromStdString(run->name);
-    case Created:
-      return QString::fromStdString(run->createdAt);
+    case Created:  // minutes are enough in the list; the tooltip has it all
+      return role == Qt::DisplayRole ? shortDate(*run) : QString::fromStdString(run->createdAt);
     case Model: {
       const QString path = QString::fromStdString(run->modelPath);
       if (role == Qt::ToolTipRole) return path;
-      return QDir(path).dirName() + (run->synthetic ? tr(" (synthetic)") : QString());
+      return modelName(*run);
     }
     case Policy:
       return configValue(*run, "policy");
     case Status:
       return QString::fromUtf8(kvr::runStatusName(run->status));
-    case Prompts:
-      return s.prompts;
+    case Prompts:  // "2 of 7" when a run stopped early
+      if (role == Qt::UserRole) return s.prompts;
+      return run->plannedPrompts > s.prompts
+                 ? tr("%1 of %2").arg(s.prompts).arg(run->plannedPrompts)
+                 : QString::number(s.prompts);
     case ExactRate:
       return role == Qt::UserRole ? QVariant(s.exactMatchRate)
-                                  : QVariant(QString::number(s.exactMatchRate, 'f', 3));
+                                  : QVariant(formatFraction(s.exactMatchRate));
     case Speedup:
       return role == Qt::UserRole ? QVariant(s.avgSpeedupPct)
-                                  : QVariant(QString::number(s.avgSpeedupPct, 'f', 1));
+                                  : QVariant(formatPercent(s.avgSpeedupPct));
     case TtftSpeedup:
       return role == Qt::UserRole ? QVariant(s.avgTtftSpeedup)
-                                  : QVariant(QString::number(s.avgTtftSpeedup, 'f', 2));
+                                  : QVariant(formatRatio(s.avgTtftSpeedup));
     case Tags: {
       QStringList tags;
       for (const auto& t : run->tags) tags << QString::fromStdString(t);
@@ -89,10 +114,12 @@ QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant RunHistoryModel::headerData(int section, Qt::Orientation orientation, int role) const {
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* const names[ColumnCount] = {"id",        "name",   "created", "model",
-                                                 "policy",    "status", "prompts", "exact rate",
-                                                 "speedup %", "TTFT x", "tags"};
+  if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole)) {
+    return {};
+  }
+  static const char* const names[ColumnCount] = {"id",      "name",         "created", "model",
+                                                 "policy",  "status",       "prompts", "exact rate",
+                                                 "speedup", "TTFT speedup", "tags"};
   return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

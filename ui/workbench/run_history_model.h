@@ -41,5 +41,8 @@ class RunHistoryModel : public QAbstractTableModel {
 
 // A value from a run's configuration JSON, as text ("" when absent).
 QString configValue(const kvr::RunRecord& run, const char* key);
+// What a figure or a tooltip says about a run besides its name: model,
+// policy and date ("dialogpt-small (synthetic), policy paper, 2026-11-23 08:45 UTC").
+QString runDescription(const kvr::RunRecord& run);
 
 }  // namespace kvr::ui

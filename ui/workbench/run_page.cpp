@@ -1,6 +1,7 @@
 #include "workbench/run_page.h"
 
 #include <QAction>
+#include <QDir>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
@@ -10,8 +11,13 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "charts/quantity_format.h"
 #include "workbench/engine_session.h"
 #include "workbench/metatypes.h"
+#include "workbench/prompt_set_model.h"
+#include "workbench/results_model.h"
+#include "workbench/run_comparison.h"
+#include "workbench/run_history_model.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
@@ -66,6 +72,10 @@ RunPage::RunPage(EngineSession* engine, const SetupPage* setup, RunStoreService*
   connect(worker, &RunWorker::runFailed, this, &RunPage::onRunFailed);
 }
 
+QString RunPage::progressText() const {
+  return progressLabel_->text();
+}
+
 double RunPage::longestStallMs() const {
   return stalls_->longestStallMs();
 }
@@ -76,6 +86,24 @@ void RunPage::updateRunActions() {
   runAction_->setEnabled(canRun);
   cancelButton_->setEnabled(running_);
   cancelAction_->setEnabled(running_);
+  if (!running_ && liveRunId_ == 0) liveRun_->setPlaceholder(readinessText());
+}
+
+// Before the first run: what is loaded, and what is still missing.
+QString RunPage::readinessText() const {
+  QStringList missing;
+  if (setup_->cachePrompts()->rowCount() == 0) missing << tr("cache prompts");
+  if (setup_->testPrompts()->rowCount() == 0) missing << tr("test prompts");
+  if (!engine_->modelReady()) missing << tr("a model");
+  if (!missing.isEmpty()) {
+    return tr("No run yet. Still needed on the Setup tab: %1.")
+        .arg(missing.join(QStringLiteral(", ")));
+  }
+  return tr("No run yet. Ready: %1 test prompts against %2 cache prompts on %3. "
+            "Press <b>Run</b> (Ctrl+R).")
+      .arg(setup_->testPrompts()->rowCount())
+      .arg(setup_->cachePrompts()->rowCount())
+      .arg(QDir(engine_->modelInfo().directory).dirName().toHtmlEscaped());
 }
 
 bool RunPage::startRun() {
@@ -93,7 +121,10 @@ bool RunPage::startRun() {
     return false;
   }
   setup_->settings()->saveSettings();
+  setup_->settings()->clearRunName();  // the next run must not silently reuse this name
   running_ = true;
+  measured_ = 0;
+  planned_ = static_cast<int>(request.testPrompts.prompts.size());
   liveRunId_ = 0;
   lastStatus_.clear();
   progress_->setRange(0, 0);
@@ -115,13 +146,27 @@ void RunPage::cancelRun() {
 
 void RunPage::onRunStarted(qint64 runId) {
   liveRunId_ = runId;
-  liveRun_->beginLiveRun(runId, tr("#%1").arg(runId), engine_->modelInfo().synthetic);
+  QString label = tr("#%1").arg(runId);
+  QString description;
+  try {  // the worker has recorded the run: name it as History will
+    if (const std::optional<ComparedRun> stored = store_->loadRun(runId)) {
+      label = runLabel(stored->run);
+      description = runDescription(stored->run);
+    }
+  } catch (const std::exception& e) {
+    emit logLine(QString::fromUtf8(e.what()));
+  }
+  liveRun_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
   emit logLine(tr("Run %1 started").arg(runId));
 }
 
 void RunPage::onRunProgress(qint64 runId, const kvr::ExperimentProgress& p) {
   if (runId != liveRunId_) return;  // a superseded run
   if (p.phase == kvr::ProgressPhase::Test && !runClock_.isValid()) runClock_.start();
+  if (p.phase == kvr::ProgressPhase::Test) {
+    measured_ = p.done;
+    planned_ = p.total;
+  }
   progress_->setRange(0, std::max(1, p.total));
   progress_->setValue(p.done);
   QString eta;
@@ -143,23 +188,23 @@ void RunPage::onRunProgress(qint64 runId, const kvr::ExperimentProgress& p) {
 void RunPage::onPromptDone(qint64 runId, const kvr::PromptResult& result) {
   if (runId != liveRunId_) return;
   liveRun_->appendResult(result);
+  measured_ = std::max(measured_, liveRun_->resultsModel()->rowCount());
   emit logLine(
-      tr("%1: k=%2 of m=%3, speedup %4 %, %5")
+      tr("%1: k=%2 of m=%3, speedup %4, %5")
           .arg(QString::fromStdString(result.promptId))
           .arg(result.reusedTokens)
           .arg(result.promptTokens)
-          .arg(result.speedupPct, 0, 'f', 1)
+          .arg(formatPercent(result.speedupPct))
           .arg(result.exactMatch ? tr("exact") : tr("DIVERGED at %1").arg(result.firstDivergence)));
 }
 
 void RunPage::onRunFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary) {
   liveRunId_ = runId;
-  emit logLine(tr("Run %1 %2: exact-match rate %3, average speedup %4 %, TTFT %5 x")
+  emit logLine(tr("Run %1 %2: exact-match rate %3, average speedup %4, TTFT speedup %5")
                    .arg(runId)
                    .arg(status)
-                   .arg(summary.exactMatchRate, 0, 'f', 3)
-                   .arg(summary.avgSpeedupPct, 0, 'f', 1)
-                   .arg(summary.avgTtftSpeedup, 0, 'f', 2));
+                   .arg(formatFraction(summary.exactMatchRate),
+                        formatPercent(summary.avgSpeedupPct), formatRatio(summary.avgTtftSpeedup)));
   finishRun(status);
 }
 
@@ -174,9 +219,18 @@ void RunPage::finishRun(const QString& status) {
   running_ = false;
   lastStatus_ = status;
   stalls_->stop();
-  progress_->setRange(0, 1);
-  progress_->setValue(status == QStringLiteral("completed") ? 1 : 0);
-  progressLabel_->setText(tr("Run %1 %2").arg(liveRunId_).arg(status));
+  // A cancelled or failed run keeps what it measured: "2 of 7", not 0 %.
+  const int measured = std::max(measured_, liveRun_->resultsModel()->rowCount());
+  const int planned = std::max({1, planned_, measured});
+  progress_->setRange(0, planned);
+  progress_->setValue(status == QStringLiteral("completed") ? planned : measured);
+  progressLabel_->setText(status == QStringLiteral("completed")
+                              ? tr("Run %1 completed: %2 prompts").arg(liveRunId_).arg(planned)
+                              : tr("Run %1 %2: %3 of %4 prompts measured")
+                                    .arg(liveRunId_)
+                                    .arg(status)
+                                    .arg(measured)
+                                    .arg(planned));
   liveRun_->setStatus(status);
   emit logLine(tr("Longest GUI event-loop stall during the run: %1 ms")
                    .arg(stalls_->longestStallMs(), 0, 'f', 1));

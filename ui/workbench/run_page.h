@@ -36,6 +36,8 @@ class RunPage : public QWidget {
   QString lastRunStatus() const { return lastStatus_; }
   double longestStallMs() const;
   RunView* runView() const { return liveRun_; }
+  const QProgressBar* progressBar() const { return progress_; }
+  QString progressText() const;
   // Run → Run experiment (Ctrl+R) and Cancel (Ctrl+.), enabled with the buttons.
   QAction* runAction() const { return runAction_; }
   QAction* cancelAction() const { return cancelAction_; }
@@ -55,6 +57,7 @@ class RunPage : public QWidget {
   void onRunFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary);
   void onRunFailed(qint64 runId, const QString& error);
   void finishRun(const QString& status);
+  QString readinessText() const;
 
   EngineSession* engine_;
   const SetupPage* setup_;
@@ -63,6 +66,8 @@ class RunPage : public QWidget {
   bool running_ = false;
   qint64 liveRunId_ = 0;
   QString lastStatus_;
+  int measured_ = 0;        // test prompts finished in the current run
+  int planned_ = 0;         // test prompts it set out to measure
   QElapsedTimer runClock_;  // from the first measured prompt: the basis of "time left"
 
   QPushButton* runButton_;

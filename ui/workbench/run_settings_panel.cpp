@@ -41,6 +41,11 @@ RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
   name_ = new QLineEdit(this);
   name_->setPlaceholderText(tr("run <date> when empty"));
 
+  // Long item texts must not widen the Setup tab past a 1280 px screen.
+  for (QComboBox* box : {policy_, device_, embedder_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(14);
+  }
   auto* form = new QFormLayout(this);
   form->addRow(tr("Reuse policy"), policy_);
   form->addRow(tr("Min reuse (tokens)"), minReuse_);
@@ -80,6 +85,10 @@ void RunSettingsPanel::setConfig(const kvr::ExperimentConfig& c) {
       std::max(0, embedder_->findData(QString::fromUtf8(kvr::embedderKindName(c.embedder)))));
   template_->setText(QString::fromStdString(c.promptTemplate));
   name_->setText(QString::fromStdString(c.name));
+}
+
+void RunSettingsPanel::clearRunName() {
+  name_->clear();
 }
 
 QString RunSettingsPanel::device() const {

@@ -21,6 +21,8 @@ class RunSettingsPanel : public QWidget {
   QString device() const;
   void saveSettings() const;
   void restoreSettings();
+  // After a run started: the name was that run's; the next one gets the default.
+  void clearRunName();
 
  private:
   QComboBox* policy_;

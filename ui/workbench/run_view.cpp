@@ -16,11 +16,15 @@
 #include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
 #include "workbench/results_model.h"
+#include "workbench/run_comparison.h"
+#include "workbench/run_history_model.h"
+#include "workbench/splitter_memory.h"
+#include "workbench/table_fit.h"
 
 namespace kvr::ui {
 
 RunView::RunView(QWidget* parent) : QWidget(parent) {
-  title_ = new QLabel(tr("No run yet: load prompt sets and a model, then press Run."), this);
+  title_ = new QLabel(this);
   title_->setWordWrap(true);
   noiseBanner_ = new QLabel(this);
   noiseBanner_->setWordWrap(true);
@@ -52,18 +56,24 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   proxy_->sort(-1);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-  table_->setColumnWidth(ResultsModel::Prompt, 260);
+  fitColumns(table_, -1, 240);
+  compactRows(table_);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           &RunView::showSelected);
+  for (ResultChart* chart :
+       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
+        static_cast<ResultChart*>(similarity_)}) {
+    connect(chart, &ResultChart::resultClicked, this,
+            [this](int /*run*/, int index) { selectResult(index); });
+  }
 
   summary_ = new QTableWidget(0, 2, this);
   summary_->setHorizontalHeaderLabels({tr("Metric"), tr("Value")});
-  summary_->horizontalHeader()->setStretchLastSection(true);
-  summary_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
   summary_->setWordWrap(false);
-  summary_->setMinimumWidth(420);
+  summary_->setMinimumWidth(300);
   summary_->verticalHeader()->setVisible(false);
+  compactRows(summary_);
+  summary_->setTextElideMode(Qt::ElideRight);
   summary_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   diff_ = new OutputDiffView(this);
 
@@ -75,20 +85,24 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   auto* lower = new QTabWidget(this);
   lower->addTab(tablePane, tr("Results"));
   lower->addTab(diff_, tr("Outputs"));
-  auto* top = new QSplitter(Qt::Horizontal, this);
-  top->addWidget(charts);
-  top->addWidget(summary_);
-  top->setStretchFactor(0, 3);
-  top->setStretchFactor(1, 1);
-  top->setSizes({900, 360});
+  // Charts over the table on the left; the summary on the right over the full
+  // height, so its rows need no scrolling at 1280x720.
   auto* split = new QSplitter(Qt::Vertical, this);
-  split->addWidget(top);
+  split->addWidget(charts);
   split->addWidget(lower);
-  split->setSizes({560, 300});
+  split->setSizes({520, 280});  // the charts get most; the table shows its first rows
+  auto* sides = new QSplitter(Qt::Horizontal, this);
+  sides->addWidget(split);
+  sides->addWidget(summary_);
+  sides->setStretchFactor(0, 3);
+  sides->setStretchFactor(1, 1);
+  sides->setSizes({900, 360});
+  rememberSplitter(sides, QStringLiteral("runView/leftAndSummary"));
+  rememberSplitter(split, QStringLiteral("runView/chartsAndTable"));
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(noiseBanner_);
-  layout->addWidget(split, 1);
+  layout->addWidget(sides, 1);
   refreshSummary();
 }
 
@@ -100,9 +114,14 @@ QList<ResultChart*> RunView::charts() const {
   return {latency_, speedup_, similarity_};
 }
 
+RunSeries RunView::series() const {
+  return RunSeries{label_, results_->results(), description_};
+}
+
 void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results) {
   runId_ = run.id;
-  label_ = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+  label_ = runLabel(run);
+  description_ = runDescription(run);
   title_->setText(
       tr("<b>%1</b> &mdash; %2, %3, model %4%5")
           .arg(label_.toHtmlEscaped(), QString::fromStdString(run.createdAt),
@@ -110,19 +129,22 @@ void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> 
                QString::fromStdString(run.modelPath).toHtmlEscaped(),
                run.synthetic ? tr(" (synthetic weights: text meaningless)") : QString()));
   diff_->setSyntheticNote(run.synthetic);
-  const QList<RunSeries> series{{label_, results}};
+  const QList<RunSeries> series{{label_, results, description_}};
   for (ResultChart* chart : charts()) chart->setRuns(series);
   results_->setResults(std::move(results));
+  fitColumns(table_, -1, 240);
   refreshSummary();
   diff_->showResult(nullptr);
 }
 
-void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic) {
+void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic,
+                           const QString& description) {
   runId_ = runId;
   label_ = label;
+  description_ = description;
   title_->setText(tr("<b>%1</b> &mdash; running").arg(label.toHtmlEscaped()));
   diff_->setSyntheticNote(synthetic);
-  for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}}});
+  for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}, description}});
   results_->setResults({});
   refreshSummary();
   diff_->showResult(nullptr);
@@ -131,11 +153,13 @@ void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic) {
 void RunView::appendResult(const kvr::PromptResult& result) {
   for (ResultChart* chart : charts()) chart->appendResult(result);
   results_->appendResult(result);
+  if (results_->rowCount() == 1) fitColumns(table_, -1, 240);  // room for real values
   refreshSummary();
 }
 
 void RunView::setStatus(const QString& status) {
   title_->setText(tr("<b>%1</b> &mdash; %2").arg(label_.toHtmlEscaped(), status));
+  fitColumns(table_, -1, 240);
 }
 
 void RunView::setPlaceholder(const QString& text) {
@@ -154,19 +178,36 @@ void RunView::refreshSummary() {
           .arg(summary.noisyPrompts)
           .arg(summary.prompts));
   const auto rows = kvr::summaryRows(summary);
+  const bool none = results_->rowCount() == 0;  // a dash, not "0 %", before any result
   summary_->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
-    summary_->setItem(i, 0, new QTableWidgetItem(QString::fromStdString(rows[i].first)));
-    auto* value = new QTableWidgetItem(QString::fromStdString(rows[i].second));
+    auto* metric = new QTableWidgetItem(QString::fromStdString(rows[i].first));
+    metric->setToolTip(metric->text());
+    summary_->setItem(i, 0, metric);
+    auto* value =
+        new QTableWidgetItem(none ? QStringLiteral("–") : QString::fromStdString(rows[i].second));
     value->setToolTip(value->text());  // intervals can be wider than the panel
     summary_->setItem(i, 1, value);
   }
+  fitColumns(summary_, 1, 220);  // long metric names elide; the value takes the rest
 }
 
 void RunView::showSelected() {
   const QModelIndex current = table_->currentIndex();
-  diff_->showResult(current.isValid() ? results_->resultAt(proxy_->mapToSource(current).row())
-                                      : nullptr);
+  const int row = current.isValid() ? proxy_->mapToSource(current).row() : -1;
+  diff_->showResult(results_->resultAt(row));
+  for (ResultChart* chart : charts()) chart->highlightResult(0, row);
+}
+
+void RunView::selectResult(int index) {
+  const QModelIndex source = results_->index(index, 0);
+  if (!source.isValid()) return;
+  const QModelIndex row = proxy_->mapFromSource(source);
+  if (!row.isValid()) {  // filtered out: show everything again so the row can be selected
+    filter_->clear();
+  }
+  table_->selectRow(proxy_->mapFromSource(source).row());
+  table_->scrollTo(proxy_->mapFromSource(source));
 }
 
 }  // namespace kvr::ui

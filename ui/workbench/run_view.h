@@ -5,6 +5,7 @@
 #include <QWidget>
 #include <vector>
 
+#include "charts/run_series.h"
 #include "kvrecycle/results.h"
 
 class QLabel;
@@ -35,13 +36,15 @@ class RunView : public QWidget {
   // A stored run, exactly as it was recorded.
   void showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results);
   // A run in progress: cleared now, filled by appendResult.
-  void beginLiveRun(qint64 runId, const QString& label, bool synthetic);
+  void beginLiveRun(qint64 runId, const QString& label, bool synthetic, const QString& description);
   void appendResult(const kvr::PromptResult& result);
   void setStatus(const QString& status);
   void setPlaceholder(const QString& text);  // shown before any run
 
   qint64 runId() const { return runId_; }
   QString label() const { return label_; }
+  // What is on screen as the charts and exports draw it.
+  RunSeries series() const;
   QList<ResultChart*> charts() const;
   ResultsModel* resultsModel() const { return results_; }
   QTableView* resultsTable() const { return table_; }
@@ -52,9 +55,11 @@ class RunView : public QWidget {
  private:
   void refreshSummary();
   void showSelected();
+  void selectResult(int index);  // a chart point was clicked
 
   qint64 runId_ = 0;
   QString label_;
+  QString description_;
   QLabel* title_;
   QLabel* noiseBanner_;  // shown when more than a fifth of the prompts are noisy
   LatencyChart* latency_;

@@ -7,18 +7,22 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
 
+#include "kvrecycle/paths.h"
 #include "kvrecycle/synthetic.h"
 #include "workbench/bundled_samples.h"
 #include "workbench/engine_session.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/run_settings_panel.h"
+#include "workbench/table_fit.h"
 
 namespace kvr::ui {
 namespace {
@@ -26,8 +30,12 @@ namespace {
 QTableView* promptTable(PromptSetModel* model, QWidget* parent) {
   auto* table = new QTableView(parent);
   table->setModel(model);
+  // id and tokens as wide as they need; the prompt takes the rest and elides.
+  table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table->horizontalHeader()->setSectionResizeMode(PromptSetModel::PromptColumn,
                                                   QHeaderView::Stretch);
+  table->setTextElideMode(Qt::ElideRight);
+  compactRows(table);
   table->verticalHeader()->setVisible(false);
   table->setWordWrap(false);
   return table;
@@ -59,12 +67,12 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   auto* prompts = new QSplitter(Qt::Horizontal, this);
   prompts->addWidget(cacheBox);
   prompts->addWidget(testBox);
-  auto* right = new QVBoxLayout;
-  right->addWidget(modelBox);
-  right->addWidget(settingsBox, 1);
+  right_ = new QVBoxLayout;
+  right_->addWidget(modelBox);
+  right_->addWidget(settingsBox, 1);
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(prompts, 3);
-  layout->addLayout(right, 1);
+  layout->addLayout(right_, 1);
   updatePromptLabels();
   settings_->restoreSettings();
 
@@ -93,38 +101,62 @@ QWidget* SetupPage::buildModelBox() {
   auto* layout = new QVBoxLayout(box);
   modelInfo_ = new QLabel(tr("No model loaded."), box);
   modelInfo_->setWordWrap(true);
+  modelInfo_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   modelInfo_->setObjectName(QStringLiteral("modelInfo"));
   syntheticNote_ = new QLabel(
-      tr("<i>Synthetic model: random weights. Its generated text is meaningless; its timings "
-         "depend only on the architecture, so they stand for a real model of this shape.</i>"),
+      tr("<i>Synthetic: random weights, so the text is meaningless; the timings stand for a "
+         "real model of this shape.</i>"),
       box);
+  syntheticNote_->setToolTip(
+      tr("A synthetic model has random weights. Its generated text is meaningless; its timings "
+         "depend only on the architecture, so they stand for a real model of this shape."));
   syntheticNote_->setWordWrap(true);
   syntheticNote_->setVisible(false);
-  auto* openModel = new QPushButton(tr("Open model directory…"), box);
+  auto* openModel = new QPushButton(tr("Open model &directory…"), box);
   connect(openModel, &QPushButton::clicked, this, &SetupPage::openModelDialog);
-  auto* presetRow = new QHBoxLayout;
+  // The presets in a menu: one row instead of a block of buttons (the tab fits 1280x720).
+  auto* synthetic = new QPushButton(tr("S&ynthetic model"), box);
+  auto* presets = new QMenu(synthetic);
   for (const std::string& preset : kvr::syntheticPresetNames()) {
-    auto* b = new QPushButton(QString::fromStdString(preset), box);
-    b->setToolTip(
+    QAction* action = presets->addAction(QString::fromStdString(preset), this, [this, preset] {
+      createSyntheticModel(QString::fromStdString(preset));
+    });
+    action->setToolTip(
         tr("Create (once) and load a synthetic %1 model").arg(QString::fromStdString(preset)));
-    connect(b, &QPushButton::clicked, this,
-            [this, preset] { createSyntheticModel(QString::fromStdString(preset)); });
-    presetRow->addWidget(b);
   }
+  presets->setToolTipsVisible(true);
+  synthetic->setMenu(presets);
+  synthetic->setToolTip(tr("Create (once) and load a model with random weights"));
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(openModel, 1);
+  buttons->addWidget(synthetic);
   layout->addWidget(modelInfo_);
   layout->addWidget(syntheticNote_);
-  layout->addWidget(openModel);
-  layout->addWidget(new QLabel(tr("Synthetic presets:"), box));
-  layout->addLayout(presetRow);
+  layout->addLayout(buttons);
   return box;
+}
+
+void SetupPage::addRunButton(QAction* run) {
+  auto* button = new QToolButton(this);
+  button->setDefaultAction(run);  // enabled exactly when the Run menu entry is
+  button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  button->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  button->setMinimumHeight(button->sizeHint().height() * 3 / 2);
+  QFont bold = button->font();
+  bold.setBold(true);
+  button->setFont(bold);
+  right_->addWidget(button);
 }
 
 void SetupPage::showModel(bool ready) {
   const ModelInfo& model = engine_->modelInfo();
+  // The folder name, not the whole path: a long path must not widen the window.
   modelInfo_->setText(ready ? tr("<b>%1</b><br>%2<br>threads: %3<br>fingerprint %4")
-                                  .arg(model.directory.toHtmlEscaped(), model.describe(),
-                                       model.threading, model.fingerprint)
+                                  .arg(QDir(model.directory).dirName().toHtmlEscaped(),
+                                       model.describe().toHtmlEscaped(), model.threading,
+                                       model.fingerprint)
                             : tr("Loading…"));
+  modelInfo_->setToolTip(ready ? model.directory : QString());
 }
 
 bool SetupPage::loadPromptFile(const QString& path, PromptRole role, bool showErrors) {
@@ -152,7 +184,7 @@ bool SetupPage::loadPromptFile(const QString& path, PromptRole role, bool showEr
 void SetupPage::openPromptDialog(PromptRole role) {
   const QString path = QFileDialog::getOpenFileName(
       window(), role == PromptRole::Cache ? tr("Open cache prompts") : tr("Open test prompts"),
-      QSettings().value(QStringLiteral("lastDir")).toString(),
+      QSettings().value(QStringLiteral("lastDir"), samplesDirectory()).toString(),
       tr("CSV files (*.csv);;All files (*)"));
   if (path.isEmpty()) return;
   QSettings().setValue(QStringLiteral("lastDir"), QFileInfo(path).absolutePath());
@@ -192,9 +224,14 @@ void SetupPage::createSyntheticModel(const QString& preset) {
 }
 
 void SetupPage::openModelDialog() {
+  // Start at the last model, else the Hugging Face hub cache, else home.
+  QString start = QSettings().value(QStringLiteral("model/directory")).toString();
+  if (start.isEmpty()) {
+    const QString hub = QString::fromStdString(kvr::huggingFaceHubDirectory().string());
+    start = QFileInfo::exists(hub) ? hub : QDir::homePath();
+  }
   const QString dir = QFileDialog::getExistingDirectory(
-      window(), tr("Open a Hugging Face model directory (or hub cache models--ORG--NAME)"),
-      QSettings().value(QStringLiteral("model/directory")).toString());
+      window(), tr("Open a Hugging Face model directory (or hub cache models--ORG--NAME)"), start);
   if (!dir.isEmpty()) loadModel(dir);
 }
 

@@ -8,7 +8,9 @@
 #include "workbench/prompt_role.h"
 #include "workbench/run_request.h"
 
+class QAction;
 class QLabel;
+class QVBoxLayout;
 
 namespace kvr::ui {
 
@@ -36,6 +38,8 @@ class SetupPage : public QWidget {
   // What the workbench starts with: the study samples and the last model, else
   // a synthetic dialogpt-small.
   void loadDefaults();
+  // The Run button under the settings, driving the window's Run action.
+  void addRunButton(QAction* run);
 
   PromptSetModel* cachePrompts() const { return cacheModel_; }
   PromptSetModel* testPrompts() const { return testModel_; }
@@ -64,6 +68,7 @@ class SetupPage : public QWidget {
   QLabel* modelInfo_ = nullptr;
   QLabel* syntheticNote_ = nullptr;
   RunSettingsPanel* settings_;
+  QVBoxLayout* right_ = nullptr;
 };
 
 }  // namespace kvr::ui

@@ -8,6 +8,8 @@ struct SystemInfo {
   std::string cpuModel;
   int logicalCores = 0;
   std::string torchVersion;
+  std::string faissVersion;   // the headers built against, "1.7.3"
+  std::string sqliteVersion;  // the library loaded at run time
   std::string compiler;
   std::string kvrecycleVersion;
   bool cudaAvailable = false;

@@ -1,10 +1,13 @@
 #include "kvrecycle/system_info.h"
 
+#include <faiss/Index.h>
+#include <sqlite3.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -34,6 +37,10 @@ SystemInfo systemInfo() {
   info.cpuModel = readCpuModel();
   info.logicalCores = static_cast<int>(std::thread::hardware_concurrency());
   info.torchVersion = TORCH_VERSION;
+  info.faissVersion = std::to_string(FAISS_VERSION_MAJOR) + "." +
+                      std::to_string(FAISS_VERSION_MINOR) + "." +
+                      std::to_string(FAISS_VERSION_PATCH);
+  info.sqliteVersion = sqlite3_libversion();
   info.compiler = "gcc " __VERSION__;
   info.kvrecycleVersion = kVersion;
   info.cudaAvailable = torch::cuda::is_available();

@@ -1,5 +1,7 @@
 #include "kvrecycle/run_export.h"
 
+#include "kvrecycle/quantity_text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -14,12 +16,6 @@ namespace kvr {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string num(double v, int precision = 6) {
-  std::ostringstream ss;
-  ss << std::setprecision(precision) << v;
-  return ss.str();
-}
 
 // The columns a reader wants in a paper or a README table.
 const std::vector<std::string> kCompactColumns = {
@@ -153,11 +149,13 @@ std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& res
 
 namespace {
 
-// "8.4 % [-2.1, 19]": a value with its 95 % interval when there is one.
-std::string withInterval(double value, const Interval95& ci, int precision,
-                         const std::string& unit) {
-  std::string out = num(value, precision) + unit;
-  if (ci.valid()) out += " [" + num(ci.low, precision) + ", " + num(ci.high, precision) + "]";
+// "8.4 % [-2.1, 19.0]": a value with its 95 % interval when there is one.
+std::string withInterval(QuantityKind kind, double value, const Interval95& ci) {
+  std::string out = formatQuantity(kind, value);
+  if (ci.valid()) {
+    out += " [" + formatQuantityNumber(kind, ci.low) + ", " + formatQuantityNumber(kind, ci.high) +
+           "]";
+  }
   return out;
 }
 
@@ -167,26 +165,31 @@ std::vector<std::pair<std::string, std::string>> summaryRows(const RunSummary& s
   const bool partial = s.plannedPrompts > s.prompts;
   const std::string exact = s.reusedPrompts == 0
                                 ? std::string("- (no prompt reused K/V)")
-                                : num(s.exactMatchRate, 4) + " (" + std::to_string(s.exactReused) +
-                                      " of " + std::to_string(s.reusedPrompts) + " reused)";
-  std::string alpha = withInterval(s.alpha, s.alphaCi95, 4, "");
-  if (!std::isnan(s.alphaR2)) alpha += ", R^2 " + num(s.alphaR2, 3);
+                                : formatQuantity(QuantityKind::Fraction, s.exactMatchRate) + " (" +
+                                      std::to_string(s.exactReused) + " of " +
+                                      std::to_string(s.reusedPrompts) + " reused)";
+  std::string alpha = withInterval(QuantityKind::Fraction, s.alpha, s.alphaCi95);
+  if (!std::isnan(s.alphaR2)) alpha += ", R^2 " + formatQuantity(QuantityKind::Fraction, s.alphaR2);
   return {
       {"Prompts", std::to_string(s.prompts) +
                       (partial ? " of " + std::to_string(s.plannedPrompts) + " planned" : "")},
       {"Cache hits", std::to_string(s.cacheHits)},
       {"Tokens reused", std::to_string(s.tokensReused)},
-      {"End-to-end speedup, overall", withInterval(s.avgSpeedupPct, s.avgSpeedupCi95, 3, " %")},
+      {"End-to-end speedup, overall",
+       withInterval(QuantityKind::Percent, s.avgSpeedupPct, s.avgSpeedupCi95)},
       {"End-to-end speedup, with cache",
-       withInterval(s.avgSpeedupWithCachePct, s.avgSpeedupWithCacheCi95, 3, " %")},
+       withInterval(QuantityKind::Percent, s.avgSpeedupWithCachePct, s.avgSpeedupWithCacheCi95)},
       {"End-to-end speedup, without cache",
-       withInterval(s.avgSpeedupWithoutCachePct, s.avgSpeedupWithoutCacheCi95, 3, " %")},
-      {"TTFT speedup", withInterval(s.avgTtftSpeedup, s.avgTtftSpeedupCi95, 3, " x")},
-      {"Average output similarity", num(s.avgOutputSimilarity, 4)},
-      {"Average prompt similarity", num(s.avgPromptSimilarity, 4)},
+       withInterval(QuantityKind::Percent, s.avgSpeedupWithoutCachePct,
+                    s.avgSpeedupWithoutCacheCi95)},
+      {"TTFT speedup", withInterval(QuantityKind::Ratio, s.avgTtftSpeedup, s.avgTtftSpeedupCi95)},
+      {"Average output similarity", formatQuantity(QuantityKind::Fraction, s.avgOutputSimilarity)},
+      {"Average prompt similarity", formatQuantity(QuantityKind::Fraction, s.avgPromptSimilarity)},
       {"High-similarity prompts (> 0.8)", std::to_string(s.highSimilarityPrompts)},
-      {"Average latency without cache", num(s.latencyBaselineAvgSeconds, 4) + " s"},
-      {"Average latency with cache", num(s.latencyRecycledAvgSeconds, 4) + " s"},
+      {"Average latency without cache",
+       formatQuantity(QuantityKind::Seconds, s.latencyBaselineAvgSeconds)},
+      {"Average latency with cache",
+       formatQuantity(QuantityKind::Seconds, s.latencyRecycledAvgSeconds)},
       {"Exact-match rate", exact},
       {"Fitted alpha (S = alpha * k/m, noisy left out)", alpha},
       {"Noisy prompts", std::to_string(s.noisyPrompts) + " of " + std::to_string(s.prompts)},
