@@ -31,40 +31,14 @@
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
 #include "workbench/stall_profiler.h"
+#include "workbench_fixtures.h"
 
+using kvr::test::record;
+using kvr::test::result;
 using kvr::ui::RunStoreService;
 using Mode = QAbstractItemModelTester::FailureReportingMode;
 
 namespace {
-
-kvr::PromptResult result(int index, bool exact = true) {
-  kvr::PromptResult r;
-  r.index = index;
-  r.promptId = "p" + std::to_string(index);
-  r.promptText = "prompt " + std::to_string(index);
-  r.promptTokens = 20 + index;
-  r.reusedTokens = 10 + index;
-  r.exactMatch = exact;
-  r.firstDivergence = exact ? -1 : 3;
-  r.speedupPct = 12.5 * index;
-  r.noisy = index == 2;
-  r.noiseReason = r.noisy ? "decode times differed" : "";
-  return r;
-}
-
-kvr::RunRecord record(qint64 id, const std::string& name) {
-  kvr::RunRecord run;
-  run.id = id;
-  run.name = name;
-  run.tags = {"a", "b"};
-  run.createdAt = "2026-11-23T04:05:06Z";
-  run.modelPath = "/models/synthetic-tiny";
-  run.synthetic = true;
-  run.configJson = R"({"policy":"paper","repeats":3})";
-  run.summaryJson = R"({"prompts":2,"exact_match_rate":1.0,"avg_speedup_pct":7.5})";
-  run.status = kvr::RunStatus::Completed;
-  return run;
-}
 
 // A database with `count` finished runs of two prompts each; returns their ids.
 QList<qint64> writeRuns(const QString& path, int count) {
@@ -165,120 +139,6 @@ class TestWorkbenchParts : public QObject {
     QCOMPARE(model.index(0, Column::Created).data().toString(), QString("2026-11-23 04:05"));
     QCOMPARE(model.index(0, Column::Created).data(Qt::ToolTipRole).toString(),
              QString("2026-11-23T04:05:06Z"));
-  }
-
-  // ---- one text per kind of quantity ----------------------------------------
-
-  void quantitiesPrintOneWay() {
-    using K = kvr::QuantityKind;
-    QCOMPARE(kvr::formatQuantity(K::Percent, 9.7712), std::string("9.8 %"));
-    QCOMPARE(kvr::formatQuantity(K::Percent, -0.8391), std::string("-0.8 %"));
-    QCOMPARE(kvr::formatQuantity(K::Percent, -0.04), std::string("0.0 %"));  // no "-0.0"
-    QCOMPARE(kvr::formatQuantity(K::Ratio, 1.3629), std::string("1.36 x"));
-    QCOMPARE(kvr::formatQuantity(K::Fraction, 1.0), std::string("1.000"));
-    QCOMPARE(kvr::formatQuantity(K::Seconds, 0.08341), std::string("83.41 ms"));
-    QCOMPARE(kvr::formatQuantity(K::Seconds, 1.3179), std::string("1.318 s"));
-    QCOMPARE(kvr::formatQuantity(K::Count, 7), std::string("7"));
-    QCOMPARE(kvr::formatQuantity(K::Fraction, std::nan("")), std::string("-"));
-    // The views go through the same text.
-    QCOMPARE(kvr::ui::formatPercent(9.7712), QString("9.8 %"));
-    kvr::ui::ResultsModel results;
-    kvr::PromptResult r = result(1);
-    r.speedupPct = 9.7712;
-    results.setResults({r});
-    QCOMPARE(results.index(0, kvr::ui::ResultsModel::Speedup).data().toString(), QString("9.8 %"));
-  }
-
-  // Issue 14 point 4: rounding noise is no difference.
-  void deltasBelowRoundingAreNoDifference() {
-    using K = kvr::QuantityKind;
-    QCOMPARE(kvr::formatDelta(K::Fraction, 0.642131, 0.642131 - 1.339e-8), std::string("same"));
-    QCOMPARE(kvr::formatDelta(K::Percent, 8.3911, 8.3912), std::string("same"));
-    QCOMPARE(kvr::formatDelta(K::Percent, 8.3911, 9.7712), std::string("+1.4 %"));
-    QCOMPARE(kvr::formatDelta(K::Percent, 9.74, 9.76), std::string("+0.02 %"));  // 9.7 vs 9.8
-    QCOMPARE(kvr::formatDelta(K::Seconds, 1.5, 1.25), std::string("-250 ms"));
-    QCOMPARE(kvr::formatDelta(K::Count, 7, 2), std::string("-5"));
-
-    // The Compare tab: two runs with the same prompt similarity up to 1e-8.
-    kvr::ui::ComparedRun a{record(1, "a"), {result(0), result(1)}};
-    kvr::ui::ComparedRun b{record(2, "b"), {result(0), result(1)}};
-    a.results[0].promptSimilarity = 0.642131;
-    b.results[0].promptSimilarity = 0.642131 - 1.339e-8;
-    RunStoreService service(newDatabase());
-    kvr::ui::ComparePage page(&service);
-    page.setRuns({a, b});
-    const QTableWidget* metrics = page.metricsTable();
-    for (int row = 0; row < metrics->rowCount(); ++row) {
-      if (metrics->item(row, 0)->text() != QStringLiteral("avg prompt similarity")) continue;
-      QCOMPARE(metrics->item(row, 3)->text(), QString("same"));
-      return;
-    }
-    QFAIL("no prompt similarity row");
-  }
-
-  // Compare: a prompt row marks its point; a clicked point selects the row.
-  void compareRowsAndPointsSelectTogether() {
-    kvr::ui::ComparedRun a{record(1, "a"), {result(0), result(1), result(2)}};
-    kvr::ui::ComparedRun b{record(2, "b"), {result(2), result(0)}};  // other order
-    RunStoreService service(newDatabase());
-    kvr::ui::ComparePage page(&service);
-    page.setRuns({a, b});
-    QTableWidget* prompts = page.promptTable();
-    QCOMPARE(prompts->item(1, 0)->text(), QString("prompt 1"));
-    prompts->setCurrentCell(1, 0);
-    for (kvr::ui::ResultChart* chart : page.charts()) {
-      QCOMPARE(chart->highlightedRun(), 0);
-      QCOMPARE(chart->highlightedIndex(), 1);
-    }
-    emit page.charts()[2]->resultClicked(1, 0);  // run b's first point: "prompt 2"
-    QCOMPARE(prompts->currentRow(), 2);
-  }
-
-  // ---- the run view ------------------------------------------------------------
-
-  void summaryShowsADashBeforeAnyRun() {
-    kvr::ui::RunView view;
-    const QTableWidget* summary = view.summaryTable();
-    QVERIFY(summary->rowCount() >= 15);
-    for (int row = 0; row < summary->rowCount(); ++row) {
-      QCOMPARE(summary->item(row, 1)->text(), QString("–"));
-    }
-    view.showRun(record(3, "shown"), {result(0), result(1)});
-    QCOMPARE(summary->item(0, 1)->text(), QString("2"));
-  }
-
-  // Issue 14 point 6: a table row marks its point in every chart, and a
-  // clicked point selects its row.
-  void tableAndChartsSelectTogether() {
-    kvr::ui::RunView view;
-    view.showRun(record(3, "shown"), {result(0), result(1, false), result(2)});
-    view.resultsTable()->selectRow(1);
-    for (kvr::ui::ResultChart* chart : view.charts()) {
-      QCOMPARE(chart->highlightedIndex(), 1);
-      QVERIFY(chart->pointOf(0, 1).has_value());
-    }
-    emit view.charts()[1]->resultClicked(0, 2);
-    QCOMPARE(view.resultsTable()->currentIndex().row(), 2);
-    QCOMPARE(view.charts()[0]->highlightedIndex(), 2);
-    // The speedup chart (x = reuse depth) names its few points.
-    QCOMPARE(view.charts()[1]->pointLabelCount(), 3);
-    // Exported figures say which run they show.
-    QVERIFY(view.charts()[0]->caption().contains(QStringLiteral("#3 shown")));
-    QVERIFY(view.charts()[0]->caption().contains(QStringLiteral("policy paper")));
-  }
-
-  // Issue 14 point 5: identical runs overlaid stay two visible series.
-  void overlaidRunsLookDifferent() {
-    kvr::ui::SimilarityChart chart;
-    const std::vector<kvr::PromptResult> same{result(0), result(1)};
-    chart.setRuns({{QStringLiteral("#1"), same}, {QStringLiteral("#2"), same}});
-    QCustomPlot* plot = chart.plot();
-    QCOMPARE(plot->graphCount(), 3);  // two runs and the (empty) selection mark
-    const QCPGraph* first = plot->graph(0);
-    const QCPGraph* second = plot->graph(1);
-    QVERIFY(first->scatterStyle().shape() != second->scatterStyle().shape());
-    QVERIFY(first->scatterStyle().size() != second->scatterStyle().size());
-    QVERIFY(first->pen().style() != second->pen().style());
   }
 
   // ---- the run store service ---------------------------------------------

@@ -25,4 +25,8 @@ inline QString formatFraction(double fraction) {
   return quantityText(QuantityKind::Fraction, fraction);
 }
 
+// `text` on one line, cut to `maxChars` with an ellipsis: prompt ids and
+// texts in tooltips and chart labels.
+QString elidedText(const std::string& text, int maxChars);
+
 }  // namespace kvr::ui
