@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "kvrecycle/error.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/model.h"
 #include "kvrecycle/paths.h"
@@ -33,7 +34,10 @@ void printPromptLine(const PromptResult& r) {
             << fixed(r.recycledTtftSeconds, 4) << " s (TTFT speedup " << fixed(r.ttftSpeedup, 2)
             << " x), total " << fixed(r.baselineTotalSeconds, 4) << " -> "
             << fixed(r.recycledTotalSeconds, 4) << " s (end-to-end " << fixed(r.speedupPct, 1)
-            << " %), "
+            << " %), " << (r.storeAdmission.empty() ? "" : "store: " + r.storeAdmission + ", ")
+            << (r.historyDroppedTurns > 0
+                    ? std::to_string(r.historyDroppedTurns) + " oldest turns dropped, "
+                    : "")
             << (!r.exactnessTested() ? "exactness not tested (k=0)"
                 : r.exactMatch
                     ? "exact"
@@ -50,14 +54,15 @@ void registerRun(CLI::App& app, Action& action) {
     std::string cachePrompts, testPrompts, db, store;
     ExperimentConfig config;
     std::string policy = "longest-prefix", embedder = "hashed";
+    std::string mode = "offline", storeBudget, eviction = "lru";
     NoiseOptions noise;
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("run", "Run a baseline vs recycled experiment");
   addModelOptions(*cmd, args->model);
-  cmd->add_option("--cache-prompts", args->cachePrompts, "CSV of prompts whose K/V are stored")
-      ->required();
+  cmd->add_option("--cache-prompts", args->cachePrompts,
+                  "CSV of prompts whose K/V are stored (required offline)");
   cmd->add_option("--test-prompts", args->testPrompts, "CSV of prompts to measure")->required();
   cmd->add_option("--db", args->db, "SQLite run store")->required();
   cmd->add_option("--store", args->store, "K/V store directory (default: beside the DB)");
@@ -77,13 +82,36 @@ void registerRun(CLI::App& app, Action& action) {
   cmd->add_option("--template", args->config.promptTemplate,
                   "Prompt template, e.g. '{prompt}<|endoftext|>'");
   cmd->add_option("--name", args->config.name, "Run name");
+  cmd->add_option("--mode", args->mode,
+                  "offline (cache set, then test prompts) or online (each test prompt's K/V "
+                  "is admitted after it)")
+      ->check(CLI::IsMember({"offline", "online"}));
+  cmd->add_option("--admit-min-tokens", args->config.admitMinTokens,
+                  "Online: admit only prompts of at least N tokens (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--conversation", args->config.conversation,
+                "Test prompts are conversation turns (ids s<S>-t<T>); histories use the "
+                "model's own replies");
+  cmd->add_option("--store-budget", args->storeBudget,
+                  "Cap on resident K/V bytes (e.g. 64M; none = no cap; default: the store's "
+                  "persisted budget)");
+  cmd->add_option("--eviction", args->eviction, "lru, lfu or value")
+      ->check(CLI::IsMember(evictionPolicyNames()));
   cmd->add_flag("--quiet", args->quiet, "Only the summary");
   addNoiseOptions(*cmd, args->noise);
   cmd->callback([args, &action] {
     action = [args] {
-      const PromptSet cache = readPromptCsv(args->cachePrompts);
-      const PromptSet test = readPromptCsv(args->testPrompts);
       ExperimentConfig config = args->config;
+      config.mode = parseRunMode(args->mode);
+      config.eviction = parseEvictionPolicy(args->eviction);
+      if (!args->storeBudget.empty()) config.storeBudgetBytes = parseByteSize(args->storeBudget);
+      if (args->cachePrompts.empty() && config.mode == RunMode::Offline) {
+        throw Error("--cache-prompts is required in offline mode");
+      }
+      PromptSet cache;
+      cache.source = "(no cache prompts)";
+      if (!args->cachePrompts.empty()) cache = readPromptCsv(args->cachePrompts);
+      const PromptSet test = readPromptCsv(args->testPrompts);
       config.policy = parseReusePolicy(args->policy);  // names checked by the parser
       config.embedder = parseEmbedderKind(args->embedder);
       applyNoiseOptions(args->noise, config.noise, config.kvPageCache);
@@ -125,6 +153,11 @@ void registerRun(CLI::App& app, Action& action) {
       }
       std::cout << "\n" << summaryMarkdown(outcome.summary) << std::endl;
       nlohmann::ordered_json line = nlohmann::ordered_json::parse(summaryToJson(outcome.summary));
+      const auto runConfig = nlohmann::json::parse(store.findRun(outcome.runId)->configJson);
+      line["mode"] = runModeName(config.mode);
+      line["store_budget_bytes"] = runConfig.value("store_budget_bytes", int64_t{0});
+      line["eviction"] = evictionPolicyName(config.eviction);
+      line["kv_dtype"] = runConfig.value("kv_dtype", std::string("fp32"));
       line["run_id"] = outcome.runId;
       line["status"] = runStatusName(outcome.status);
       printJson(line);

@@ -30,7 +30,9 @@ std::optional<KVEntryInfo> usableEntry(const KVStore& kvStore, const std::string
   return std::nullopt;
 }
 
-CacheEntryRecord recordOf(const KVEntryInfo& info) {
+}  // namespace
+
+CacheEntryRecord cacheEntryRecordOf(const KVEntryInfo& info) {
   CacheEntryRecord r;
   r.entryId = info.entryId;
   r.modelFingerprint = info.modelFingerprint;
@@ -42,8 +44,6 @@ CacheEntryRecord recordOf(const KVEntryInfo& info) {
   r.createdAt = info.createdAt;
   return r;
 }
-
-}  // namespace
 
 std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& input,
                                      KVStore& kvStore, RunStore& runStore, const Embedder& embedder,
@@ -70,7 +70,7 @@ std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& 
       entry = kvStore.save(model, *cache, c.text);
       ++built;
     }
-    runStore.upsertCacheEntry(recordOf(*entry));
+    runStore.upsertCacheEntry(cacheEntryRecordOf(*entry));
     c.embedding = embedder.embed(c.text);
     cached.push_back(std::move(c));
   }

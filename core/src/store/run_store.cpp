@@ -353,6 +353,13 @@ struct RunStore::Impl {
         }
       }
     }
+    if (from < 4) {  // 4: conversations and the K/V store under a budget, per prompt
+      for (const ResultColumn& c : resultColumns()) {
+        if (c.sinceVersion == 4) {
+          db->exec("ALTER TABLE prompt_results ADD COLUMN " + c.name + " " + c.sqlDeclaration());
+        }
+      }
+    }
     db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   }
 
