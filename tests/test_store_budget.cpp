@@ -121,14 +121,14 @@ class TestStoreBudget : public QObject {
     kvr::KVStore kv(storeDir);
     int64_t entryBytes = 0;
     {
-      kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, 0);
+      kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, 0});
       const auto first = store.admit(*filled(*model_, kvr::test::randomTokens(1, 40)), "one");
       QCOMPARE(first.outcome, std::string("admitted"));
       entryBytes = first.entry->bytes;
     }
     const int64_t budget = entryBytes * 5 / 2;  // room for two entries of this size
     {
-      kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, budget);
+      kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, budget});
       for (unsigned seed = 2; seed <= 5; ++seed) {
         const auto a = store.admit(*filled(*model_, kvr::test::randomTokens(seed, 40)), "x");
         QCOMPARE(a.outcome, std::string("admitted"));
@@ -139,13 +139,13 @@ class TestStoreBudget : public QObject {
     }
     {
       // A new program start keeps the persisted budget and the files it left.
-      kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, kvr::kKeepStoreBudget);
+      kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, kvr::kKeepStoreBudget});
       QCOMPARE(store.budget(), budget);
       QCOMPARE(store.residentBytes(), 2 * entryBytes);
     }
     {
       // A lower budget is met at open, before the first sample.
-      kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, entryBytes * 3 / 2);
+      kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, entryBytes * 3 / 2});
       QCOMPARE(kv.entryIds().size(), size_t{1});
       const auto samples = store.takeSamples();
       QCOMPARE(samples.size(), size_t{1});
@@ -156,9 +156,9 @@ class TestStoreBudget : public QObject {
 
   void neverEvictsAnEntryInUse() {
     kvr::KVStore kv(dir("pinned"));
-    kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, 0);
+    kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, 0});
     const auto used = store.admit(*filled(*model_, kvr::test::randomTokens(7, 40)), "used");
-    kvr::ResidentStore bounded(kv, *model_, kvr::EvictionPolicy::Lru, used.entry->bytes * 3 / 2);
+    kvr::ResidentStore bounded(kv, *model_, {kvr::EvictionPolicy::Lru, used.entry->bytes * 3 / 2});
     bounded.pin(used.entry->entryId);
     const auto next = bounded.admit(*filled(*model_, kvr::test::randomTokens(8, 40)), "next");
     QVERIFY2(next.outcome.rfind("refused", 0) == 0, next.outcome.c_str());
@@ -177,10 +177,10 @@ class TestStoreBudget : public QObject {
   void truncatesAnEntryToThePrefixItsHitsUsed() {
     kvr::KVStore kv(dir("truncate"));
     const std::vector<int> tokens = kvr::test::randomTokens(11, 120);
-    kvr::ResidentStore store(kv, *model_, kvr::EvictionPolicy::Lru, 0);
+    kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, 0});
     const auto entry = store.admit(*filled(*model_, tokens), "long").entry;
     store.recordHit(entry->entryId, 20, 0.01);
-    kvr::ResidentStore bounded(kv, *model_, kvr::EvictionPolicy::Lru, entry->bytes * 6 / 10);
+    kvr::ResidentStore bounded(kv, *model_, {kvr::EvictionPolicy::Lru, entry->bytes * 6 / 10});
     const auto changes = bounded.takeChanges();
     QCOMPARE(changes.removed, std::vector<std::string>{entry->entryId});
     QCOMPARE(changes.added.size(), size_t{1});

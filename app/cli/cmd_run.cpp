@@ -54,7 +54,7 @@ void registerRun(CLI::App& app, Action& action) {
     std::string cachePrompts, testPrompts, db, store;
     ExperimentConfig config;
     std::string policy = "longest-prefix", embedder = "hashed";
-    std::string mode = "offline", storeBudget, eviction = "lru";
+    std::string mode = "offline", storeBudget, eviction = "lru", kvDtype = "fp32";
     NoiseOptions noise;
     bool quiet = false;
   };
@@ -97,6 +97,9 @@ void registerRun(CLI::App& app, Action& action) {
                   "persisted budget)");
   cmd->add_option("--eviction", args->eviction, "lru, lfu or value")
       ->check(CLI::IsMember(evictionPolicyNames()));
+  cmd->add_option("--kv-dtype", args->kvDtype,
+                  "Precision of stored K/V: fp32, fp16, bf16 or int8 (per-token scales)")
+      ->check(CLI::IsMember(kvDtypeNames()));
   cmd->add_flag("--quiet", args->quiet, "Only the summary");
   addNoiseOptions(*cmd, args->noise);
   cmd->callback([args, &action] {
@@ -104,6 +107,7 @@ void registerRun(CLI::App& app, Action& action) {
       ExperimentConfig config = args->config;
       config.mode = parseRunMode(args->mode);
       config.eviction = parseEvictionPolicy(args->eviction);
+      config.kvDtype = parseKVDtype(args->kvDtype);
       if (!args->storeBudget.empty()) config.storeBudgetBytes = parseByteSize(args->storeBudget);
       if (args->cachePrompts.empty() && config.mode == RunMode::Offline) {
         throw Error("--cache-prompts is required in offline mode");
@@ -157,7 +161,7 @@ void registerRun(CLI::App& app, Action& action) {
       line["mode"] = runModeName(config.mode);
       line["store_budget_bytes"] = runConfig.value("store_budget_bytes", int64_t{0});
       line["eviction"] = evictionPolicyName(config.eviction);
-      line["kv_dtype"] = runConfig.value("kv_dtype", std::string("fp32"));
+      line["kv_dtype"] = kvDtypeName(config.kvDtype);
       line["run_id"] = outcome.runId;
       line["status"] = runStatusName(outcome.status);
       printJson(line);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kvrecycle/embedders.h"
+#include "kvrecycle/kv_dtype.h"
 #include "kvrecycle/prompt_set.h"
 #include "kvrecycle/results.h"
 #include "kvrecycle/store_budget.h"
@@ -71,6 +72,10 @@ struct ExperimentConfig {
   // store, kKeepStoreBudget keeps the persisted one.
   int64_t storeBudgetBytes = kKeepStoreBudget;
   EvictionPolicy eviction = EvictionPolicy::Lru;
+  // Precision of the entries this run writes (kvrecycle/kv_dtype.h). The
+  // recycled arm's exactness fields then measure the fidelity against fp32:
+  // identical tokens, first divergence, max |logit difference| on the first step.
+  KVDtype kvDtype = KVDtype::F32;
   std::string testPromptsSource;
 };
 

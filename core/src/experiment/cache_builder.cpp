@@ -62,12 +62,12 @@ std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& 
     c.promptId = prompts[i].id;
     c.text = prompts[i].text;
     c.tokens = (*input.tokens)[i];
-    c.entryId = KVStore::entryIdFor(model.fingerprint(), c.tokens);
+    c.entryId = KVStore::entryIdFor(model.fingerprint(), c.tokens, input.dtype);
     std::optional<KVEntryInfo> entry = usableEntry(kvStore, c.entryId, model, callbacks);
     if (!entry) {
       const auto cache = model.newCache(static_cast<int>(c.tokens.size()));
       model.forward(*cache, c.tokens);
-      entry = kvStore.save(model, *cache, c.text);
+      entry = kvStore.save(model, *cache, c.text, input.dtype);
       ++built;
     }
     runStore.upsertCacheEntry(cacheEntryRecordOf(*entry));

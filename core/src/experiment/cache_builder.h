@@ -21,6 +21,7 @@ class Model;
 struct CacheBuildInput {
   const PromptSet* prompts = nullptr;
   const std::vector<std::vector<int>>* tokens = nullptr;  // per prompt, template applied
+  KVDtype dtype = KVDtype::F32;                           // of the entries it writes
 };
 
 // The run store's record of an entry.

@@ -74,7 +74,7 @@ std::string configJson(const ExperimentConfig& c, const Model& model, int64_t bu
   j["conversation"] = c.conversation;
   j["store_budget_bytes"] = budgetBytes;
   j["eviction"] = evictionPolicyName(c.eviction);
-  j["kv_dtype"] = "fp32";
+  j["kv_dtype"] = kvDtypeName(c.kvDtype);
   j["model"] = model.directory().string();
   j["weights"] = model.weightsFile().filename().string();
   j["model_preset"] = model.config().syntheticPreset;
@@ -177,7 +177,8 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   }
   const auto embedder = makeEmbedder(config.embedder, model);
   KVStore kvStore(config.storeDirectory);
-  ResidentStore resident(kvStore, model, config.eviction, config.storeBudgetBytes, callbacks.log);
+  ResidentStore resident(kvStore, model, {config.eviction, config.storeBudgetBytes, config.kvDtype},
+                         callbacks.log);
 
   RunRecord record;
   record.name = config.name.empty() ? "run " + utcNowIso8601() : config.name;
@@ -198,8 +199,9 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
 
   std::vector<PromptResult> results;
   try {
-    std::vector<CachedPrompt> cached = buildCache(model, {&cachePrompts, &cacheTokens}, kvStore,
-                                                  store, *embedder, callbacks, cancel);
+    std::vector<CachedPrompt> cached =
+        buildCache(model, {&cachePrompts, &cacheTokens, config.kvDtype}, kvStore, store, *embedder,
+                   callbacks, cancel);
     bool stopped = cancelled(cancel);
     if (!stopped) {
       // The cache set is admitted like any entry; the budget may evict part of it.

@@ -18,6 +18,7 @@
 #include "io/process_liveness.h"
 #include "io/safetensors.h"
 #include "kv/fault_injection.h"
+#include "kv/kv_compression.h"
 #include "kv/kv_entry_header.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
@@ -289,6 +290,12 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
   }
   KVCache::Impl& c = EngineAccess::of(cache);
   if (c.length() != 0) throw Error("K/V must be loaded into an empty cache");
+  if (info.dtype != kvDtypeStorageName(KVDtype::F32)) {  // fp16, bf16, int8
+    c10::InferenceMode inference;
+    loadCompressedPrefix(file, info, config, length, c);
+    c.tokens.assign(info.tokenIds.begin(), info.tokenIds.begin() + length);
+    return info;
+  }
   const std::vector<int64_t> shape = {config.nHead, stored, config.headDim()};
   std::vector<const uint8_t*> sources;  // [layer * 2 + (0 key, 1 value)]
   for (size_t l = 0; l < c.keys.size(); ++l) {

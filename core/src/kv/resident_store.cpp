@@ -10,9 +10,14 @@
 namespace kvr {
 namespace fs = std::filesystem;
 
-ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, EvictionPolicy policy,
-                             int64_t budget, std::function<void(const std::string&)> log)
-    : kvStore_(kvStore), model_(model), policy_(policy), log_(std::move(log)) {
+ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
+                             std::function<void(const std::string&)> log)
+    : kvStore_(kvStore),
+      model_(model),
+      policy_(settings.policy),
+      dtype_(settings.dtype),
+      log_(std::move(log)) {
+  const int64_t budget = settings.budget;
   const fs::path file = kvStore_.directory() / StoreLedger::kFileName;
   ledger_ = StoreLedger::load(file);
   std::vector<StoredFile> files;
@@ -88,10 +93,12 @@ void ResidentStore::evictOne(const StoreLedger::Eviction& eviction) {
   if (eviction.truncateTo > 0) {
     try {
       const auto cache = model_.newCache(eviction.truncateTo);
-      kvStore_.loadPrefix(model_, eviction.id, eviction.truncateTo, *cache);
+      const KVEntryInfo whole =
+          kvStore_.loadPrefix(model_, eviction.id, eviction.truncateTo, *cache);
       const std::string text = text::toValidUtf8(model_.tokenizer().decode(cache->tokens()));
       const LedgerEntry old = *ledger_.find(eviction.id);
-      const KVEntryInfo shorter = kvStore_.save(model_, *cache, text);
+      const KVEntryInfo shorter =
+          kvStore_.save(model_, *cache, text, kvDtypeFromStorageName(whole.dtype));
       removeFile(eviction.id);
       if (!resident(shorter.entryId)) {
         // The shorter entry carries the history that chose its length.
@@ -130,7 +137,7 @@ bool ResidentStore::makeRoom(int64_t incoming) {
 
 ResidentStore::Admission ResidentStore::admit(const KVCache& cache, const std::string& text) {
   Admission a;
-  const std::string id = KVStore::entryIdFor(model_.fingerprint(), cache.tokens());
+  const std::string id = KVStore::entryIdFor(model_.fingerprint(), cache.tokens(), dtype_);
   if (const LedgerEntry* known = ledger_.find(id); known != nullptr && kvStore_.contains(id)) {
     ledger_.admit(id, known->bytes, known->tokens);
     persist();
@@ -149,7 +156,7 @@ ResidentStore::Admission ResidentStore::admit(const KVCache& cache, const std::s
     a.outcome = tooLarge(dataBytes);
     return a;
   }
-  const KVEntryInfo info = kvStore_.save(model_, cache, text);
+  const KVEntryInfo info = kvStore_.save(model_, cache, text, dtype_);
   if (budget > 0 && info.bytes > budget) {
     std::error_code ec;
     fs::remove(info.path, ec);

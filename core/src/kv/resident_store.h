@@ -25,7 +25,12 @@ class ResidentStore {
   // Reads the ledger, accounts for every entry file in the store, sets the
   // budget (kKeepStoreBudget keeps the persisted one) and evicts
   // until the store fits it; samples "start" and each eviction.
-  ResidentStore(KVStore& kvStore, const Model& model, EvictionPolicy policy, int64_t budget,
+  struct Settings {
+    EvictionPolicy policy = EvictionPolicy::Lru;
+    int64_t budget = kKeepStoreBudget;
+    KVDtype dtype = KVDtype::F32;  // of the entries admit() writes
+  };
+  ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
                 std::function<void(const std::string&)> log = {});
 
   int64_t budget() const { return ledger_.budget(); }
@@ -75,6 +80,7 @@ class ResidentStore {
   KVStore& kvStore_;
   const Model& model_;
   EvictionPolicy policy_;
+  KVDtype dtype_;
   std::function<void(const std::string&)> log_;
   StoreLedger ledger_;
   std::set<std::string> pinned_;
