@@ -139,20 +139,7 @@ KVEntryInfo saveCompressedEntry(const KVStore& store, const Model& model, const 
   info.tokenIdsJson = nlohmann::json(info.tokenIds).dump();
   info.checksum =
       entryChecksum(info.tokenIdsJson, table.data(), table.size() * sizeof(uint64_t), scales);
-  std::map<std::string, std::string> metadata = {
-      {"format", kKVEntryFormat},
-      {"format_version", std::to_string(kKVEntryFormatVersion)},
-      {"checksum_block_positions", std::to_string(kKVChecksumBlock)},
-      {"model_fingerprint", info.modelFingerprint},
-      {"token_ids", info.tokenIdsJson},
-      {"text", text},
-      {"dtype", info.dtype},
-      {"created_at", info.createdAt},
-      {"checksum", info.checksum},
-      {"n_layer", std::to_string(config.nLayer)},
-      {"n_head", std::to_string(config.nHead)},
-      {"head_dim", std::to_string(headDim)},
-      {"length", std::to_string(length)}};
+  std::map<std::string, std::string> metadata = kvEntryMetadata(info, config, length);
   if (int8) metadata["int8_scales"] = "per-token";
   writeSafetensors(info.path, tensors, metadata);
   info.bytes = static_cast<int64_t>(fs::file_size(info.path));

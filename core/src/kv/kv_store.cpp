@@ -164,20 +164,7 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   info.formatVersion = kKVEntryFormatVersion;
   info.tokenIdsJson = nlohmann::json(info.tokenIds).dump();
   info.checksum = tableChecksum(info.tokenIdsJson, table.data(), table.size() * sizeof(uint64_t));
-  writeSafetensors(info.path, tensors,
-                   {{"format", kKVEntryFormat},
-                    {"format_version", std::to_string(kKVEntryFormatVersion)},
-                    {"checksum_block_positions", std::to_string(kKVChecksumBlock)},
-                    {"model_fingerprint", info.modelFingerprint},
-                    {"token_ids", info.tokenIdsJson},
-                    {"text", text},
-                    {"dtype", info.dtype},
-                    {"created_at", info.createdAt},
-                    {"checksum", info.checksum},
-                    {"n_layer", std::to_string(config.nLayer)},
-                    {"n_head", std::to_string(config.nHead)},
-                    {"head_dim", std::to_string(config.headDim())},
-                    {"length", std::to_string(length)}});
+  writeSafetensors(info.path, tensors, kvEntryMetadata(info, config, length));
   info.bytes = static_cast<int64_t>(fs::file_size(info.path));
   return info;
 }

@@ -39,15 +39,18 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
     files.push_back(f);
   }
   ledger_.reconcile(files);
-  if (budget >= 0) ledger_.setBudget(budget);
+  const bool newBudget = budget >= 0 && budget != ledger_.budget();
+  if (newBudget) ledger_.setBudget(budget);
   unboundedBytes_ = ledger_.residentBytes();
   // A budget lowered since the last run is met before the run's first sample.
   sampling_ = false;
   if (!makeRoom(0) && log_) log_("K/V store: cannot meet the budget at start");
+  const bool evicted = !held_.empty();
   held_.clear();  // the evictions of a lowered budget belong to no run
   resumeSampling();
   sample("start");
-  persist();
+  // Nothing is written until something changed: opening a store leaves it as it was.
+  if (newBudget || evicted) persist();
 }
 
 void ResidentStore::sample(const std::string& event) {
