@@ -510,6 +510,25 @@ class TestRunStore : public QObject {
     const int64_t evictionId = store.createRun(eviction);
     store.addEvictionResult(evictionId, sampleEvictionRow(0, kvr::EvictionMethod::Heavy, 64));
     QCOMPARE(store.evictionResults(evictionId).size(), size_t{1});
+    // Schema 4's conversation and store columns too.
+    kvr::PromptResult turn = sampleResult(1);
+    turn.session = "s2";
+    turn.turn = 3;
+    turn.historyDroppedTurns = 1;
+    turn.storeAdmission = "admitted";
+    turn.residentBytes = 123456789012;
+    turn.storeSamples = {{0.5, 1000, 1000, "admit"}, {0.75, 600, 1000, "evict"}};
+    store.addPromptResult(id, turn);
+    const kvr::PromptResult back = store.promptResults(id)[1];
+    QCOMPARE(back.session, std::string("s2"));
+    QCOMPARE(back.turn, 3);
+    QCOMPARE(back.historyDroppedTurns, 1);
+    QCOMPARE(back.storeAdmission, std::string("admitted"));
+    QCOMPARE(back.residentBytes, int64_t{123456789012});
+    QCOMPARE(back.storeSamples.size(), size_t{2});
+    QCOMPARE(back.storeSamples[1].residentBytes, int64_t{600});
+    QCOMPARE(back.storeSamples[1].event, std::string("evict"));
+    QCOMPARE(store.promptResults(1)[0].session, std::string());  // the default of a migrated row
     QCOMPARE(store.integrityCheck(), std::string("ok"));
   }
 

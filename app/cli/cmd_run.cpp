@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "kvrecycle/error.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/model.h"
 #include "kvrecycle/run_export.h"
@@ -26,7 +27,10 @@ void printPromptLine(const PromptResult& r) {
             << fixed(r.recycledTtftSeconds, 4) << " s (TTFT speedup " << fixed(r.ttftSpeedup, 2)
             << " x), total " << fixed(r.baselineTotalSeconds, 4) << " -> "
             << fixed(r.recycledTotalSeconds, 4) << " s (end-to-end " << fixed(r.speedupPct, 1)
-            << " %), "
+            << " %), " << (r.storeAdmission.empty() ? "" : "store: " + r.storeAdmission + ", ")
+            << (r.historyDroppedTurns > 0
+                    ? std::to_string(r.historyDroppedTurns) + " oldest turns dropped, "
+                    : "")
             << (!r.exactnessTested() ? "exactness not tested (k=0)"
                 : r.exactMatch
                     ? "exact"
@@ -49,9 +53,11 @@ void registerRun(CLI::App& app, Action& action) {
   cmd->callback([args, &action] {
     action = [args] {
       const RunOptions& run = args->run;
-      const PromptSet cache = readPromptCsv(run.cachePrompts);
-      const PromptSet test = readPromptCsv(run.testPrompts);
       const ExperimentConfig config = experimentConfig(run);
+      PromptSet cache;  // online runs may start from an empty store
+      cache.source = "(no cache prompts)";
+      if (!run.cachePrompts.empty()) cache = readPromptCsv(run.cachePrompts);
+      const PromptSet test = readPromptCsv(run.testPrompts);
       const std::filesystem::path db = run.db;
       const auto model = loadModel(run.model);
       RunStore store(db);
@@ -83,6 +89,11 @@ void registerRun(CLI::App& app, Action& action) {
       }
       std::cout << "\n" << summaryMarkdown(outcome.summary) << std::endl;
       nlohmann::ordered_json line = nlohmann::ordered_json::parse(summaryToJson(outcome.summary));
+      const auto runConfig = nlohmann::json::parse(store.findRun(outcome.runId)->configJson);
+      line["mode"] = runModeName(config.mode);
+      line["store_budget_bytes"] = runConfig.value("store_budget_bytes", int64_t{0});
+      line["eviction"] = evictionPolicyName(config.eviction);
+      line["kv_dtype"] = kvDtypeName(config.kvDtype);
       line["run_id"] = outcome.runId;
       line["status"] = runStatusName(outcome.status);
       printJson(line);

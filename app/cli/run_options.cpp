@@ -10,8 +10,8 @@ namespace kvr::cli {
 
 void addRunOptions(CLI::App& cmd, RunOptions& o) {
   addModelOptions(cmd, o.model);
-  cmd.add_option("--cache-prompts", o.cachePrompts, "CSV of prompts whose K/V are stored")
-      ->required();
+  cmd.add_option("--cache-prompts", o.cachePrompts,
+                 "CSV of prompts whose K/V are stored (required offline)");
   cmd.add_option("--test-prompts", o.testPrompts, "CSV of prompts to measure")->required();
   cmd.add_option("--db", o.db, "SQLite run store")->required();
   cmd.add_option("--store", o.store, "K/V store directory (default: beside the DB)");
@@ -31,12 +31,37 @@ void addRunOptions(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--template", o.config.promptTemplate,
                  "Prompt template, e.g. '{prompt}<|endoftext|>'");
   cmd.add_option("--name", o.config.name, "Run name");
+  cmd.add_option("--mode", o.mode,
+                 "offline (cache set, then test prompts) or online (each test prompt's K/V "
+                 "is admitted after it)")
+      ->check(CLI::IsMember({"offline", "online"}));
+  cmd.add_option("--admit-min-tokens", o.config.admitMinTokens,
+                 "Online: admit only prompts of at least N tokens (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--conversation", o.config.conversation,
+               "Test prompts are conversation turns (ids s<S>-t<T>); histories use the "
+               "model's own replies");
+  cmd.add_option("--store-budget", o.storeBudget,
+                 "Cap on resident K/V bytes (e.g. 64M; none = no cap; default: the store's "
+                 "persisted budget)");
+  cmd.add_option("--eviction", o.eviction, "lru, lfu or value")
+      ->check(CLI::IsMember(evictionPolicyNames()));
+  cmd.add_option("--kv-dtype", o.kvDtype,
+                 "Precision of stored K/V: fp32, fp16, bf16 or int8 (per-token scales)")
+      ->check(CLI::IsMember(kvDtypeNames()));
   addNoiseOptions(cmd, o.noise);
 }
 
 ExperimentConfig experimentConfig(const RunOptions& o) {
   ExperimentConfig config = o.config;
-  config.policy = parseReusePolicy(o.policy);  // names checked by the parser
+  config.mode = parseRunMode(o.mode);  // names checked by the parser
+  config.eviction = parseEvictionPolicy(o.eviction);
+  config.kvDtype = parseKVDtype(o.kvDtype);
+  if (!o.storeBudget.empty()) config.storeBudgetBytes = parseByteSize(o.storeBudget);
+  if (o.cachePrompts.empty() && config.mode == RunMode::Offline) {
+    throw UsageError("--cache-prompts is required in offline mode");
+  }
+  config.policy = parseReusePolicy(o.policy);
   config.embedder = parseEmbedderKind(o.embedder);
   applyNoiseOptions(o.noise, config.noise, config.kvPageCache);
   const std::filesystem::path db = o.db;

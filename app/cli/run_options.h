@@ -15,6 +15,7 @@ struct RunOptions {
   std::string cachePrompts, testPrompts, db, store;
   ExperimentConfig config;
   std::string policy = "longest-prefix", embedder = "hashed";
+  std::string mode = "offline", storeBudget, eviction = "lru", kvDtype = "fp32";
   NoiseOptions noise;
 };
 

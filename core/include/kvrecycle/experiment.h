@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "kvrecycle/embedders.h"
+#include "kvrecycle/kv_dtype.h"
 #include "kvrecycle/prompt_set.h"
 #include "kvrecycle/results.h"
+#include "kvrecycle/store_budget.h"
 
 namespace kvr {
 
@@ -28,6 +30,14 @@ PageCacheMode parsePageCacheMode(const std::string& name);  // throws kvr::Error
 enum class ReusePolicy { LongestPrefix, Paper };
 const char* reusePolicyName(ReusePolicy policy);        // "longest-prefix", "paper"
 ReusePolicy parseReusePolicy(const std::string& name);  // throws kvr::Error when unknown
+
+// offline - the study: the cache set fills the store, then the test prompts are measured;
+// online  - the test prompts are processed in order and each one's K/V (prompt
+//           and generated tokens) is admitted to the store after it, so later
+//           prompts can reuse it; a cache set, when given, is admitted first.
+enum class RunMode { Offline, Online };
+const char* runModeName(RunMode mode);          // "offline", "online"
+RunMode parseRunMode(const std::string& name);  // throws kvr::Error when unknown
 
 struct NoiseSettings {
   // A repeat is disturbed when the two arms' decode times (identical outputs)
@@ -54,6 +64,20 @@ struct ExperimentConfig {
   std::string promptTemplate = "{prompt}";
   std::filesystem::path storeDirectory;  // the K/V store
   std::string cachePromptsSource;        // CSV paths, recorded with the run
+  RunMode mode = RunMode::Offline;
+  int admitMinTokens = 0;  // online: admit only prompts of at least this many tokens (0: all)
+  // Test prompts are conversation turns (ids s<S>-t<T>, DialoGPT text): each
+  // turn's history is rebuilt from the model's own replies to the earlier
+  // turns, as a chat server would (experiment/conversation.h).
+  bool conversation = false;
+  // Resident K/V bytes allowed in the store (0: no budget); persisted with the
+  // store, kKeepStoreBudget keeps the persisted one.
+  int64_t storeBudgetBytes = kKeepStoreBudget;
+  EvictionPolicy eviction = EvictionPolicy::Lru;
+  // Precision of the entries this run writes (kvrecycle/kv_dtype.h). The
+  // recycled arm's exactness fields then measure the fidelity against fp32:
+  // identical tokens, first divergence, max |logit difference| on the first step.
+  KVDtype kvDtype = KVDtype::F32;
   std::string testPromptsSource;
 };
 

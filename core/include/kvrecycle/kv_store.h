@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kvrecycle/kv_dtype.h"
 #include "kvrecycle/model.h"
 
 namespace kvr {
@@ -37,11 +38,17 @@ class KVStore {
   // Entries are named by what they hold: the model and the token ids.
   static std::string entryIdFor(const std::string& modelFingerprint,
                                 const std::vector<int>& tokens);
+  // An entry stored in another precision than fp32 is another entry (fp32 ids are as above).
+  static std::string entryIdFor(const std::string& modelFingerprint, const std::vector<int>& tokens,
+                                KVDtype dtype);
   std::filesystem::path pathFor(const std::string& entryId) const;
   bool contains(const std::string& entryId) const;
 
   // Writes the cache's positions as an entry (temporary file, fsync, rename).
   KVEntryInfo save(const Model& model, const KVCache& cache, const std::string& text) const;
+  // The same in `dtype` (kvrecycle/kv_dtype.h); loads dequantise into the fp32 cache.
+  KVEntryInfo save(const Model& model, const KVCache& cache, const std::string& text,
+                   KVDtype dtype) const;
   // Reads and checks the header only (format, fingerprint present); cheap.
   KVEntryInfo inspect(const std::string& entryId) const;
   // Checks format, model fingerprint, checksum and shapes, then copies the first

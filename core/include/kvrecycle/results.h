@@ -15,6 +15,16 @@ enum class RunStatus { Running, Completed, Cancelled, Failed, Interrupted };
 const char* runStatusName(RunStatus status);        // "running", "completed", ...
 RunStatus parseRunStatus(const std::string& name);  // throws kvr::Error when unknown
 
+// The K/V store's resident bytes at one moment of a run: `seconds` since the
+// run started; `unboundedBytes` is what a store without a budget would hold at
+// the same moment (the same admissions, nothing evicted).
+struct StoreSample {
+  double seconds = 0;
+  int64_t residentBytes = 0;
+  int64_t unboundedBytes = 0;
+  std::string event;  // "start", "admit", "evict", "truncate", "prompt"
+};
+
 // One test prompt's baseline vs recycled measurement. Times are medians over
 // the run's repeats, in seconds; *Iqr* fields are interquartile ranges.
 struct PromptResult {
@@ -74,6 +84,14 @@ struct PromptResult {
 
   bool exactnessTested() const { return reusedTokens > 0; }
 
+  // Conversations and the store under a budget (schema 4).
+  std::string session;          // conversation session ("" when not a conversation)
+  int turn = 0;                 // turn in the session, from 1 (0 when not a conversation)
+  int historyDroppedTurns = 0;  // oldest turns dropped so that the history fits the context
+  std::string storeAdmission;   // online mode: admitted, present, skipped, refused: why; "" offline
+  int64_t residentBytes = 0;    // K/V store bytes once the prompt (and its admission) was done
+  std::vector<StoreSample> storeSamples;  // resident bytes sampled since the previous prompt
+
   std::vector<int> baselineOutputIds;
   std::vector<int> recycledOutputIds;
   std::string baselineOutput;
@@ -115,6 +133,18 @@ struct RunSummary {
   int noisyPrompts = 0;
   Interval95 avgSpeedupCi95, avgSpeedupWithCacheCi95, avgSpeedupWithoutCacheCi95;
   Interval95 avgTtftSpeedupCi95, alphaCi95;
+  // The K/V footprint (GUIDE §7) from the prompts' store samples: resident
+  // bytes integrated over the run's seconds, and the same for an unbounded
+  // store on the same timeline (footprintRatio = the first over the second).
+  int64_t peakResidentBytes = 0;
+  double footprintByteSeconds = 0;
+  double unboundedFootprintByteSeconds = 0;
+  double footprintRatio = std::numeric_limits<double>::quiet_NaN();
+  double ttftSavedSeconds = 0;  // sum over prompts of baseline TTFT - recycled TTFT
+  double hitRate = std::numeric_limits<double>::quiet_NaN();  // cacheHits / prompts
+  int admissions = 0;
+  int evictions = 0;
+  int truncations = 0;
 };
 
 RunSummary summarizeResults(const std::vector<PromptResult>& results);

@@ -5,7 +5,13 @@
 //                   prefix plus other questions of about suffixTokens tokens,
 //                   plus one prompt that shares nothing;
 //   dialogue      - multi-turn conversations: every test prompt is a cached
-//                   turn extended by one more exchange (DialoGPT separators).
+//                   turn extended by one more exchange (DialoGPT separators);
+//   conversation  - for online runs: `sessions` conversations of `turns` turns,
+//                   interleaved (turn 1 of every session, then turn 2, ...), no
+//                   cache set; each turn's prompt (id s<S>-t<T>) is the session's
+//                   history (user turns and canned replies) plus a new user turn,
+//                   each followed by <|endoftext|>. A history longer than
+//                   maxPromptTokens loses its oldest exchanges.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,14 +26,18 @@ struct WorkloadOptions {
   std::string kind = "shared-prefix";
   int prefixTokens = 480;
   int suffixTokens = 32;
-  int count = 8;  // test prompts (shared-prefix) or conversations (dialogue)
-  int turns = 4;  // dialogue turns per conversation
+  int count = 8;              // test prompts (shared-prefix) or conversations (dialogue)
+  int turns = 4;              // dialogue turns per conversation
+  int sessions = 4;           // conversation sessions
+  int maxPromptTokens = 992;  // conversation: a model context of 1024 less 32 new tokens
   uint64_t seed = 0;
 };
 
 struct Workload {
   PromptSet cache;
   PromptSet test;
+  int truncatedPrompts = 0;  // conversation: prompts whose oldest exchanges were dropped
+  int droppedTurns = 0;      // and how many exchanges in all
 };
 
 std::vector<std::string> workloadKinds();

@@ -30,7 +30,9 @@ std::optional<KVEntryInfo> usableEntry(const KVStore& kvStore, const std::string
   return std::nullopt;
 }
 
-CacheEntryRecord recordOf(const KVEntryInfo& info) {
+}  // namespace
+
+CacheEntryRecord cacheEntryRecordOf(const KVEntryInfo& info) {
   CacheEntryRecord r;
   r.entryId = info.entryId;
   r.modelFingerprint = info.modelFingerprint;
@@ -42,8 +44,6 @@ CacheEntryRecord recordOf(const KVEntryInfo& info) {
   r.createdAt = info.createdAt;
   return r;
 }
-
-}  // namespace
 
 std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& input,
                                      KVStore& kvStore, RunStore& runStore, const Embedder& embedder,
@@ -62,15 +62,15 @@ std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& 
     c.promptId = prompts[i].id;
     c.text = prompts[i].text;
     c.tokens = (*input.tokens)[i];
-    c.entryId = KVStore::entryIdFor(model.fingerprint(), c.tokens);
+    c.entryId = KVStore::entryIdFor(model.fingerprint(), c.tokens, input.dtype);
     std::optional<KVEntryInfo> entry = usableEntry(kvStore, c.entryId, model, callbacks);
     if (!entry) {
       const auto cache = model.newCache(static_cast<int>(c.tokens.size()));
       model.forward(*cache, c.tokens);
-      entry = kvStore.save(model, *cache, c.text);
+      entry = kvStore.save(model, *cache, c.text, input.dtype);
       ++built;
     }
-    runStore.upsertCacheEntry(recordOf(*entry));
+    runStore.upsertCacheEntry(cacheEntryRecordOf(*entry));
     c.embedding = embedder.embed(c.text);
     cached.push_back(std::move(c));
   }

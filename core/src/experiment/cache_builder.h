@@ -15,12 +15,17 @@ namespace kvr {
 
 class Embedder;
 class KVStore;
+struct KVEntryInfo;
 class Model;
 
 struct CacheBuildInput {
   const PromptSet* prompts = nullptr;
   const std::vector<std::vector<int>>* tokens = nullptr;  // per prompt, template applied
+  KVDtype dtype = KVDtype::F32;                           // of the entries it writes
 };
+
+// The run store's record of an entry.
+CacheEntryRecord cacheEntryRecordOf(const KVEntryInfo& info);
 
 // Returns the cached prompts in prompt order. Records every entry in the run store.
 std::vector<CachedPrompt> buildCache(const Model& model, const CacheBuildInput& input,

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "experiment/cache_builder.h"
-#include "experiment/prompt_measurement.h"
-#include "experiment/reuse_planner.h"
+#include "experiment/conversation.h"
+#include "experiment/prompt_loop.h"
+#include "kv/resident_store.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/kv_store.h"
@@ -50,7 +52,8 @@ std::vector<std::vector<int>> tokenizeSet(const Model& model, const PromptSet& s
   return all;
 }
 
-std::string configJson(const ExperimentConfig& c, const Model& model) {
+// budgetBytes: the budget in force (the persisted one when the run kept it).
+std::string configJson(const ExperimentConfig& c, const Model& model, int64_t budgetBytes) {
   nlohmann::ordered_json j;
   j["policy"] = reusePolicyName(c.policy);
   j["min_reuse"] = c.minReuse;
@@ -67,6 +70,12 @@ std::string configJson(const ExperimentConfig& c, const Model& model) {
   j["store"] = c.storeDirectory.string();
   j["cache_prompts"] = c.cachePromptsSource;
   j["test_prompts"] = c.testPromptsSource;
+  j["mode"] = runModeName(c.mode);
+  j["admit_min_tokens"] = c.admitMinTokens;
+  j["conversation"] = c.conversation;
+  j["store_budget_bytes"] = budgetBytes;
+  j["eviction"] = evictionPolicyName(c.eviction);
+  j["kv_dtype"] = kvDtypeName(c.kvDtype);
   j["model"] = model.directory().string();
   j["weights"] = model.weightsFile().filename().string();
   j["model_preset"] = model.config().syntheticPreset;
@@ -114,6 +123,16 @@ std::string machineInfoJson(const Model& model) {
   return j.dump();
 }
 
+const char* runModeName(RunMode mode) {
+  return mode == RunMode::Online ? "online" : "offline";
+}
+
+RunMode parseRunMode(const std::string& name) {
+  if (name == "offline") return RunMode::Offline;
+  if (name == "online") return RunMode::Online;
+  throw Error("unknown run mode '" + name + "' (expected offline or online)");
+}
+
 const char* pageCacheModeName(PageCacheMode mode) {
   return mode == PageCacheMode::Cold ? "cold" : "warm";
 }
@@ -151,6 +170,8 @@ void validateExperimentConfig(const ExperimentConfig& c) {
   if (c.noise.maxRemeasure < 0) throw Error("re-measurements cannot be negative");
   if (!(c.noise.boundTolerance >= 0)) throw Error("the bound tolerance cannot be negative");
   if (c.storeDirectory.empty()) throw Error("no K/V store directory given");
+  if (c.admitMinTokens < 0) throw Error("the admission threshold cannot be negative");
+  if (c.storeBudgetBytes < kKeepStoreBudget) throw Error("a store budget cannot be negative");
   validatePromptTemplate(c.promptTemplate);
 }
 
@@ -161,9 +182,16 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   validateExperimentConfig(config);
   if (testPrompts.prompts.empty()) throw Error(testPrompts.source + ": no test prompts");
   const auto cacheTokens = tokenizeSet(model, cachePrompts, config, false);
-  const auto testTokens = tokenizeSet(model, testPrompts, config, true);
+  std::vector<std::vector<int>> testTokens;
+  if (config.conversation) {
+    validateConversation(testPrompts);  // turns are tokenized as the conversation unfolds
+  } else {
+    testTokens = tokenizeSet(model, testPrompts, config, true);
+  }
   const auto embedder = makeEmbedder(config.embedder, model);
   KVStore kvStore(config.storeDirectory);
+  ResidentStore resident(kvStore, model, {config.eviction, config.storeBudgetBytes, config.kvDtype},
+                         callbacks.log);
 
   RunRecord record;
   record.name = config.name.empty() ? "run " + utcNowIso8601() : config.name;
@@ -171,7 +199,7 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   record.modelPath = model.directory().string();
   record.modelFingerprint = model.fingerprint();
   record.synthetic = model.config().synthetic;
-  record.configJson = configJson(config, model);
+  record.configJson = configJson(config, model, resident.budget());
   record.machineJson = machineInfoJson(model);
   record.plannedPrompts = static_cast<int>(testPrompts.prompts.size());
   ExperimentOutcome outcome;
@@ -185,37 +213,29 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
 
   std::vector<PromptResult> results;
   try {
-    const std::vector<CachedPrompt> cached = buildCache(
-        model, {&cachePrompts, &cacheTokens}, kvStore, store, *embedder, callbacks, cancel);
+    std::vector<CachedPrompt> cached =
+        buildCache(model, {&cachePrompts, &cacheTokens, config.kvDtype}, kvStore, store, *embedder,
+                   callbacks, cancel);
     bool stopped = cancelled(cancel);
     if (!stopped) {
-      const ReusePlanner planner(config.policy, config.minReuse, cached,
-                                 loadOrBuildIndex(cached, *embedder, kvStore, callbacks));
-      const auto baselineCache = model.newCache();
-      const auto recycledCache = model.newCache();
-      const ArmCaches caches{baselineCache.get(), recycledCache.get()};
-      const MeasurementContext context{&model, &kvStore, embedder.get(), &config, &cached, cancel};
-      const int total = static_cast<int>(testPrompts.prompts.size());
-      for (int i = 0; i < total && !stopped; ++i) {
-        const Prompt& prompt = testPrompts.prompts[static_cast<size_t>(i)];
-        if (callbacks.progress) callbacks.progress({ProgressPhase::Test, i, total, prompt.id});
-        const ReusePlan plan = planner.plan(testTokens[i], embedder->embed(prompt.text));
-        PromptResult r = measurePrompt(context, testTokens[i], plan, caches, stopped);
-        stopped = stopped || cancelled(cancel);
-        if (stopped) break;
-        r.index = i;
-        r.promptId = prompt.id;
-        r.promptText = prompt.text;
-        if (!r.fallbackReason.empty() && callbacks.log) {
-          callbacks.log("prompt '" + prompt.id +
-                        "' fell back to a full prefill: " + r.fallbackReason);
-        }
-        store.addPromptResult(outcome.runId, r);
-        results.push_back(r);
-        if (callbacks.promptDone) callbacks.promptDone(r);
-      }
-      if (callbacks.progress && !stopped)
-        callbacks.progress({ProgressPhase::Test, total, total, ""});
+      // The cache set is admitted like any entry; the budget may evict part of it.
+      for (const CachedPrompt& c : cached) resident.adopt(kvStore.inspect(c.entryId));
+      resident.enforceBudget();
+      const size_t built = cached.size();
+      cached.erase(
+          std::remove_if(cached.begin(), cached.end(),
+                         [&](const CachedPrompt& c) { return !resident.resident(c.entryId); }),
+          cached.end());
+      const ResidentStore::Changes changes = resident.takeChanges();
+      for (const std::string& id : changes.removed) store.removeCacheEntry(id);
+      for (const KVEntryInfo& info : changes.added)
+        store.upsertCacheEntry(cacheEntryRecordOf(info));
+      std::optional<EmbeddingIndex> index;
+      if (cached.size() == built) index = loadOrBuildIndex(cached, *embedder, kvStore, callbacks);
+      const PromptLoopInput input{&model,    &testPrompts,   &testTokens, &config,      &kvStore,
+                                  &resident, embedder.get(), &store,      outcome.runId};
+      stopped =
+          runPromptLoop(input, std::move(cached), std::move(index), callbacks, cancel, results);
     }
     outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
     outcome.summary = summaryOf(results);

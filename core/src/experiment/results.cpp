@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "experiment/footprint.h"
 #include "kvrecycle/stats.h"
 
 namespace kvr {
@@ -88,6 +89,7 @@ RunSummary summarizeResults(const std::vector<PromptResult>& results) {
     for (const double v : x) xx += v * v;
     return xx > 0 ? fitThroughOrigin(x, y).slope : std::nan("");
   }));
+  addStoreFootprint(s, results);
   return s;
 }
 

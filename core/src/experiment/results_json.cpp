@@ -70,6 +70,15 @@ const SummaryField kSummaryFields[] = {
     {"alpha_r2", &RunSummary::alphaR2},
     {"fallbacks", &RunSummary::fallbacks},
     {"noisy_prompts", &RunSummary::noisyPrompts},
+    {"hit_rate", &RunSummary::hitRate},
+    {"ttft_saved_s", &RunSummary::ttftSavedSeconds},
+    {"peak_resident_bytes", &RunSummary::peakResidentBytes},
+    {"footprint_byte_s", &RunSummary::footprintByteSeconds},
+    {"unbounded_footprint_byte_s", &RunSummary::unboundedFootprintByteSeconds},
+    {"footprint_ratio", &RunSummary::footprintRatio},
+    {"admissions", &RunSummary::admissions},
+    {"evictions", &RunSummary::evictions},
+    {"truncations", &RunSummary::truncations},
 };
 
 template <typename T>

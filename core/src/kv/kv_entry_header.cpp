@@ -18,6 +18,23 @@ const std::string& metadataValue(const SafetensorsHeader& header, const std::str
 
 }  // namespace
 
+std::map<std::string, std::string> kvEntryMetadata(const KVEntryInfo& info,
+                                                   const ModelConfig& config, int64_t length) {
+  return {{"format", kKVEntryFormat},
+          {"format_version", std::to_string(kKVEntryFormatVersion)},
+          {"checksum_block_positions", std::to_string(kKVChecksumBlock)},
+          {"model_fingerprint", info.modelFingerprint},
+          {"token_ids", info.tokenIdsJson},
+          {"text", info.text},
+          {"dtype", info.dtype},
+          {"created_at", info.createdAt},
+          {"checksum", info.checksum},
+          {"n_layer", std::to_string(config.nLayer)},
+          {"n_head", std::to_string(config.nHead)},
+          {"head_dim", std::to_string(config.headDim())},
+          {"length", std::to_string(length)}};
+}
+
 KVEntryInfo parseKVEntryHeader(const SafetensorsHeader& header, const std::filesystem::path& path,
                                uint64_t fileSize) {
   if (metadataValue(header, "format", path) != kKVEntryFormat) {

@@ -3,6 +3,8 @@
 // torch here, so the fuzzers can exercise it on arbitrary bytes.
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "io/safetensors.h"
 #include "kvrecycle/kv_store.h"
@@ -17,6 +19,10 @@ inline constexpr const char* kKVEntryFormat = "kvrecycle-kv";
 inline constexpr int kKVEntryFormatVersion = 2;
 inline constexpr int kKVChecksumBlock = 64;
 inline constexpr const char* kKVChecksumTable = "checksums";
+
+// The metadata an entry file is written with (the fields parseKVEntryHeader reads, plus shapes).
+std::map<std::string, std::string> kvEntryMetadata(const KVEntryInfo& info,
+                                                   const ModelConfig& config, int64_t length);
 
 // Throws kvr::Error naming `path` when the header is not a kvrecycle K/V entry.
 KVEntryInfo parseKVEntryHeader(const SafetensorsHeader& header, const std::filesystem::path& path,

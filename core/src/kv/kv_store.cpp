@@ -18,6 +18,7 @@
 #include "io/process_liveness.h"
 #include "io/safetensors.h"
 #include "kv/fault_injection.h"
+#include "kv/kv_compression.h"
 #include "kv/kv_entry_header.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
@@ -163,20 +164,7 @@ KVEntryInfo KVStore::save(const Model& model, const KVCache& cache, const std::s
   info.formatVersion = kKVEntryFormatVersion;
   info.tokenIdsJson = nlohmann::json(info.tokenIds).dump();
   info.checksum = tableChecksum(info.tokenIdsJson, table.data(), table.size() * sizeof(uint64_t));
-  writeSafetensors(info.path, tensors,
-                   {{"format", kKVEntryFormat},
-                    {"format_version", std::to_string(kKVEntryFormatVersion)},
-                    {"checksum_block_positions", std::to_string(kKVChecksumBlock)},
-                    {"model_fingerprint", info.modelFingerprint},
-                    {"token_ids", info.tokenIdsJson},
-                    {"text", text},
-                    {"dtype", info.dtype},
-                    {"created_at", info.createdAt},
-                    {"checksum", info.checksum},
-                    {"n_layer", std::to_string(config.nLayer)},
-                    {"n_head", std::to_string(config.nHead)},
-                    {"head_dim", std::to_string(config.headDim())},
-                    {"length", std::to_string(length)}});
+  writeSafetensors(info.path, tensors, kvEntryMetadata(info, config, length));
   info.bytes = static_cast<int64_t>(fs::file_size(info.path));
   return info;
 }
@@ -289,6 +277,12 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
   }
   KVCache::Impl& c = EngineAccess::of(cache);
   if (c.length() != 0) throw Error("K/V must be loaded into an empty cache");
+  if (info.dtype != kvDtypeStorageName(KVDtype::F32)) {  // fp16, bf16, int8
+    c10::InferenceMode inference;
+    loadCompressedPrefix(file, info, config, length, c);
+    c.tokens.assign(info.tokenIds.begin(), info.tokenIds.begin() + length);
+    return info;
+  }
   const std::vector<int64_t> shape = {config.nHead, stored, config.headDim()};
   std::vector<const uint8_t*> sources;  // [layer * 2 + (0 key, 1 value)]
   for (size_t l = 0; l < c.keys.size(); ++l) {

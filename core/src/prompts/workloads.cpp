@@ -107,24 +107,67 @@ Workload dialogue(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& o) {
   return w;
 }
 
+Workload conversation(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& o) {
+  const std::string eot = "<|endoftext|>";
+  Rng rng(o.seed);
+  Workload w;
+  w.cache.source = "conversation cache";
+  w.test.source = "conversation test";
+  // Per session, its exchanges so far: "user<eot>reply<eot>" and their token counts.
+  std::vector<std::vector<std::pair<std::string, int>>> history(static_cast<size_t>(o.sessions));
+  const auto tokens = [&tokenizer](const std::string& text) {
+    return static_cast<int>(tokenizer.encode(text).size());
+  };
+  for (int turn = 1; turn <= o.turns; ++turn) {
+    for (int s = 0; s < o.sessions; ++s) {
+      auto& exchanges = history[static_cast<size_t>(s)];
+      const std::string user = question(rng, tokenizer, o.suffixTokens / 2) + eot;
+      int length = tokens(user);
+      if (length > o.maxPromptTokens) throw Error("a user turn alone exceeds the prompt limit");
+      size_t kept = 0;  // newest exchanges that still fit
+      while (kept < exchanges.size() &&
+             length + exchanges[exchanges.size() - 1 - kept].second <= o.maxPromptTokens) {
+        length += exchanges[exchanges.size() - 1 - kept].second;
+        ++kept;
+      }
+      std::string text;
+      for (size_t i = exchanges.size() - kept; i < exchanges.size(); ++i)
+        text += exchanges[i].first;
+      const int dropped = static_cast<int>(exchanges.size() - kept);
+      w.truncatedPrompts += dropped > 0 ? 1 : 0;
+      w.droppedTurns += dropped;
+      const std::string id = "s" + std::to_string(s + 1) + "-t" + std::to_string(turn);
+      w.test.prompts.push_back({id, text + user, 0});
+      const std::string exchange = user + sentence(rng) + eot;
+      exchanges.emplace_back(exchange, tokens(exchange));
+    }
+  }
+  return w;
+}
+
 }  // namespace
 
 std::vector<std::string> workloadKinds() {
-  return {"shared-prefix", "dialogue"};
+  return {"shared-prefix", "dialogue", "conversation"};
 }
 
 Workload makeWorkload(const Gpt2Tokenizer& tokenizer, const WorkloadOptions& o) {
-  if (o.prefixTokens < 1 || o.suffixTokens < 2 || o.count < 1 || o.turns < 2) {
+  if (o.prefixTokens < 1 || o.suffixTokens < 2 || o.count < 1 || o.turns < 2 || o.sessions < 1 ||
+      o.maxPromptTokens < 8) {
     throw Error(
-        "workload sizes must be positive (prefix >= 1, suffix >= 2, count >= 1, turns >= 2)");
+        "workload sizes must be positive (prefix >= 1, suffix >= 2, count >= 1, turns >= 2, "
+        "sessions >= 1, max prompt tokens >= 8)");
   }
   Workload w;
   if (o.kind == "shared-prefix") {
     w = sharedPrefix(tokenizer, o);
   } else if (o.kind == "dialogue") {
     w = dialogue(tokenizer, o);
+  } else if (o.kind == "conversation") {
+    w = conversation(tokenizer, o);
   } else {
-    throw Error("unknown workload kind '" + o.kind + "' (expected shared-prefix or dialogue)");
+    throw Error("unknown workload kind '" + o.kind +
+                "' (expected shared-prefix, dialogue or conversation)");
   }
   for (auto* set : {&w.cache, &w.test}) {
     for (size_t i = 0; i < set->prompts.size(); ++i) set->prompts[i].line = static_cast<int>(i) + 2;

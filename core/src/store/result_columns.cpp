@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "experiment/store_samples_json.h"
 #include "kvrecycle/error.h"
 
 namespace kvr {
@@ -34,6 +35,16 @@ ResultColumn column(const char* name, int R::*member, const char* description, O
           description,
           [member](const R& r) { return TableCell(int64_t{r.*member}); },
           [member](R& r, const TableCell& c) { r.*member = static_cast<int>(asInteger(c)); }};
+}
+
+ResultColumn column(const char* name, int64_t R::*member, const char* description, Options o = {}) {
+  return {name,
+          ColumnKind::Integer,
+          o.since,
+          o.legacy,
+          description,
+          [member](const R& r) { return TableCell(r.*member); },
+          [member](R& r, const TableCell& c) { r.*member = asInteger(c); }};
 }
 
 ResultColumn column(const char* name, double R::*member, const char* description, Options o = {}) {
@@ -81,6 +92,21 @@ ResultColumn column(const char* name, std::vector<int> R::*member, const char* d
           [member](R& r, const TableCell& c) {
             const auto* ids = std::get_if<std::vector<int>>(&c);
             r.*member = ids != nullptr ? *ids : std::vector<int>();
+          }};
+}
+
+// [[seconds, resident bytes, unbounded bytes, event], ...] as JSON text.
+ResultColumn storeSamplesColumn() {
+  return {"store_samples",
+          ColumnKind::Text,
+          4,
+          "",
+          "K/V store resident bytes sampled since the previous prompt (JSON "
+          "[[seconds, resident, unbounded, event], ...])",
+          [](const R& r) { return TableCell(storeSamplesToJson(r.storeSamples)); },
+          [](R& r, const TableCell& c) {
+            const auto* s = std::get_if<std::string>(&c);
+            r.storeSamples = s != nullptr ? storeSamplesFromJson(*s) : std::vector<StoreSample>();
           }};
 }
 
@@ -142,6 +168,14 @@ std::vector<ResultColumn> makeColumns() {
              {1, "baseline_output_ids_json"}),
       column("recycled_output_ids", &R::recycledOutputIds, "recycled output token ids",
              {1, "recycled_output_ids_json"}),
+      column("session", &R::session, "conversation session ('' when not a conversation)", {4}),
+      column("turn", &R::turn, "turn in the session, from 1 (0 when not a conversation)", {4}),
+      column("history_dropped_turns", &R::historyDroppedTurns,
+             "oldest turns dropped so that the history fits the context", {4}),
+      column("store_admission", &R::storeAdmission,
+             "online mode: admitted, present, skipped or refused: why ('' offline)", {4}),
+      column("resident_bytes", &R::residentBytes, "K/V store bytes after the prompt", {4}),
+      storeSamplesColumn(),
   };
 }
 

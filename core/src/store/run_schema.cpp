@@ -208,11 +208,16 @@ void migrateSchema(Database& db, int from) {
       }
     }
   }
-  if (from < 4) {  // 4: eviction runs beside recycling runs
+  if (from < 4) {  // 4: eviction runs; conversations and the K/V store under a budget
     db.exec(
         "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'recycling' "
         "CHECK (kind IN ('recycling', 'eviction'))");
     db.exec(kEvictionResultsSql);
+    for (const ResultColumn& c : resultColumns()) {
+      if (c.sinceVersion == 4) {
+        db.exec("ALTER TABLE prompt_results ADD COLUMN " + c.name + " " + c.sqlDeclaration());
+      }
+    }
   }
   db.exec("PRAGMA user_version = " + std::to_string(RunStore::kSchemaVersion));
 }
