@@ -112,6 +112,11 @@ void softmaxRow(const cpu::Kernels& k, float* scores, int valid, int width) {
 // Up to this many new tokens, attention runs query by query on the worker
 // pool (a recycled suffix); beyond, per head as two GEMMs on the BLAS.
 constexpr int kQueriesOneByOne = 64;
+// Up to this many tokens, linear layers stream each weight row once through
+// the engine's kernels for all tokens; beyond, the BLAS GEMM (whose packing
+// pays off) wins. Measured single-threaded on an AMD EPYC (AVX2): ours 60-75
+// GFLOP/s vs OpenBLAS 50-70 at 32 tokens, OpenBLAS ahead at 64.
+constexpr int kStreamedTokens = 40;
 
 class CpuForward {
  public:
@@ -218,12 +223,19 @@ class CpuForward {
   void linear(const float* x, const float* weight, const float* bias, float* y, int rows, int out,
               int in, Epilogue epilogue) {
     const bool add = epilogue == Epilogue::AddToOutput;
-    if (rows == 1) {
+    if (rows <= kStreamedTokens) {
       pool_.run([&](int part, int parts) {
         int begin = 0, end = 0;
         partRange(out, part, parts, 16, begin, end);
-        k_.gemvRows(weight, x, bias, y, in, begin, end, add);
-        if (epilogue == Epilogue::Activate) activate(k_, c_.activation, y + begin, end - begin);
+        if (rows == 1) {
+          k_.gemvRows(weight, x, bias, y, in, begin, end, add);
+        } else {
+          k_.gemmRows(weight, x, rows, bias, y, out, in, begin, end, add);
+        }
+        if (epilogue != Epilogue::Activate) return;
+        for (int r = 0; r < rows; ++r) {
+          activate(k_, c_.activation, y + static_cast<size_t>(r) * out + begin, end - begin);
+        }
       });
       return;
     }

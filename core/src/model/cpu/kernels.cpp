@@ -19,6 +19,15 @@ void gemvRowsGeneric(const float* w, const float* x, const float* bias, float* y
   }
 }
 
+void gemmRowsGeneric(const float* w, const float* x, int tokens, const float* bias, float* y,
+                     int ldy, int cols, int r0, int r1, bool accumulate) {
+  for (int i = 0; i < tokens; ++i) {
+    gemvRowsGeneric(w, x + static_cast<size_t>(i) * static_cast<size_t>(cols), bias,
+                    y + static_cast<size_t>(i) * static_cast<size_t>(ldy), cols, r0, r1,
+                    accumulate);
+  }
+}
+
 void scoresGeneric(const float* q, const float* keys, int count, int dim, float scale, float* out) {
   for (int t = 0; t < count; ++t) {
     const float* k = keys + static_cast<size_t>(t) * static_cast<size_t>(dim);
@@ -43,8 +52,8 @@ void expGeneric(float* x, int n) {
 }  // namespace
 
 const Kernels& genericKernels() {
-  static const Kernels kernels{"generic", gemvRowsGeneric, scoresGeneric, weightedSumGeneric,
-                               expGeneric};
+  static const Kernels kernels{"generic",     gemvRowsGeneric,    gemmRowsGeneric,
+                               scoresGeneric, weightedSumGeneric, expGeneric};
   return kernels;
 }
 

@@ -14,6 +14,12 @@ struct Kernels {
   // every weight of those rows exactly once: the decode step's matrix-vector.
   void (*gemvRows)(const float* w, const float* x, const float* bias, float* y, int cols, int r0,
                    int r1, bool accumulate);
+  // The same for `tokens` inputs x[tokens, cols] into y[tokens, ldy] (row r of
+  // token i at y[i * ldy + r]): each weight row is read from memory once and
+  // used for every token while it is in L1. A short prefill's linear layer,
+  // without the packing a BLAS GEMM does per call.
+  void (*gemmRows)(const float* w, const float* x, int tokens, const float* bias, float* y, int ldy,
+                   int cols, int r0, int r1, bool accumulate);
   // out[t] = scale * q . keys[t, :] for t in [0, count): one query's attention
   // scores over a head's contiguous [count, dim] keys.
   void (*scores)(const float* q, const float* keys, int count, int dim, float scale, float* out);

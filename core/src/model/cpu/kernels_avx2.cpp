@@ -72,6 +72,69 @@ KVR_AVX2 void gemvRowsAvx2(const float* w, const float* x, const float* bias, fl
   }
 }
 
+// The four sums of a, b, c, d in one vector.
+KVR_AVX2 inline __m128 horizontalSums(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+KVR_AVX2 inline void storeFour(__m128 sums, const float* bias, float* y, bool accumulate) {
+  if (bias != nullptr) sums = _mm_add_ps(sums, _mm_loadu_ps(bias));
+  if (accumulate) sums = _mm_add_ps(_mm_loadu_ps(y), sums);
+  _mm_storeu_ps(y, sums);
+}
+
+// Four weight rows by two tokens: eight accumulators, six loads per eight FMAs.
+// Rows and columns that do not fill a block go to the matrix-vector kernel.
+KVR_AVX2 void gemmRowsAvx2(const float* w, const float* x, int tokens, const float* bias, float* y,
+                           int ldy, int cols, int r0, int r1, bool accumulate) {
+  const size_t ld = static_cast<size_t>(cols);
+  const int blockEnd = cols % 8 == 0 ? r0 + (r1 - r0) / 4 * 4 : r0;
+  const int pairEnd = tokens / 2 * 2;
+  for (int r = r0; r < blockEnd; r += 4) {
+    const float* w0 = w + static_cast<size_t>(r) * ld;
+    const float* w1 = w0 + ld;
+    const float* w2 = w1 + ld;
+    const float* w3 = w2 + ld;
+    const float* b = bias != nullptr ? bias + r : nullptr;
+    for (int i = 0; i < pairEnd; i += 2) {
+      const float* xa = x + static_cast<size_t>(i) * ld;
+      const float* xb = xa + ld;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+             a3 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(),
+             b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+      for (int c = 0; c < cols; c += 8) {
+        const __m256 va = _mm256_loadu_ps(xa + c), vb = _mm256_loadu_ps(xb + c);
+        __m256 wv = _mm256_loadu_ps(w0 + c);
+        a0 = _mm256_fmadd_ps(wv, va, a0);
+        b0 = _mm256_fmadd_ps(wv, vb, b0);
+        wv = _mm256_loadu_ps(w1 + c);
+        a1 = _mm256_fmadd_ps(wv, va, a1);
+        b1 = _mm256_fmadd_ps(wv, vb, b1);
+        wv = _mm256_loadu_ps(w2 + c);
+        a2 = _mm256_fmadd_ps(wv, va, a2);
+        b2 = _mm256_fmadd_ps(wv, vb, b2);
+        wv = _mm256_loadu_ps(w3 + c);
+        a3 = _mm256_fmadd_ps(wv, va, a3);
+        b3 = _mm256_fmadd_ps(wv, vb, b3);
+      }
+      float* ya = y + static_cast<size_t>(i) * static_cast<size_t>(ldy) + r;
+      storeFour(horizontalSums(a0, a1, a2, a3), b, ya, accumulate);
+      storeFour(horizontalSums(b0, b1, b2, b3), b, ya + ldy, accumulate);
+    }
+    if (pairEnd < tokens) {
+      gemvRowsAvx2(w, x + static_cast<size_t>(pairEnd) * ld, bias,
+                   y + static_cast<size_t>(pairEnd) * static_cast<size_t>(ldy), cols, r, r + 4,
+                   accumulate);
+    }
+  }
+  for (int i = 0; i < tokens && blockEnd < r1; ++i) {
+    gemvRowsAvx2(w, x + static_cast<size_t>(i) * ld, bias,
+                 y + static_cast<size_t>(i) * static_cast<size_t>(ldy), cols, blockEnd, r1,
+                 accumulate);
+  }
+}
+
 KVR_AVX2 float dotAvx2(const float* a, const float* b, int n) {
   __m256 s0 = _mm256_setzero_ps();
   int i = 0;
@@ -179,7 +242,8 @@ KVR_AVX2 void expAvx2(float* x, int n) {
 
 const Kernels* avx2Kernels() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  static const Kernels kernels{"avx2-fma", gemvRowsAvx2, scoresAvx2, weightedSumAvx2, expAvx2};
+  static const Kernels kernels{"avx2-fma", gemvRowsAvx2,    gemmRowsAvx2,
+                               scoresAvx2, weightedSumAvx2, expAvx2};
   return supported ? &kernels : nullptr;
 }
 
