@@ -99,8 +99,8 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   }
   impl->weights = std::move(w);
   if (!impl->device.is_cuda()) {
-    impl->cpuWeights = layOutForCpu(impl->weights);
     impl->pool = std::make_unique<cpu::WorkerPool>(impl->threads);
+    impl->cpuWeights = layOutForCpu(impl->weights, *impl->pool);
   }
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
@@ -154,9 +154,13 @@ std::unique_ptr<KVCache> Model::newCache(int capacity) const {
 std::vector<float> Model::forward(KVCache& cache, const std::vector<int>& tokens,
                                   bool allLogits) const {
   const int n = static_cast<int>(tokens.size());
-  const float* logits = impl_->forward(EngineAccess::of(cache), tokens.data(), n, allLogits);
-  return std::vector<float>(logits, logits + static_cast<size_t>(allLogits ? n : 1) *
-                                                 static_cast<size_t>(impl_->config.vocabSize));
+  KVCache::Impl& c = EngineAccess::of(cache);
+  const float* logits = impl_->forward(c, tokens.data(), n, allLogits);
+  std::vector<float> out(logits, logits + static_cast<size_t>(allLogits ? n : 1) *
+                                              static_cast<size_t>(impl_->config.vocabSize));
+  // Every row's logits are large (a 476-token prompt: 96 MB); keep one row's worth.
+  if (allLogits && n > 1) std::vector<float>().swap(c.scratch.logits);
+  return out;
 }
 
 std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const {

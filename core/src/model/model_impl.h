@@ -37,7 +37,7 @@ struct GptWeights {
 
 // Re-lays the Conv1D matrices out [out, in] in place (same shapes, torch still
 // reads them) and returns raw views for model/cpu/forward_cpu.cpp.
-cpu::WeightView layOutForCpu(GptWeights& weights);
+cpu::WeightView layOutForCpu(GptWeights& weights, cpu::WorkerPool& pool);
 
 struct KVCache::Impl {
   std::vector<at::Tensor> keys;    // per layer [heads, capacity, headDim]
