@@ -33,12 +33,6 @@ float maxRelativeDiff(const std::vector<float>& a, const std::vector<float>& b) 
   return worst;
 }
 
-float maxAbsDiff(const float* a, const float* b, size_t n) {
-  float worst = 0.f;
-  for (size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
-}
-
 }  // namespace
 
 class TestCpuForward : public QObject {
@@ -148,7 +142,8 @@ class TestCpuForward : public QObject {
       const at::Tensor reference =
           impl.forwardTorch(torch, tokens.data() + from, n, true).contiguous();
       QCOMPARE(reference.numel(), static_cast<int64_t>(n) * vocab);
-      const float diff = maxAbsDiff(fast, reference.data_ptr<float>(), reference.numel());
+      const float diff =
+          kvr::test::maxAbsDiff(fast, reference.data_ptr<float>(), reference.numel());
       QVERIFY2(diff < 1e-4f, qPrintable(QString("tokens %1-%2: max |diff| %3")
                                             .arg(from)
                                             .arg(to)

@@ -17,6 +17,17 @@ KVR_AVX2 inline float horizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+KVR_AVX2 float dotAvx2(const float* a, const float* b, int n) {
+  __m256 s0 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  }
+  float s = horizontalSum(s0);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
 // Four rows at a time, two accumulators each: eight independent FMA chains
 // while four weight streams run through the prefetchers.
 KVR_AVX2 void gemvRowsAvx2(const float* w, const float* x, const float* bias, float* y, int cols,
@@ -59,15 +70,8 @@ KVR_AVX2 void gemvRowsAvx2(const float* w, const float* x, const float* bias, fl
     }
   }
   for (; r < r1; ++r) {
-    const float* row = w + static_cast<size_t>(r) * ld;
-    __m256 a = _mm256_setzero_ps();
-    int c = 0;
-    for (; c + 8 <= cols; c += 8) {
-      a = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), a);
-    }
-    float s = horizontalSum(a);
-    for (; c < cols; ++c) s += row[c] * x[c];
-    const float v = (bias != nullptr ? bias[r] : 0.f) + s;
+    const float v =
+        (bias != nullptr ? bias[r] : 0.f) + dotAvx2(w + static_cast<size_t>(r) * ld, x, cols);
     y[r] = accumulate ? y[r] + v : v;
   }
 }
@@ -133,17 +137,6 @@ KVR_AVX2 void gemmRowsAvx2(const float* w, const float* x, int tokens, const flo
                  y + static_cast<size_t>(i) * static_cast<size_t>(ldy), cols, blockEnd, r1,
                  accumulate);
   }
-}
-
-KVR_AVX2 float dotAvx2(const float* a, const float* b, int n) {
-  __m256 s0 = _mm256_setzero_ps();
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  }
-  float s = horizontalSum(s0);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
 }
 
 // Four keys at a time, their four horizontal sums folded together by hadd.
