@@ -15,12 +15,6 @@ namespace {
 
 constexpr float kTolerance = 1e-4f;
 
-float maxAbsDiff(const float* a, const float* b, size_t n) {
-  float worst = 0;
-  for (size_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
-  return worst;
-}
-
 }  // namespace
 
 class TestExactness : public QObject {
@@ -66,9 +60,9 @@ class TestExactness : public QObject {
       const std::vector<float> head = m.forward(*cache, prefix, true);
       const std::vector<float> tail = m.forward(*cache, suffix, true);
       QCOMPARE(cache->tokens(), tokens);
-      worst = std::max(worst, maxAbsDiff(head.data(), reference.data(), head.size()));
-      worst =
-          std::max(worst, maxAbsDiff(tail.data(), reference.data() + split * vocab, tail.size()));
+      worst = std::max(worst, kvr::test::maxAbsDiff(head.data(), reference.data(), head.size()));
+      worst = std::max(
+          worst, kvr::test::maxAbsDiff(tail.data(), reference.data() + split * vocab, tail.size()));
     }
     QVERIFY2(worst <= kTolerance, qPrintable(QString("max |logit diff| %1").arg(worst)));
   }
@@ -111,8 +105,9 @@ class TestExactness : public QObject {
       const kvr::GenerationResult recycled = kvr::generateGreedy(m, *cache, prompt, options);
       QCOMPARE(recycled.reusedTokens, reuse);
       QCOMPARE(recycled.outputIds, baseline.outputIds);
-      const float diff = maxAbsDiff(recycled.stepLogits[0].data(), baseline.stepLogits[0].data(),
-                                    baseline.stepLogits[0].size());
+      const float diff =
+          kvr::test::maxAbsDiff(recycled.stepLogits[0].data(), baseline.stepLogits[0].data(),
+                                baseline.stepLogits[0].size());
       QVERIFY2(diff <= kTolerance, qPrintable(QString("first-step |logit diff| %1").arg(diff)));
     }
   }

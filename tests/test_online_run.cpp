@@ -17,7 +17,7 @@ class TestOnlineRun : public QObject {
   QTemporaryDir tmp_;
   std::unique_ptr<kvr::Model> model_;
   kvr::PromptSet conversation_;
-  const kvr::PromptSet noCache_{"(none)", {}};
+  const kvr::PromptSet noCache_{"(none)", {}, {}};
 
   fs::path dir() const { return tmp_.path().toStdString(); }
 

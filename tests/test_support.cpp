@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace kvr::test {
@@ -78,6 +79,12 @@ std::vector<int> randomTokens(unsigned seed, int count) {
   std::vector<int> ids;
   for (int i = 0; i < count; ++i) ids.push_back(dist(rng));
   return ids;
+}
+
+float maxAbsDiff(const float* a, const float* b, size_t n) {
+  float worst = 0;
+  for (size_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+  return worst;
 }
 
 }  // namespace kvr::test

@@ -29,6 +29,9 @@ std::filesystem::path writeHubModel(const std::filesystem::path& hub, const std:
 // Files in `dir` whose names end with `suffix`, sorted.
 std::vector<std::string> listFiles(const std::filesystem::path& dir, const std::string& suffix);
 
+// The largest |a[i] - b[i]| over n values.
+float maxAbsDiff(const float* a, const float* b, size_t n);
+
 // Deterministic pseudo-random token ids below 50256.
 std::vector<int> randomTokens(unsigned seed, int count);
 

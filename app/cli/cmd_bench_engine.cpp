@@ -1,8 +1,10 @@
 // bench-engine: prefill and decode throughput of one model, with warm-up,
-// repeats, median and spread, and the memory-bandwidth bound for decoding.
+// repeats, median and spread; efficiency against the same run's GEMV/GEMM
+// ceilings; decode ms/token by context; with --profile, time per op.
 #include <iostream>
 
 #include "cli_common.h"
+#include "kvrecycle/compute_ceilings.h"
 #include "kvrecycle/generation.h"
 #include "kvrecycle/model.h"
 #include "kvrecycle/paths.h"
@@ -53,6 +55,69 @@ nlohmann::ordered_json summaryJson(const Summary& s) {
           {"mean", s.mean},     {"stddev", s.stddev}, {"samples", s.count}};
 }
 
+// Decode ms/token after a prompt of each context length: median over repeats
+// of `steps` greedy steps, so the growth with context (attention) shows.
+nlohmann::ordered_json decodeByContext(const Model& model, KVCache& cache, int repeats) {
+  constexpr int kSteps = 16;
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const int context : {32, 256, 512, 1000}) {
+    if (context + kSteps > cache.capacity()) continue;
+    const std::vector<int> prompt = syntheticTokenIds(context, model.config().vocabSize);
+    GenerationOptions options;
+    options.maxNewTokens = kSteps + 1;
+    options.ignoreEos = true;
+    std::vector<double> ms;
+    for (int i = 0; i < repeats + 1; ++i) {
+      cache.truncate(0);
+      const GenerationResult r = generateGreedy(model, cache, prompt, options);
+      if (i > 0) ms.push_back(1e3 * r.decodeSeconds / (r.outputIds.size() - 1));
+    }
+    out.push_back({{"context", context}, {"decode_ms_per_token", summaryJson(summarize(ms))}});
+  }
+  return out;
+}
+
+// Where the time of one forward goes, per op, in ms per forward: a prefill of
+// the prompt, a short suffix prefill on a loaded prefix (what recycling runs),
+// and a decode step.
+nlohmann::ordered_json opProfile(const Model& model, KVCache& cache, const std::vector<int>& prompt,
+                                 int repeats) {
+  const int suffix = std::min<int>(32, static_cast<int>(prompt.size()) - 1);
+  const std::vector<int> prefix(prompt.begin(), prompt.end() - suffix);
+  const std::vector<int> tail(prompt.end() - suffix, prompt.end());
+  const auto profile = [&](const char* name, int tokens, const auto& run) {
+    nlohmann::ordered_json ops;
+    double total = 0;
+    model.setOpProfiling(true);
+    for (int i = 0; i < repeats; ++i) run();
+    for (const Model::OpTime& t : model.opTimes()) {
+      ops[t.op] = 1e3 * t.seconds / repeats;
+      total += t.seconds;
+    }
+    model.setOpProfiling(false);
+    return nlohmann::ordered_json{{"what", name},
+                                  {"tokens", tokens},
+                                  {"ms_per_forward", 1e3 * total / repeats},
+                                  {"ops_ms", ops}};
+  };
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  out.push_back(profile("prefill", static_cast<int>(prompt.size()), [&] {
+    cache.truncate(0);
+    model.forward(cache, prompt);
+  }));
+  cache.truncate(0);
+  model.forward(cache, prefix);
+  out.push_back(profile("suffix_prefill", suffix, [&] {
+    cache.truncate(static_cast<int>(prefix.size()));
+    model.forward(cache, tail);
+  }));
+  out.push_back(profile("decode_step", 1, [&] {
+    cache.truncate(static_cast<int>(prompt.size()));
+    model.forward(cache, {prompt.front()});
+  }));
+  return out;
+}
+
 }  // namespace
 
 void registerBenchEngine(CLI::App& app, Action& action) {
@@ -62,6 +127,7 @@ void registerBenchEngine(CLI::App& app, Action& action) {
     int newTokens = 32;
     int repeats = 5;
     int warmup = 1;
+    bool profile = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("bench-engine", "Prefill and decode tokens/s");
@@ -73,6 +139,8 @@ void registerBenchEngine(CLI::App& app, Action& action) {
   cmd->add_option("--repeats", args->repeats, "Measured repeats")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "Unmeasured warm-up runs")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--profile", args->profile,
+                "Also time every op of a prefill, a 32-token suffix prefill and a decode step");
   cmd->callback([args, &action] {
     action = [args] {
       const auto model = loadModel(args->model);
@@ -96,6 +164,15 @@ void registerBenchEngine(CLI::App& app, Action& action) {
           (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) * 4;
       // A decode step reads every weight once: the memory traffic rate bounds it.
       const double bandwidth = measureMemcpyRates().trafficGBs;
+      const ComputeCeilings ceilings = measureComputeCeilings(model->threads());
+      const double decodeBound =
+          ceilings.decodeGBs() * 1e9 / static_cast<double>(weightBytesPerToken);
+      // Prefill FLOPs: 2 per weight per token, plus attention's two products.
+      const double prefillFlopsPerToken =
+          2.0 * config.nonEmbeddingParameterCount() +
+          2.0 * config.nLayer * config.nEmbd * args->promptTokens;  // average causal span x 2
+      const double prefillMedian = summarize(prefillRates).median;
+      const double decodeMedian = summarize(decodeRates).median;
 
       nlohmann::ordered_json out;
       out["model"] = model->directory().string();
@@ -115,6 +192,19 @@ void registerBenchEngine(CLI::App& app, Action& action) {
       out["weight_bytes_per_decoded_token"] = weightBytesPerToken;
       out["memcpy_traffic_gbs"] = bandwidth;  // bytes read + written per second
       out["decode_bound_tokens_per_s"] = bandwidth * 1e9 / static_cast<double>(weightBytesPerToken);
+      out["ceilings"] = {{"blas", ceilings.blas},
+                         {"blas_sgemv_gbs", ceilings.blasSgemvGBs},
+                         {"engine_gemv_gbs", ceilings.engineGemvGBs},
+                         {"blas_sgemm_gflops", ceilings.blasSgemmGflops}};
+      // Ratios to the same-run ceilings: 1.0 would be the hardware bound.
+      out["decode_weight_gbs"] = decodeMedian * static_cast<double>(weightBytesPerToken) / 1e9;
+      out["decode_sgemv_bound_tokens_per_s"] = decodeBound;
+      out["decode_efficiency"] = decodeMedian / decodeBound;
+      out["prefill_gflops"] = prefillMedian * prefillFlopsPerToken / 1e9;
+      out["prefill_efficiency"] =
+          prefillMedian * prefillFlopsPerToken / 1e9 / ceilings.blasSgemmGflops;
+      out["decode_by_context"] = decodeByContext(*model, *cache, args->repeats);
+      if (args->profile) out["profile"] = opProfile(*model, *cache, prompt, args->repeats);
       addMachineInfo(out, *model);
       printJson(out);
       return 0;

@@ -102,6 +102,19 @@ class Model {
   // Waits for queued device work (a no-op on CPU); call before reading a clock.
   void synchronize() const;
 
+  // What the CPU forward runs on, e.g. "avx2-fma kernels, openblas sgemm, 2
+  // threads"; "torch" on CUDA.
+  std::string forwardKernels() const;
+  // Per-op wall time of the CPU forward, summed from the last enable on (a
+  // benchmark's breakdown; costs a clock read per op). Empty on CUDA.
+  struct OpTime {
+    std::string op;  // "qkv", "attention", "lm_head", ...
+    double seconds = 0;
+    long calls = 0;
+  };
+  void setOpProfiling(bool enabled) const;
+  std::vector<OpTime> opTimes() const;
+
   struct Impl;  // engine internals (core/src/model/model_impl.h), reached through EngineAccess
 
  private:

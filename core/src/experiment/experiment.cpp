@@ -103,6 +103,7 @@ std::string machineInfoJson(const Model& model) {
   j["logical_cores"] = s.logicalCores;
   j["threads"] = model.threads();
   j["threading"] = model.threading();
+  j["forward"] = model.forwardKernels();
   j["device"] = model.deviceName();
   j["cuda_available"] = s.cudaAvailable;
   j["torch_version"] = s.torchVersion;

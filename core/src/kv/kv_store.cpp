@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "io/fingerprint.h"
 #include "io/process_liveness.h"
@@ -201,12 +202,47 @@ KVEntryInfo KVStore::inspect(const std::string& entryId) const {
 
 namespace {
 
-// Format 2: checks the table, then each block of positions the load reads
-// against its checksum, copying it while it is still in the CPU's cache.
+// Verifies and copies the used blocks of one head of one stored tensor (i:
+// layer * 2 + 0 for keys, 1 for values) straight from the mapped file into
+// the cache, each block checked while it is still in the CPU's cache.
+void loadHead(const SafetensorsFile& file, const BlockLayout& layout, const uint8_t* table,
+              const uint8_t* source, size_t i, int64_t h, int length, uint8_t* destination,
+              int capacity) {
+  const int64_t usedBlocks = blocksFor(length);
+  const size_t positionBytes = layout.floatsPerPosition() * sizeof(float);
+  const uint8_t* head = source + static_cast<size_t>(h * layout.stored) * positionBytes;
+  file.prefault(
+      head, static_cast<size_t>(std::min<int64_t>(usedBlocks * kKVChecksumBlock, layout.stored)) *
+                positionBytes);
+  for (int64_t b = 0; b < usedBlocks; ++b) {
+    const int64_t first = b * kKVChecksumBlock;
+    const uint8_t* block = head + static_cast<size_t>(first) * positionBytes;
+    const size_t slot = (i * static_cast<size_t>(layout.heads) + static_cast<size_t>(h)) *
+                            static_cast<size_t>(layout.blocks) +
+                        static_cast<size_t>(b);
+    uint64_t expected = 0;
+    std::memcpy(&expected, table + slot * sizeof expected, sizeof expected);
+    const int64_t count = std::min<int64_t>(kKVChecksumBlock, layout.stored - first);
+    if (XXH3_64bits(block, static_cast<size_t>(count) * positionBytes) != expected) {
+      throw Error(file.path().string() + ": checksum mismatch in layer " + std::to_string(i / 2) +
+                  (i % 2 == 0 ? " keys" : " values") + ", head " + std::to_string(h) +
+                  ", positions " + std::to_string(first) + "-" + std::to_string(first + count - 1) +
+                  " (corrupt K/V file)");
+    }
+    if (destination != nullptr) {
+      const int64_t used = std::min<int64_t>(kKVChecksumBlock, length - first);
+      std::memcpy(destination + static_cast<size_t>(h * capacity + first) * positionBytes, block,
+                  static_cast<size_t>(used) * positionBytes);
+    }
+  }
+}
+
+// Format 2: checks the table, then every (tensor, head) with loadHead, split
+// over the model's CPU threads; the first failure is rethrown on the caller.
 void loadVerifiedBlocks(const SafetensorsFile& file, const KVEntryInfo& info,
                         const std::vector<const uint8_t*>& sources,
-                        const std::vector<int64_t>& shape, int length, bool copy,
-                        KVCache::Impl& c) {
+                        const std::vector<int64_t>& shape, int length, bool copy, KVCache::Impl& c,
+                        cpu::WorkerPool* pool) {
   const std::string where = file.path().string();
   const BlockLayout layout{shape[0], shape[1], shape[2], blocksFor(shape[1])};
   const TensorInfo* t = file.find(kKVChecksumTable);
@@ -220,41 +256,42 @@ void loadVerifiedBlocks(const SafetensorsFile& file, const KVEntryInfo& info,
     throw Error(where +
                 ": checksum mismatch in the token ids or checksum table (corrupt K/V file)");
   }
-  const int64_t usedBlocks = blocksFor(length);
-  const size_t positionBytes = layout.floatsPerPosition() * sizeof(float);
   const bool onCpu = c.keys.front().device().is_cpu();
-  for (size_t i = 0; i < sources.size(); ++i) {
-    at::Tensor& target = i % 2 == 0 ? c.keys[i / 2] : c.values[i / 2];
-    uint8_t* destination = onCpu ? static_cast<uint8_t*>(target.data_ptr()) : nullptr;
-    for (int64_t h = 0; h < layout.heads; ++h) {
-      for (int64_t b = 0; b < usedBlocks; ++b) {
-        const int64_t first = b * kKVChecksumBlock;
-        const uint8_t* block =
-            sources[i] + static_cast<size_t>(h * layout.stored + first) * positionBytes;
-        const size_t slot = (i * static_cast<size_t>(layout.heads) + static_cast<size_t>(h)) *
-                                static_cast<size_t>(layout.blocks) +
-                            static_cast<size_t>(b);
-        uint64_t expected = 0;
-        std::memcpy(&expected, table + slot * sizeof expected, sizeof expected);
-        const int64_t count = std::min<int64_t>(kKVChecksumBlock, layout.stored - first);
-        if (XXH3_64bits(block, static_cast<size_t>(count) * positionBytes) != expected) {
-          throw Error(where + ": checksum mismatch in layer " + std::to_string(i / 2) +
-                      (i % 2 == 0 ? " keys" : " values") + ", head " + std::to_string(h) +
-                      ", positions " + std::to_string(first) + "-" +
-                      std::to_string(first + count - 1) + " (corrupt K/V file)");
-        }
-        if (destination != nullptr && copy) {
-          const int64_t used = std::min<int64_t>(kKVChecksumBlock, length - first);
-          std::memcpy(destination + static_cast<size_t>(h * c.capacity + first) * positionBytes,
-                      block, static_cast<size_t>(used) * positionBytes);
-        }
+  const auto targetOf = [&c](size_t i) -> at::Tensor& {
+    return i % 2 == 0 ? c.keys[i / 2] : c.values[i / 2];
+  };
+  const int items = static_cast<int>(sources.size() * static_cast<size_t>(layout.heads));
+  const auto loadItems = [&](int begin, int end) {
+    for (int item = begin; item < end; ++item) {
+      const size_t i = static_cast<size_t>(item) / static_cast<size_t>(layout.heads);
+      uint8_t* destination =
+          onCpu && copy ? static_cast<uint8_t*>(targetOf(i).data_ptr()) : nullptr;
+      loadHead(file, layout, table, sources[i], i, item % layout.heads, length, destination,
+               c.capacity);
+    }
+  };
+  if (pool == nullptr) {
+    loadItems(0, items);
+  } else {
+    std::vector<std::exception_ptr> failures(static_cast<size_t>(pool->threads()));
+    pool->run([&](int part, int parts) {
+      int begin = 0, end = 0;
+      cpu::partRange(items, part, parts, 1, begin, end);
+      try {
+        loadItems(begin, end);
+      } catch (...) {
+        failures[static_cast<size_t>(part)] = std::current_exception();
       }
+    });
+    for (const std::exception_ptr& failure : failures) {
+      if (failure) std::rethrow_exception(failure);
     }
-    if (!onCpu && copy) {
-      const at::Tensor source = at::from_blob(const_cast<uint8_t*>(sources[i]), shape,
-                                              at::TensorOptions().dtype(at::kFloat));
-      target.narrow(1, 0, length).copy_(source.narrow(1, 0, length));
-    }
+  }
+  if (onCpu || !copy) return;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const at::Tensor source = at::from_blob(const_cast<uint8_t*>(sources[i]), shape,
+                                            at::TensorOptions().dtype(at::kFloat));
+    targetOf(i).narrow(1, 0, length).copy_(source.narrow(1, 0, length));
   }
 }
 
@@ -311,7 +348,8 @@ KVEntryInfo KVStore::loadPrefix(const Model& model, const std::string& entryId, 
       target.narrow(1, 0, length).copy_(source.narrow(1, 0, length));
     }
   } else {
-    loadVerifiedBlocks(file, info, sources, shape, length, copy, c);
+    loadVerifiedBlocks(file, info, sources, shape, length, copy, c,
+                       EngineAccess::of(model).pool.get());
   }
   c.tokens.assign(info.tokenIds.begin(), info.tokenIds.begin() + length);
   return info;

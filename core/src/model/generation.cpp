@@ -1,9 +1,7 @@
 #include "kvrecycle/generation.h"
 
-#include <ATen/ATen.h>
-#include <c10/core/InferenceMode.h>
-
 #include <algorithm>
+#include <cmath>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/timestamps.h"
@@ -31,15 +29,16 @@ void checkRequest(const Model& model, const KVCache& cache, const std::vector<in
   }
 }
 
-// Greedy choice; torch returns the first index on ties, so results are deterministic.
-int argmaxToken(const at::Tensor& logitsRow) {
-  return static_cast<int>(logitsRow.argmax().item<int64_t>());  // item() synchronizes the device
-}
-
-void keepLogits(GenerationResult& result, const at::Tensor& row) {
-  const at::Tensor cpu = row.to(at::kCPU).contiguous();
-  const float* data = cpu.data_ptr<float>();
-  result.stepLogits.emplace_back(data, data + cpu.numel());
+// Greedy choice: the first index on ties, as torch's argmax, so results are
+// deterministic; a NaN wins (torch treats NaN as the maximum), so a poisoned
+// row is never mistaken for a valid choice.
+int argmaxToken(const float* row, int size) {
+  int best = 0;
+  for (int i = 0; i < size; ++i) {
+    if (std::isnan(row[i])) return i;
+    if (row[i] > row[best]) best = i;
+  }
+  return best;
 }
 
 }  // namespace
@@ -49,19 +48,24 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
                                 const GenerationOptions& options) {
   checkRequest(model, cache, promptIds, options);
   const Model::Impl& impl = EngineAccess::of(model);
-  c10::InferenceMode inference;
   GenerationResult result;
+  const int vocab = model.config().vocabSize;
   result.reusedTokens = cache.length();
 
   const Stopwatch prefill;
-  const std::vector<int> fresh(promptIds.begin() + cache.length(), promptIds.end());
-  at::Tensor logits = impl.forward(EngineAccess::of(cache), fresh, false)[0];
-  int token = argmaxToken(logits);
+  KVCache::Impl& kv = EngineAccess::of(cache);
+  const int reused = cache.length();
+  const float* logits = impl.forward(kv, promptIds.data() + reused,
+                                     static_cast<int>(promptIds.size()) - reused, false);
+  int token = argmaxToken(logits, vocab);
   result.prefillSeconds = prefill.seconds();
   const auto wantLogits = [&options](size_t step) {
     return options.keepLogitsSteps < 0 || step < static_cast<size_t>(options.keepLogitsSteps);
   };
-  if (wantLogits(0)) keepLogits(result, logits);
+  const auto keepLogits = [&](const float* row) {
+    result.stepLogits.emplace_back(row, row + vocab);
+  };
+  if (wantLogits(0)) keepLogits(logits);
 
   const Stopwatch decode;
   while (true) {
@@ -75,9 +79,9 @@ GenerationResult generateGreedy(const Model& model, KVCache& cache,
       result.cancelled = true;
       break;
     }
-    logits = impl.forward(EngineAccess::of(cache), {token}, false)[0];
-    token = argmaxToken(logits);
-    if (wantLogits(result.outputIds.size())) keepLogits(result, logits);
+    logits = impl.forward(kv, &token, 1, false);
+    token = argmaxToken(logits, vocab);
+    if (wantLogits(result.outputIds.size())) keepLogits(logits);
   }
   result.decodeSeconds = decode.seconds();
   return result;

@@ -1,13 +1,13 @@
 // The GPT-2 forward pass, following Hugging Face's GPT2LMHeadModel exactly:
 // pre-LayerNorm blocks, fused QKV (Conv1D [in, out]), causal attention scaled
 // by 1/sqrt(head_dim), GELU (tanh), final LayerNorm, LM head tied to wte.
+// Torch ops, one by one: the CUDA path. The CPU runs model/cpu/forward_cpu.cpp.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "kvrecycle/error.h"
 #include "model/model_impl.h"
 
 namespace kvr {
@@ -45,31 +45,15 @@ void tapAttention(AttentionTap& tap, int l, const at::Tensor& weights, int64_t p
 
 }  // namespace
 
-void Model::Impl::checkTokenIds(const std::vector<int>& ids) const {
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (ids[i] < 0 || ids[i] >= config.vocabSize) {
-      throw Error("token id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
-                  " is outside the vocabulary (size " + std::to_string(config.vocabSize) + ")");
-    }
-  }
-}
-
-at::Tensor Model::Impl::forwardHidden(KVCache::Impl& cache, const std::vector<int>& ids) const {
-  if (ids.empty()) throw Error("forward: no tokens to process");
-  checkTokenIds(ids);
-  const int64_t past = cache.length();
-  const int64_t n = static_cast<int64_t>(ids.size());
-  if (past + n > cache.capacity) {
-    throw Error("sequence of " + std::to_string(past + n) + " tokens exceeds the K/V capacity of " +
-                std::to_string(cache.capacity) + " positions (model context " +
-                std::to_string(config.nPositions) + ")");
-  }
+at::Tensor Model::Impl::forwardHiddenTorch(KVCache::Impl& cache, const int* ids, int count) const {
   c10::InferenceMode inference;
+  const int64_t past = cache.length();
+  const int64_t n = count;
   const int64_t heads = config.nHead, headDim = config.headDim(), embd = config.nEmbd;
   const int64_t total = past + n;
   const auto longOptions = at::TensorOptions().dtype(at::kLong);
 
-  std::vector<int64_t> idValues(ids.begin(), ids.end());
+  std::vector<int64_t> idValues(ids, ids + n);
   const at::Tensor idTensor = at::tensor(idValues, longOptions).to(device);
   const at::Tensor positions = at::arange(past, total, longOptions.device(device));
   at::Tensor hidden =
@@ -112,14 +96,14 @@ at::Tensor Model::Impl::forwardHidden(KVCache::Impl& cache, const std::vector<in
     x = activation(at::addmm(w.fcBias, x, w.fcWeight), config.activation);
     hidden = hidden + at::addmm(w.mlpProjBias, x, w.mlpProjWeight);
   }
-  cache.tokens.insert(cache.tokens.end(), ids.begin(), ids.end());
+  cache.tokens.insert(cache.tokens.end(), ids, ids + n);
   return hidden;
 }
 
-at::Tensor Model::Impl::forward(KVCache::Impl& cache, const std::vector<int>& ids,
-                                bool allLogits) const {
+at::Tensor Model::Impl::forwardTorch(KVCache::Impl& cache, const int* ids, int n,
+                                     bool allLogits) const {
   c10::InferenceMode inference;
-  at::Tensor hidden = forwardHidden(cache, ids);
+  at::Tensor hidden = forwardHiddenTorch(cache, ids, n);
   // Only the last row is needed to continue generation; skip the rest of the LM head.
   if (!allLogits) hidden = hidden.narrow(0, hidden.size(0) - 1, 1);
   hidden = at::layer_norm(hidden, {config.nEmbd}, weights.lnfWeight, weights.lnfBias,

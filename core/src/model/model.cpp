@@ -9,6 +9,8 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
+#include "model/cpu/blas.h"
+#include "model/cpu/kernels.h"
 #include "model/model_impl.h"
 #include "model/threading.h"
 #include "weights/weights_loader.h"
@@ -96,6 +98,10 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
     w.lmHead = tied ? w.wte : w.lmHead.to(impl->device);
   }
   impl->weights = std::move(w);
+  if (!impl->device.is_cuda()) {
+    impl->pool = std::make_unique<cpu::WorkerPool>(impl->threads);
+    impl->cpuWeights = layOutForCpu(impl->weights, *impl->pool);
+  }
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
@@ -147,9 +153,14 @@ std::unique_ptr<KVCache> Model::newCache(int capacity) const {
 
 std::vector<float> Model::forward(KVCache& cache, const std::vector<int>& tokens,
                                   bool allLogits) const {
-  const at::Tensor logits = impl_->forward(EngineAccess::of(cache), tokens, allLogits).to(at::kCPU);
-  const float* data = logits.data_ptr<float>();
-  return std::vector<float>(data, data + logits.numel());
+  const int n = static_cast<int>(tokens.size());
+  KVCache::Impl& c = EngineAccess::of(cache);
+  const float* logits = impl_->forward(c, tokens.data(), n, allLogits);
+  std::vector<float> out(logits, logits + static_cast<size_t>(allLogits ? n : 1) *
+                                              static_cast<size_t>(impl_->config.vocabSize));
+  // Every row's logits are large (a 476-token prompt: 96 MB); keep one row's worth.
+  if (allLogits && n > 1) std::vector<float>().swap(c.scratch.logits);
+  return out;
 }
 
 std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const {
@@ -158,12 +169,34 @@ std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const 
   const std::vector<int> used(tokens.begin(),
                               tokens.begin() + std::min<size_t>(tokens.size(), c.nPositions));
   const auto cache = newCache(static_cast<int>(used.size()));
-  c10::InferenceMode inference;
-  const at::Tensor hidden =
-      at::layer_norm(impl_->forwardHidden(EngineAccess::of(*cache), used), {c.nEmbd},
-                     impl_->weights.lnfWeight, impl_->weights.lnfBias, c.layerNormEpsilon);
-  const at::Tensor mean = hidden.mean(0).to(at::kCPU).contiguous();
-  return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+  std::vector<float> mean(static_cast<size_t>(c.nEmbd));
+  impl_->meanHidden(EngineAccess::of(*cache), used, mean.data());
+  return mean;
+}
+
+std::string Model::forwardKernels() const {
+  if (impl_->device.is_cuda()) return "torch";
+  return std::string(cpu::bestKernels().name) + " kernels, " + cpu::sgemmProvider() + " sgemm, " +
+         std::to_string(impl_->pool->threads()) + " threads";
+}
+
+void Model::setOpProfiling(bool enabled) const {
+  if (!enabled) {
+    impl_->profile = nullptr;
+    return;
+  }
+  impl_->profileTimes = std::make_unique<cpu::OpTimes>();
+  if (!impl_->device.is_cuda()) impl_->profile = impl_->profileTimes.get();
+}
+
+std::vector<Model::OpTime> Model::opTimes() const {
+  std::vector<OpTime> out;
+  if (impl_->profileTimes == nullptr || impl_->device.is_cuda()) return out;
+  for (size_t i = 0; i < static_cast<size_t>(cpu::Op::Count); ++i) {
+    out.push_back({cpu::opName(static_cast<cpu::Op>(i)), impl_->profileTimes->seconds[i],
+                   impl_->profileTimes->calls[i]});
+  }
+  return out;
 }
 
 void Model::synchronize() const {

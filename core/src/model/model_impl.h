@@ -11,13 +11,17 @@
 #include "kvrecycle/model.h"
 #include "kvrecycle/weights_report.h"
 #include "model/attention_hooks.h"
+#include "model/cpu/forward_cpu.h"
+#include "model/cpu/worker_pool.h"
 #include "model/gpt2_layout.h"
 
 namespace kvr {
 
+// The Conv1D matrices have shape [in, out]; on the CPU their memory is laid
+// out [out, in] (strides {1, in}, see layOutForCpu) for the torch-free forward.
 struct LayerWeights {
   at::Tensor ln1Weight, ln1Bias;
-  at::Tensor attnWeight, attnBias;  // Conv1D layout [in, out]
+  at::Tensor attnWeight, attnBias;
   at::Tensor attnProjWeight, attnProjBias;
   at::Tensor ln2Weight, ln2Bias;
   at::Tensor fcWeight, fcBias;
@@ -32,12 +36,17 @@ struct GptWeights {
   at::Tensor& at(const WeightSpec& spec);
 };
 
+// Re-lays the Conv1D matrices out [out, in] in place (same shapes, torch still
+// reads them) and returns raw views for model/cpu/forward_cpu.cpp.
+cpu::WeightView layOutForCpu(GptWeights& weights, cpu::WorkerPool& pool);
+
 struct KVCache::Impl {
   std::vector<at::Tensor> keys;    // per layer [heads, capacity, headDim]
   std::vector<at::Tensor> values;  // per layer [heads, capacity, headDim]
   std::vector<int> tokens;         // ids at positions [0, length)
   int capacity = 0;
-  int written = 0;  // positions [0, written) may hold K/V since the last reset
+  int written = 0;       // positions [0, written) may hold K/V since the last reset
+  cpu::Scratch scratch;  // the forward's buffers, reused step after step
   // Set by eviction only (core/src/eviction); null: every position attends, nothing is tapped.
   const KeyMask* keyMask = nullptr;
   AttentionTap* tap = nullptr;
@@ -54,13 +63,27 @@ struct Model::Impl {
   std::string threadPlan;
   GptWeights weights;
   std::unique_ptr<Gpt2Tokenizer> tokenizer;
+  cpu::WeightView cpuWeights;             // CPU only: views of `weights`
+  std::unique_ptr<cpu::WorkerPool> pool;  // CPU only: the forward's threads
+  cpu::OpTimes* profile = nullptr;        // per-op timing while profiling
+  std::unique_ptr<cpu::OpTimes> profileTimes;
 
-  // Residual stream after the last block [n, embd] (before ln_f) for `ids`
-  // placed after the cache's content; appends their K/V to the cache.
-  at::Tensor forwardHidden(KVCache::Impl& cache, const std::vector<int>& ids) const;
-  // Logits [rows, vocab]: of the last token only, or of every token when allLogits.
-  at::Tensor forward(KVCache::Impl& cache, const std::vector<int>& ids, bool allLogits) const;
-  void checkTokenIds(const std::vector<int>& ids) const;
+  // Logits [rows, vocab] of the last token only, or of every token when
+  // allLogits, for ids[0, n) placed after the cache's content; appends their
+  // K/V to the cache. Valid until the cache's next forward.
+  const float* forward(KVCache::Impl& cache, const int* ids, int n, bool allLogits) const;
+  // Mean over the tokens of the final-LayerNormed hidden states, into mean[embd].
+  void meanHidden(KVCache::Impl& cache, const std::vector<int>& ids, float* mean) const;
+  // Throws on an empty batch, an id outside the vocabulary, or a full cache.
+  void checkForward(const KVCache::Impl& cache, const int* ids, int n) const;
+
+  // The CPU path (model/cpu/forward_cpu.cpp): logits, or the residual stream
+  // after the last block [n, embd] (before ln_f), in the cache's scratch.
+  const float* forwardCpu(KVCache::Impl& cache, const int* ids, int n, bool allLogits) const;
+  const float* forwardHiddenCpu(KVCache::Impl& cache, const int* ids, int n) const;
+  // The torch path, for CUDA (model/gpt2_forward.cpp).
+  at::Tensor forwardHiddenTorch(KVCache::Impl& cache, const int* ids, int n) const;
+  at::Tensor forwardTorch(KVCache::Impl& cache, const int* ids, int n, bool allLogits) const;
 };
 
 // The engine's only way into a cache's or a model's internals; app and ui

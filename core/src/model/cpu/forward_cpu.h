@@ -1,0 +1,46 @@
+#pragma once
+// The torch-free CPU forward pass: raw views of the weights (laid out once at
+// load for streaming), the per-cache scratch that keeps allocations out of the
+// decode step, and the per-op timer behind `bench-engine --profile`.
+#include <array>
+#include <vector>
+
+namespace kvr::cpu {
+
+// Every matrix is row-major [out, in] (the transpose of GPT-2's Conv1D), so an
+// output is one contiguous row's dot product with the input.
+struct LayerView {
+  const float *ln1Weight, *ln1Bias;
+  const float *attnWeight, *attnBias;          // [3E, E]
+  const float *attnProjWeight, *attnProjBias;  // [E, E]
+  const float *ln2Weight, *ln2Bias;
+  const float *fcWeight, *fcBias;            // [inner, E]
+  const float *mlpProjWeight, *mlpProjBias;  // [E, inner]
+};
+
+struct WeightView {
+  const float *wte, *wpe, *lnfWeight, *lnfBias;
+  const float* lmHead;  // [vocab, E]
+  std::vector<LayerView> layers;
+};
+
+// Grown on demand, never shrunk: a decode step after the first allocates nothing.
+struct Scratch {
+  std::vector<float> hidden, normed, qkv, context, inner, scores, logits;
+};
+
+// y = (x - mean) / sqrt(var + eps) * gamma + beta over n values (y may be x).
+void layerNormRow(const float* x, const float* gamma, const float* beta, double eps, float* y,
+                  int n);
+
+// fc includes its activation (fused into the same pass over the rows).
+enum class Op { Embed, LayerNorm, Qkv, Attention, AttnProj, Fc, MlpProj, LmHead, Count };
+const char* opName(Op op);
+
+// Seconds per op, summed over forwards while enabled.
+struct OpTimes {
+  std::array<double, static_cast<size_t>(Op::Count)> seconds{};
+  std::array<long, static_cast<size_t>(Op::Count)> calls{};
+};
+
+}  // namespace kvr::cpu

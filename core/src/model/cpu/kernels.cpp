@@ -1,0 +1,70 @@
+// Portable kernels and the run-time choice between them and the AVX2 ones.
+#include "model/cpu/kernels.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace kvr::cpu {
+namespace {
+
+void gemvRowsGeneric(const float* w, const float* x, const float* bias, float* y, int cols, int r0,
+                     int r1, bool accumulate) {
+  for (int r = r0; r < r1; ++r) {
+    const float* row = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    float s = 0.f;
+    for (int c = 0; c < cols; ++c) s += row[c] * x[c];
+    const float v = (bias != nullptr ? bias[r] : 0.f) + s;
+    y[r] = accumulate ? y[r] + v : v;
+  }
+}
+
+void gemmRowsGeneric(const float* w, const float* x, int tokens, const float* bias, float* y,
+                     int ldy, int cols, int r0, int r1, bool accumulate) {
+  for (int i = 0; i < tokens; ++i) {
+    gemvRowsGeneric(w, x + static_cast<size_t>(i) * static_cast<size_t>(cols), bias,
+                    y + static_cast<size_t>(i) * static_cast<size_t>(ldy), cols, r0, r1,
+                    accumulate);
+  }
+}
+
+void scoresGeneric(const float* q, const float* keys, int count, int dim, float scale, float* out) {
+  for (int t = 0; t < count; ++t) {
+    const float* k = keys + static_cast<size_t>(t) * static_cast<size_t>(dim);
+    float s = 0.f;
+    for (int d = 0; d < dim; ++d) s += q[d] * k[d];
+    out[t] = s * scale;
+  }
+}
+
+void weightedSumGeneric(const float* p, const float* values, int count, int dim, float* out) {
+  for (int d = 0; d < dim; ++d) out[d] = 0.f;
+  for (int t = 0; t < count; ++t) {
+    const float* v = values + static_cast<size_t>(t) * static_cast<size_t>(dim);
+    for (int d = 0; d < dim; ++d) out[d] += p[t] * v[d];
+  }
+}
+
+void expGeneric(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+}  // namespace
+
+const Kernels& genericKernels() {
+  static const Kernels kernels{"generic",     gemvRowsGeneric,    gemmRowsGeneric,
+                               scoresGeneric, weightedSumGeneric, expGeneric};
+  return kernels;
+}
+
+const Kernels& bestKernels() {
+  static const Kernels& chosen = []() -> const Kernels& {
+    const char* forced = std::getenv("KVR_CPU_KERNELS");
+    if (forced != nullptr && std::strcmp(forced, "generic") == 0) return genericKernels();
+    const Kernels* avx2 = avx2Kernels();
+    return avx2 != nullptr ? *avx2 : genericKernels();
+  }();
+  return chosen;
+}
+
+}  // namespace kvr::cpu

@@ -1,0 +1,36 @@
+#pragma once
+// Vector kernels of the torch-free CPU forward (model/cpu/forward_cpu.cpp).
+// One table of function pointers per instruction set, chosen once at run time
+// from what the CPU supports (AVX2 + FMA, else portable C++), so one binary
+// runs on every x86-64 machine. No torch here.
+#include <cstddef>
+
+namespace kvr::cpu {
+
+struct Kernels {
+  const char* name;  // "avx2-fma" or "generic"
+  // y[r] = bias[r] + W[r, :] . x for rows [r0, r1) of a row-major [rows, cols]
+  // matrix (bias may be null); with accumulate, y[r] += that instead. Reads
+  // every weight of those rows exactly once: the decode step's matrix-vector.
+  void (*gemvRows)(const float* w, const float* x, const float* bias, float* y, int cols, int r0,
+                   int r1, bool accumulate);
+  // The same for `tokens` inputs x[tokens, cols] into y[tokens, ldy] (row r of
+  // token i at y[i * ldy + r]): each weight row is read from memory once and
+  // used for every token while it is in L1. A short prefill's linear layer,
+  // without the packing a BLAS GEMM does per call.
+  void (*gemmRows)(const float* w, const float* x, int tokens, const float* bias, float* y, int ldy,
+                   int cols, int r0, int r1, bool accumulate);
+  // out[t] = scale * q . keys[t, :] for t in [0, count): one query's attention
+  // scores over a head's contiguous [count, dim] keys.
+  void (*scores)(const float* q, const float* keys, int count, int dim, float scale, float* out);
+  // out[:] = sum over t of p[t] * values[t, :], values [count, dim].
+  void (*weightedSum)(const float* p, const float* values, int count, int dim, float* out);
+  void (*exp)(float* x, int n);  // in place, |rel err| < 2e-7
+};
+
+// The best kernels this CPU runs; KVR_CPU_KERNELS=generic forces the portable ones.
+const Kernels& bestKernels();
+const Kernels& genericKernels();
+const Kernels* avx2Kernels();  // null when the CPU lacks AVX2 or FMA
+
+}  // namespace kvr::cpu

@@ -1,0 +1,243 @@
+// AVX2 + FMA kernels, compiled for that target function by function so the
+// rest of the binary stays portable; bestKernels() only hands them out when
+// the CPU reports both features.
+#include <immintrin.h>
+
+#include "model/cpu/kernels.h"
+
+#define KVR_AVX2 __attribute__((target("avx2,fma")))
+
+namespace kvr::cpu {
+namespace {
+
+KVR_AVX2 inline float horizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+KVR_AVX2 float dotAvx2(const float* a, const float* b, int n) {
+  __m256 s0 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  }
+  float s = horizontalSum(s0);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Four rows at a time, two accumulators each: eight independent FMA chains
+// while four weight streams run through the prefetchers.
+KVR_AVX2 void gemvRowsAvx2(const float* w, const float* x, const float* bias, float* y, int cols,
+                           int r0, int r1, bool accumulate) {
+  const size_t ld = static_cast<size_t>(cols);
+  const int cols16 = cols & ~15;
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const float* w0 = w + static_cast<size_t>(r) * ld;
+    const float* w1 = w0 + ld;
+    const float* w2 = w1 + ld;
+    const float* w3 = w2 + ld;
+    __m256 a0 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps();
+    __m256 a1 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    __m256 a2 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps();
+    __m256 a3 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+    int c = 0;
+    for (; c < cols16; c += 16) {
+      const __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xa, a0);
+      b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c + 8), xb, b0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
+      b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c + 8), xb, b1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
+      b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c + 8), xb, b2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+      b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c + 8), xb, b3);
+    }
+    float s[4] = {horizontalSum(_mm256_add_ps(a0, b0)), horizontalSum(_mm256_add_ps(a1, b1)),
+                  horizontalSum(_mm256_add_ps(a2, b2)), horizontalSum(_mm256_add_ps(a3, b3))};
+    for (; c < cols; ++c) {
+      s[0] += w0[c] * x[c];
+      s[1] += w1[c] * x[c];
+      s[2] += w2[c] * x[c];
+      s[3] += w3[c] * x[c];
+    }
+    for (int k = 0; k < 4; ++k) {
+      const float v = (bias != nullptr ? bias[r + k] : 0.f) + s[k];
+      y[r + k] = accumulate ? y[r + k] + v : v;
+    }
+  }
+  for (; r < r1; ++r) {
+    const float v =
+        (bias != nullptr ? bias[r] : 0.f) + dotAvx2(w + static_cast<size_t>(r) * ld, x, cols);
+    y[r] = accumulate ? y[r] + v : v;
+  }
+}
+
+// The four sums of a, b, c, d in one vector.
+KVR_AVX2 inline __m128 horizontalSums(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+KVR_AVX2 inline void storeFour(__m128 sums, const float* bias, float* y, bool accumulate) {
+  if (bias != nullptr) sums = _mm_add_ps(sums, _mm_loadu_ps(bias));
+  if (accumulate) sums = _mm_add_ps(_mm_loadu_ps(y), sums);
+  _mm_storeu_ps(y, sums);
+}
+
+// Four weight rows by two tokens: eight accumulators, six loads per eight FMAs.
+// Rows and columns that do not fill a block go to the matrix-vector kernel.
+KVR_AVX2 void gemmRowsAvx2(const float* w, const float* x, int tokens, const float* bias, float* y,
+                           int ldy, int cols, int r0, int r1, bool accumulate) {
+  const size_t ld = static_cast<size_t>(cols);
+  const int blockEnd = cols % 8 == 0 ? r0 + (r1 - r0) / 4 * 4 : r0;
+  const int pairEnd = tokens / 2 * 2;
+  for (int r = r0; r < blockEnd; r += 4) {
+    const float* w0 = w + static_cast<size_t>(r) * ld;
+    const float* w1 = w0 + ld;
+    const float* w2 = w1 + ld;
+    const float* w3 = w2 + ld;
+    const float* b = bias != nullptr ? bias + r : nullptr;
+    for (int i = 0; i < pairEnd; i += 2) {
+      const float* xa = x + static_cast<size_t>(i) * ld;
+      const float* xb = xa + ld;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+             a3 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(),
+             b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+      for (int c = 0; c < cols; c += 8) {
+        const __m256 va = _mm256_loadu_ps(xa + c), vb = _mm256_loadu_ps(xb + c);
+        __m256 wv = _mm256_loadu_ps(w0 + c);
+        a0 = _mm256_fmadd_ps(wv, va, a0);
+        b0 = _mm256_fmadd_ps(wv, vb, b0);
+        wv = _mm256_loadu_ps(w1 + c);
+        a1 = _mm256_fmadd_ps(wv, va, a1);
+        b1 = _mm256_fmadd_ps(wv, vb, b1);
+        wv = _mm256_loadu_ps(w2 + c);
+        a2 = _mm256_fmadd_ps(wv, va, a2);
+        b2 = _mm256_fmadd_ps(wv, vb, b2);
+        wv = _mm256_loadu_ps(w3 + c);
+        a3 = _mm256_fmadd_ps(wv, va, a3);
+        b3 = _mm256_fmadd_ps(wv, vb, b3);
+      }
+      float* ya = y + static_cast<size_t>(i) * static_cast<size_t>(ldy) + r;
+      storeFour(horizontalSums(a0, a1, a2, a3), b, ya, accumulate);
+      storeFour(horizontalSums(b0, b1, b2, b3), b, ya + ldy, accumulate);
+    }
+    if (pairEnd < tokens) {
+      gemvRowsAvx2(w, x + static_cast<size_t>(pairEnd) * ld, bias,
+                   y + static_cast<size_t>(pairEnd) * static_cast<size_t>(ldy), cols, r, r + 4,
+                   accumulate);
+    }
+  }
+  for (int i = 0; i < tokens && blockEnd < r1; ++i) {
+    gemvRowsAvx2(w, x + static_cast<size_t>(i) * ld, bias,
+                 y + static_cast<size_t>(i) * static_cast<size_t>(ldy), cols, blockEnd, r1,
+                 accumulate);
+  }
+}
+
+// Four keys at a time, their four horizontal sums folded together by hadd.
+KVR_AVX2 void scoresAvx2(const float* q, const float* keys, int count, int dim, float scale,
+                         float* out) {
+  const size_t ld = static_cast<size_t>(dim);
+  int t = 0;
+  if (dim % 8 == 0) {
+    const __m128 scaleV = _mm_set1_ps(scale);
+    for (; t + 4 <= count; t += 4) {
+      const float* k0 = keys + static_cast<size_t>(t) * ld;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+      __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+      for (int d = 0; d < dim; d += 8) {
+        const __m256 qv = _mm256_loadu_ps(q + d);
+        a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + d), a0);
+        a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + ld + d), a1);
+        a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 2 * ld + d), a2);
+        a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 3 * ld + d), a3);
+      }
+      const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+      const __m128 sum = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+      _mm_storeu_ps(out + t, _mm_mul_ps(sum, scaleV));
+    }
+  }
+  for (; t < count; ++t) out[t] = dotAvx2(q, keys + static_cast<size_t>(t) * ld, dim) * scale;
+}
+
+// Columns in blocks of 64 (eight accumulators in registers) while the rows stream by.
+KVR_AVX2 void weightedSumAvx2(const float* p, const float* values, int count, int dim, float* out) {
+  const size_t ld = static_cast<size_t>(dim);
+  int d0 = 0;
+  for (; d0 + 64 <= dim; d0 += 64) {
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    for (int t = 0; t < count; ++t) {
+      const __m256 pt = _mm256_set1_ps(p[t]);
+      const float* v = values + static_cast<size_t>(t) * ld + d0;
+      for (int j = 0; j < 8; ++j) acc[j] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(v + 8 * j), acc[j]);
+    }
+    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + d0 + 8 * j, acc[j]);
+  }
+  for (; d0 + 8 <= dim; d0 += 8) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int t = 0; t < count; ++t) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[t]),
+                            _mm256_loadu_ps(values + static_cast<size_t>(t) * ld + d0), acc);
+    }
+    _mm256_storeu_ps(out + d0, acc);
+  }
+  for (; d0 < dim; ++d0) {
+    float s = 0.f;
+    for (int t = 0; t < count; ++t) s += p[t] * values[static_cast<size_t>(t) * ld + d0];
+    out[d0] = s;
+  }
+}
+
+// Cephes' expf: e^x = 2^n e^r with |r| <= ln2/2, r's exponential by a degree-5
+// polynomial. Inputs below -87.3 give 0, above 88.7 +inf; NaN stays NaN.
+KVR_AVX2 __m256 exp8(__m256 x) {
+  const __m256 nanMask = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+  const __m256 overflow = _mm256_cmp_ps(x, _mm256_set1_ps(88.7228f), _CMP_GT_OQ);
+  const __m256 underflow = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3365f), _CMP_LT_OQ);
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f)), _mm256_set1_ps(-87.3365f));
+  const __m256 fx = _mm256_floor_ps(
+      _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  __m256 p = _mm256_set1_ps(1.9875691500E-4f);
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.3981999507E-3f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(8.3334519073E-3f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(4.1665795894E-2f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(1.6666665459E-1f));
+  p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(5.0000001201E-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.f)));
+  const __m256i n =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+  __m256 r = _mm256_mul_ps(p, _mm256_castsi256_ps(n));
+  r = _mm256_andnot_ps(underflow, r);
+  r = _mm256_blendv_ps(r, _mm256_set1_ps(__builtin_inff()), overflow);
+  return _mm256_blendv_ps(r, _mm256_set1_ps(__builtin_nanf("")), nanMask);
+}
+
+KVR_AVX2 void expAvx2(float* x, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int k = i; k < n; ++k) tail[k - i] = x[k];
+    _mm256_storeu_ps(tail, exp8(_mm256_loadu_ps(tail)));
+    for (int k = i; k < n; ++k) x[k] = tail[k - i];
+  }
+}
+
+}  // namespace
+
+const Kernels* avx2Kernels() {
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const Kernels kernels{"avx2-fma", gemvRowsAvx2,    gemmRowsAvx2,
+                               scoresAvx2, weightedSumAvx2, expAvx2};
+  return supported ? &kernels : nullptr;
+}
+
+}  // namespace kvr::cpu
