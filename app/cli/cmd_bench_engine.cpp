@@ -66,9 +66,12 @@ nlohmann::ordered_json decodeByContext(const Model& model, KVCache& cache, int r
     GenerationOptions options;
     options.maxNewTokens = kSteps + 1;
     options.ignoreEos = true;
+    // The context is prefilled once; each repeat keeps all but its last token.
+    cache.truncate(0);
+    model.forward(cache, std::vector<int>(prompt.begin(), prompt.end() - 1));
     std::vector<double> ms;
     for (int i = 0; i < repeats + 1; ++i) {
-      cache.truncate(0);
+      cache.truncate(context - 1);
       const GenerationResult r = generateGreedy(model, cache, prompt, options);
       if (i > 0) ms.push_back(1e3 * r.decodeSeconds / (r.outputIds.size() - 1));
     }
