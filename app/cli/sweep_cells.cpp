@@ -60,7 +60,7 @@ void checkSweepCells(const SweepSpec& spec, const std::vector<SweepCell>& cells,
 }
 
 CellExecutor::CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
-                                 const std::atomic<bool>* cancel)
+                           const std::atomic<bool>* cancel)
     : spec_(spec), db_(std::move(db)), store_(store), cancel_(cancel) {}
 
 CellExecutor::~CellExecutor() = default;

@@ -25,7 +25,7 @@ void checkSweepCells(const SweepSpec& spec, const std::vector<SweepCell>& cells,
 class CellExecutor {
  public:
   CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
-                  const std::atomic<bool>* cancel);
+               const std::atomic<bool>* cancel);
   ~CellExecutor();
   RunStatus run(const SweepCell& cell, const std::string& logPrefix);
 
