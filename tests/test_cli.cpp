@@ -224,6 +224,68 @@ class TestCli : public QObject {
         "run 999 does not exist");
   }
 
+  // evict: one JSON line per method x budget, stored as an eviction run and exported.
+  void evictStoresAnEvictionRun() {
+    const QString prompts = path("evict.csv");
+    kvr::test::writeBytes(prompts.toStdString(),
+                          "id,prompt,reference\n"
+                          "a,the quick brown fox jumps over the lazy dog and runs far away,\n"
+                          "b,one two three four five six seven eight nine ten eleven, twelve\n");
+    const QString db = path("evict.db");
+    const Run r = cli({"evict", "--model", tiny(), "--prompts", prompts, "--db", db, "--methods",
+                       "full,window,chunked", "--budgets", "6,8", "--chunk", "4",
+                       "--max-new-tokens", "5", "--quiet"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("not quality"), r.err.constData());  // synthetic weights said so
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 5);  // full once, window and chunked at two budgets
+    QStringList seen;
+    for (const QByteArray& line : lines) {
+      const QJsonObject j = QJsonDocument::fromJson(line).object();
+      for (const char* key :
+           {"method", "budget", "footprint_ratio", "peak_entries", "token_agreement",
+            "first_divergence_median", "max_logit_diff", "nll_delta", "run_id"}) {
+        QVERIFY2(j.contains(key), key);
+      }
+      QCOMPARE(j["prompts"].toInt(), 2);
+      const QString method = j["method"].toString();
+      seen << method + "@" + QString::number(j["budget"].toInt());
+      if (method == "full") {
+        QCOMPARE(j["footprint_ratio"].toDouble(), 1.0);
+        QCOMPARE(j["max_logit_diff"].toDouble(), 0.0);
+      } else {
+        QVERIFY(j["footprint_ratio"].toDouble() < 1.0);
+      }
+    }
+    QCOMPARE(seen, (QStringList{"full@0", "window@6", "window@8", "chunked@6", "chunked@8"}));
+
+    const QJsonArray runs =
+        QJsonDocument::fromJson(cli({"runs", "--db", db, "--json"}).out).array();
+    QCOMPARE(runs.size(), 1);
+    QCOMPARE(runs[0].toObject()["kind"].toString(), QString("eviction"));
+    QCOMPARE(runs[0].toObject()["summary"].toObject()["methods"].toArray().size(), 5);
+
+    const QString out = path("evict.json");
+    QCOMPARE(cli({"export", "--db", db, "--run", "1", "--format", "json", "--out", out}).exitCode,
+             0);
+    const QJsonObject exported =
+        QJsonDocument::fromJson(kvr::test::readBytes(out.toStdString())).object();
+    QCOMPARE(exported["results"].toArray().size(), 10);  // 2 prompts x 5 settings
+    QCOMPARE(exported["config"].toObject()["chunk"].toInt(), 4);
+  }
+
+  void evictRefusesBadSettings() {
+    const QString prompts =
+        QString::fromStdString(kvr::test::sampleFile("study_test.csv").string());
+    const QStringList base{"evict", "--model",           tiny(), "--prompts", prompts,
+                           "--db",  path("bad-evict.db")};
+    expectErrorLine(cli(base + QStringList{"--methods", "full,lru"}), 2, "unknown method 'lru'");
+    expectErrorLine(cli(base + QStringList{"--budgets", "64,0"}), 2, "'0'");
+    expectErrorLine(cli(base + QStringList{"--methods", "window", "--budgets", "4"}), 2,
+                    "sinks (4)");
+    QVERIFY(!QFile::exists(path("bad-evict.db")));  // refused before anything was written
+  }
+
   void runRejectsBadCsvWithPosition() {
     kvr::test::writeBytes(path("bad.csv").toStdString(), "id,prompt\n1,\"unterminated\n");
     const Run r = cli({"run", "--model", tiny(), "--cache-prompts", path("bad.csv"),

@@ -146,6 +146,15 @@ class TestPromptCsv : public QObject {
     QCOMPARE(::lines(fromFile), lines);
   }
 
+  void readsReferenceColumn() {
+    const kvr::PromptSet set =
+        kvr::parsePromptCsv(view("id,prompt,Reference\na,hi,\" there, you\"\nb,yo,\n"), "refs");
+    QCOMPARE(set.prompts.size(), size_t{2});
+    QCOMPARE(set.references, (std::vector<std::string>{" there, you", ""}));
+    const kvr::PromptSet none = kvr::parsePromptCsv(view("prompt\nhi\n"), "none");
+    QVERIFY(none.references.empty());
+  }
+
   void rejectsBrokenFiles_data() {
     QTest::addColumn<QByteArray>("csv");
     QTest::addColumn<QString>("where");  // LINE:COLUMN
@@ -357,11 +366,11 @@ class TestPromptCsv : public QObject {
       QVERIFY2(message.contains(phrase), qPrintable(message));
       QVERIFY(!std::filesystem::exists(p));
     };
-    expectRefused({"s", {}}, "no prompts");
-    expectRefused({"s", {{"a", "x", 0}, {"a", "y", 0}}}, "duplicate id 'a'");
-    expectRefused({"s", {{"a", " ", 0}}}, "empty prompt");
-    expectRefused({"s", {{"", "x", 0}}}, "empty id");
-    expectRefused({"s", {{"a", "bad \xFF", 0}}}, "invalid UTF-8");
+    expectRefused({"s", {}, {}}, "no prompts");
+    expectRefused({"s", {{"a", "x", 0}, {"a", "y", 0}}, {}}, "duplicate id 'a'");
+    expectRefused({"s", {{"a", " ", 0}}, {}}, "empty prompt");
+    expectRefused({"s", {{"", "x", 0}}, {}}, "empty id");
+    expectRefused({"s", {{"a", "bad \xFF", 0}}, {}}, "invalid UTF-8");
     QCOMPARE(QDir(dir_.path()).entryList(QDir::Files).filter("refused").size(), 0);
   }
 

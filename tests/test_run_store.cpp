@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/results.h"
@@ -204,6 +205,26 @@ std::string storedStatus(const std::filesystem::path& path, int64_t id) {
 }
 
 }  // namespace
+
+kvr::EvictionResultRow sampleEvictionRow(int index, kvr::EvictionMethod method, int budget) {
+  kvr::EvictionResultRow r;
+  r.promptIndex = index;
+  r.promptId = "p" + std::to_string(index);
+  r.method = method;
+  r.budget = budget;
+  r.promptTokens = 40;
+  r.newTokens = 8;
+  r.fidelity.footprint = 1234;
+  r.fidelity.footprintRatio = 0.625;
+  r.fidelity.peakEntries = 160;
+  r.fidelity.peakBytes = 160 * 2 * 16 * 4;
+  r.fidelity.tokenAgreement = 0.875;
+  r.fidelity.meanLogitDiff = 0.01;
+  r.fidelity.maxLogitDiff = 0.25;
+  r.fidelity.nll = 9.5;
+  r.fidelity.nllDelta = 0.125;
+  return r;
+}
 
 class TestRunStore : public QObject {
   Q_OBJECT
@@ -452,7 +473,7 @@ class TestRunStore : public QObject {
     setUserVersion(p, 99);
     for (bool readOnly : {false, true}) {
       expectError([&] { kvr::RunStore store(p, readOnly); }, p,
-                  {"database schema version 99 is newer than this kvrecycle supports (3)"});
+                  {"database schema version 99 is newer than this kvrecycle supports (4)"});
     }
   }
 
@@ -471,6 +492,8 @@ class TestRunStore : public QObject {
       QCOMPARE(results.size(), size_t{2});
       QVERIFY(!results[0].noisy);
       QCOMPARE(results[0].measuredRepeats, 0);
+      QCOMPARE(runs[0].kind, kvr::RunKind::Recycling);
+      QVERIFY(viewer.evictionResults(runs[0].id).empty());  // no such table before version 4
     }
     kvr::RunStore store(p);
     const auto results = store.promptResults(1);
@@ -481,7 +504,49 @@ class TestRunStore : public QObject {
     const int64_t id = store.createRun(sampleRun("after migration"));
     store.addPromptResult(id, sampleResult(0));
     compareResults(store.promptResults(id)[0], sampleResult(0));
+    // So are eviction runs (version 4).
+    kvr::RunRecord eviction = sampleRun("eviction after migration");
+    eviction.kind = kvr::RunKind::Eviction;
+    const int64_t evictionId = store.createRun(eviction);
+    store.addEvictionResult(evictionId, sampleEvictionRow(0, kvr::EvictionMethod::Heavy, 64));
+    QCOMPARE(store.evictionResults(evictionId).size(), size_t{1});
     QCOMPARE(store.integrityCheck(), std::string("ok"));
+  }
+
+  void evictionRowsRoundTrip() {
+    kvr::RunStore store(freshPath());
+    kvr::RunRecord run = sampleRun("eviction");
+    run.kind = kvr::RunKind::Eviction;
+    const int64_t id = store.createRun(run);
+    kvr::EvictionResultRow diverged = sampleEvictionRow(1, kvr::EvictionMethod::Window, 32);
+    diverged.fidelity.firstDivergence = 3;
+    diverged.fidelity.nllDelta = std::numeric_limits<double>::quiet_NaN();
+    store.addEvictionResult(id, diverged);
+    store.addEvictionResult(id, sampleEvictionRow(0, kvr::EvictionMethod::Full, 0));
+    expectError([&] { store.addEvictionResult(id, diverged); }, store.path(), {"already stored"});
+    expectError([&] { store.addEvictionResult(id + 7, diverged); }, store.path(),
+                {"does not exist"});
+
+    const auto rows = store.evictionResults(id);
+    QCOMPARE(rows.size(), size_t{2});
+    QCOMPARE(rows[0].promptIndex, 0);  // ordered by prompt
+    QCOMPARE(rows[0].method, kvr::EvictionMethod::Full);
+    QCOMPARE(rows[0].fidelity.firstDivergence, -1);  // none: stored as NULL
+    const kvr::EvictionResultRow& back = rows[1];
+    QCOMPARE(back.promptId, diverged.promptId);
+    QCOMPARE(back.method, kvr::EvictionMethod::Window);
+    QCOMPARE(back.budget, 32);
+    QCOMPARE(back.fidelity.footprint, diverged.fidelity.footprint);
+    QCOMPARE(back.fidelity.footprintRatio, diverged.fidelity.footprintRatio);
+    QCOMPARE(back.fidelity.peakBytes, diverged.fidelity.peakBytes);
+    QCOMPARE(back.fidelity.firstDivergence, 3);
+    QCOMPARE(back.fidelity.maxLogitDiff, diverged.fidelity.maxLogitDiff);
+    QVERIFY(std::isnan(back.fidelity.nllDelta));
+    QCOMPARE(store.findRun(id)->kind, kvr::RunKind::Eviction);
+    // A run that never finished is summarised from its stored rows, per method and budget.
+    const nlohmann::json summary = nlohmann::json::parse(store.findRun(id)->summaryJson);
+    QCOMPARE(summary["kind"].get<std::string>(), std::string("eviction"));
+    QCOMPARE(summary["methods"].size(), size_t{2});
   }
 
   void refusesGarbage() {

@@ -128,7 +128,7 @@ class TestWorkbenchParts : public QObject {
                         nullptr);
     QCOMPARE(model.rowCount(), 7);
     QCOMPARE(model.columnCount(), int(kvr::ui::PromptSetModel::ColumnCount));
-    kvr::PromptSet set{"two", {{"a", "first prompt", 2}, {"b", "second prompt", 3}}};
+    kvr::PromptSet set{"two", {{"a", "first prompt", 2}, {"b", "second prompt", 3}}, {}};
     model.setPromptSet(set, {4, 6});
     QCOMPARE(model.rowCount(), 2);
     QCOMPARE(model.totalTokens(), 10);

@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include <csignal>
+
 #include <iostream>
 
 #include "kvrecycle/error.h"
@@ -76,10 +77,10 @@ void onCancelSignal(int) {
 }
 }  // namespace
 
-const std::atomic<bool>* cancelOnSignals() {
+const std::atomic<bool>& cancelOnSignals() {
   std::signal(SIGINT, onCancelSignal);
   std::signal(SIGTERM, onCancelSignal);
-  return &gCancelled;
+  return gCancelled;
 }
 
 }  // namespace kvr::cli

@@ -50,9 +50,9 @@ void applyNoiseOptions(const NoiseOptions& options, NoiseSettings& noise, PageCa
 // Where a measurement ran: device, threads, versions, CPU; added to every benchmark row.
 void addMachineInfo(nlohmann::ordered_json& row, const Model& model);
 
-// Makes SIGINT and SIGTERM set the returned flag (work stops cleanly between
-// steps, keeping what was stored) instead of killing the process.
-const std::atomic<bool>* cancelOnSignals();
+// Installs SIGINT and SIGTERM handlers that set the returned flag, so a run
+// stops cleanly: completed results stay stored, the run is marked cancelled.
+const std::atomic<bool>& cancelOnSignals();
 
 // The warning shown wherever a synthetic model's text appears.
 constexpr const char* kSyntheticNote =
@@ -77,5 +77,6 @@ void registerModels(CLI::App& app, Action& action);
 void registerSweep(CLI::App& app, Action& action);
 void registerSweepCell(CLI::App& app, Action& action);
 void registerMerge(CLI::App& app, Action& action);
+void registerEvict(CLI::App& app, Action& action);
 
 }  // namespace kvr::cli

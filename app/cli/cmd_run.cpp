@@ -67,9 +67,8 @@ void registerRun(CLI::App& app, Action& action) {
         };
         callbacks.promptDone = printPromptLine;
       }
-      // Ctrl-C cancels cleanly: completed results stay stored, the run is marked cancelled.
       const ExperimentOutcome outcome =
-          runExperiment(*model, cache, test, config, store, callbacks, cancelOnSignals());
+          runExperiment(*model, cache, test, config, store, callbacks, &cancelOnSignals());
 
       std::cout << "\nRun " << outcome.runId << " (" << runStatusName(outcome.status) << "), model "
                 << model->directory().string() << ", policy " << reusePolicyName(config.policy)

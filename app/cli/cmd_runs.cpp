@@ -30,7 +30,9 @@ void registerRuns(CLI::App& app, Action& action) {
         for (const RunRecord& r : runs) {
           nlohmann::ordered_json j = nlohmann::ordered_json::parse(runRecordJson(r));
           j["summary"] =
-              nlohmann::ordered_json::parse(summaryToJson(summaryFromJson(r.summaryJson)));
+              r.kind == RunKind::Eviction
+                  ? nlohmann::ordered_json::parse(r.summaryJson.empty() ? "{}" : r.summaryJson)
+                  : nlohmann::ordered_json::parse(summaryToJson(summaryFromJson(r.summaryJson)));
           out.push_back(j);
         }
         printJson(out);
@@ -42,6 +44,12 @@ void registerRuns(CLI::App& app, Action& action) {
                 << "name"
                 << "\n";
       for (const RunRecord& r : runs) {
+        if (r.kind == RunKind::Eviction) {
+          std::cout << std::left << std::setw(6) << r.id << std::setw(12) << runStatusName(r.status)
+                    << std::setw(22) << r.createdAt << std::setw(9) << r.plannedPrompts
+                    << std::setw(19) << "(eviction run)" << r.name << "\n";
+          continue;
+        }
         const RunSummary s = summaryFromJson(r.summaryJson);
         // "2/7" for a run that stopped part-way.
         const std::string prompts =
@@ -81,8 +89,11 @@ void registerExport(CLI::App& app, Action& action) {
       const RunStore store(args->db, /*readOnly=*/true);
       const auto run = store.findRun(args->run);
       if (!run) throw Error(args->db + ": run " + std::to_string(args->run) + " does not exist");
+      const TableFormat format = parseTableFormat(args->format);
       const std::string text =
-          exportRun(*run, store.promptResults(args->run), parseTableFormat(args->format));
+          run->kind == RunKind::Eviction
+              ? exportEvictionRun(*run, store.evictionResults(args->run), format)
+              : exportRun(*run, store.promptResults(args->run), format);
       writeFileAtomically(args->out, text);
       printJson({{"run", args->run}, {"format", args->format}, {"out", args->out}});
       return 0;

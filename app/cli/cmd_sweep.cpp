@@ -37,7 +37,7 @@ std::string position(const SweepCell& cell, const SweepProgress& p) {
 int runLocally(const SweepArgs& args, const SweepSpec& spec, const std::vector<SweepCell>& cells) {
   checkSweepCells(spec, cells, args.db);
   RunStore store(args.db);
-  const std::atomic<bool>* cancel = cancelOnSignals();
+  const std::atomic<bool>* cancel = &cancelOnSignals();
   CellExecutor runner(spec, args.db, store, cancel);
   SweepCallbacks callbacks;
   callbacks.cellSkipped = [total = cells.size()](const SweepCell& cell, const RunRecord& run) {

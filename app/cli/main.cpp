@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   kvr::cli::registerSweep(app, action);
   kvr::cli::registerSweepCell(app, action);
   kvr::cli::registerMerge(app, action);
+  kvr::cli::registerEvict(app, action);
   const auto isCommand = [&app](const std::string& name) {
     return !app.get_subcommands([&name](CLI::App* sub) { return sub->get_name() == name; }).empty();
   };

@@ -18,12 +18,15 @@ struct Prompt {
 struct PromptSet {
   std::string source;  // file path or a label
   std::vector<Prompt> prompts;
+  // From an optional `reference` column, one per prompt (else empty): a
+  // continuation to score each prompt against (eviction fidelity).
+  std::vector<std::string> references;
 };
 
 // A header is a first record with a cell named `prompt` (preferred) or `text`
-// (case-insensitive, surrounding spaces ignored) and optionally `id`; a first
-// record with a single column that is not a header makes the file headerless
-// (every record is a prompt). Blank lines are skipped, a UTF-8 BOM is skipped.
+// (case-insensitive, surrounding spaces ignored) and optionally `id` and
+// `reference`; a first record with a single column that is not a header makes
+// the file headerless (every record is a prompt). Blank lines are skipped, a UTF-8 BOM is skipped.
 // Throws kvr::Error with message "SOURCE:LINE:COLUMN: what is wrong"
 // (1-based line, 1-based column in bytes, not counting a BOM).
 PromptSet readPromptCsv(const std::filesystem::path& path);  // streams the file

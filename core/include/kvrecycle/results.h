@@ -121,8 +121,16 @@ RunSummary summarizeResults(const std::vector<PromptResult>& results);
 std::string summaryToJson(const RunSummary& summary);
 RunSummary summaryFromJson(const std::string& json);  // missing fields keep their defaults
 
+// What a run studied: recycling K/V across prompts (the default), or eviction
+// inside one generation (kvrecycle/eviction.h), whose results are
+// RunStore::evictionResults rather than prompt results.
+enum class RunKind { Recycling, Eviction };
+const char* runKindName(RunKind kind);          // "recycling", "eviction"
+RunKind parseRunKind(const std::string& name);  // throws kvr::Error
+
 struct RunRecord {
   int64_t id = 0;
+  RunKind kind = RunKind::Recycling;
   std::string name;
   std::string notes;
   std::vector<std::string> tags;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "kvrecycle/eviction_settings.h"
 #include "kvrecycle/results.h"
 #include "kvrecycle/table_writer.h"
 
@@ -16,6 +17,15 @@ std::string exportRun(const RunRecord& run, const std::vector<PromptResult>& res
 // A run's record (not its results) as one JSON object: the JSON export's "run"
 // and each entry of `kvrecycle-cli runs --json`.
 std::string runRecordJson(const RunRecord& run);
+
+// A run's configuration as a Markdown table of settings and values.
+std::string runConfigurationMarkdown(const RunRecord& run);
+
+// An eviction run's rows (one per prompt x method x budget) in the same
+// formats: CSV with the run's columns, Markdown with summary and
+// configuration, JSON with run, config, machine, summary and results.
+std::string exportEvictionRun(const RunRecord& run, const std::vector<EvictionResultRow>& rows,
+                              TableFormat format);
 
 // The study's summary table plus exactness and TTFT: (metric, formatted value)
 // rows, shared by the CLI, the exports and the workbench's summary panel.

@@ -13,13 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "kvrecycle/eviction_settings.h"
 #include "kvrecycle/results.h"
 
 namespace kvr {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the database (and its folder). WAL journal,
   // synchronous=NORMAL, foreign keys on, busy timeout 5 s. Creates the schema
@@ -45,6 +46,12 @@ class RunStore {
   // Sets the final status (not Running), finished_at now, the summary and the error.
   void finishRun(int64_t runId, RunStatus status, const std::string& summaryJson,
                  const std::string& error = "");
+
+  // One row of an eviction run (RunKind::Eviction), committed at once. Throws
+  // when the run does not exist or already has this prompt x method x budget.
+  void addEvictionResult(int64_t runId, const EvictionResultRow& row);
+  // Ordered by prompt, method, budget; empty for a file older than schema 4.
+  std::vector<EvictionResultRow> evictionResults(int64_t runId) const;
 
   std::vector<RunRecord> listRuns() const;  // newest first
   std::optional<RunRecord> findRun(int64_t id) const;

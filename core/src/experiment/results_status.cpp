@@ -29,4 +29,15 @@ RunStatus parseRunStatus(const std::string& name) {
               "' (expected running, completed, cancelled, failed or interrupted)");
 }
 
+const char* runKindName(RunKind kind) {
+  return kind == RunKind::Eviction ? "eviction" : "recycling";
+}
+
+RunKind parseRunKind(const std::string& name) {
+  for (RunKind kind : {RunKind::Recycling, RunKind::Eviction}) {
+    if (name == runKindName(kind)) return kind;
+  }
+  throw Error("unknown run kind '" + name + "' (expected recycling or eviction)");
+}
+
 }  // namespace kvr

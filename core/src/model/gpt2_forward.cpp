@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kvrecycle/error.h"
@@ -23,6 +24,23 @@ at::Tensor activation(const at::Tensor& x, Activation kind) {
       break;
   }
   return at::gelu(x, "tanh");
+}
+
+// Layer l's live flags for keys [0, total) as a [heads, 1, total] "masked out" tensor.
+at::Tensor evictedKeys(const KeyMask& mask, int l, int64_t total, const at::Device& device) {
+  const at::Tensor live =
+      at::from_blob(const_cast<uint8_t*>(mask.row(l, 0)), {mask.heads, mask.capacity}, at::kByte);
+  return live.narrow(1, 0, total).eq(0).unsqueeze(1).to(device);
+}
+
+// Adds the attention rows of queries at positions >= tap.fromPosition to the tap's sums.
+void tapAttention(AttentionTap& tap, int l, const at::Tensor& weights, int64_t past) {
+  const int64_t n = weights.size(1), total = weights.size(2);
+  const int64_t first = std::max<int64_t>(0, tap.fromPosition - past);
+  if (first >= n) return;
+  const at::Tensor summed = weights.narrow(1, first, n - first).sum(1).to(at::kCPU).contiguous();
+  at::Tensor sums = at::from_blob(tap.row(l, 0), {tap.heads, tap.capacity}, at::kFloat);
+  sums.narrow(1, 0, total).add_(summed);
 }
 
 }  // namespace
@@ -79,7 +97,13 @@ at::Tensor Model::Impl::forwardHidden(KVCache::Impl& cache, const std::vector<in
     at::Tensor scores = at::matmul(qkv[0], keys.transpose(1, 2)) / scale;  // [H, n, total]
     if (config.scaleAttnByInverseLayerIdx) scores = scores / static_cast<double>(l + 1);
     if (masked.defined()) scores.masked_fill_(masked, -std::numeric_limits<float>::infinity());
-    const at::Tensor context = at::matmul(at::softmax(scores, -1), values)  // [H, n, D]
+    if (cache.keyMask != nullptr) {
+      scores.masked_fill_(evictedKeys(*cache.keyMask, static_cast<int>(l), total, device),
+                          -std::numeric_limits<float>::infinity());
+    }
+    const at::Tensor weightsOfKeys = at::softmax(scores, -1);  // [H, n, total]
+    if (cache.tap != nullptr) tapAttention(*cache.tap, static_cast<int>(l), weightsOfKeys, past);
+    const at::Tensor context = at::matmul(weightsOfKeys, values)  // [H, n, D]
                                    .permute({1, 0, 2})
                                    .reshape({n, embd});
     hidden = hidden + at::addmm(w.attnProjBias, context, w.attnProjWeight);

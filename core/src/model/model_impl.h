@@ -10,6 +10,7 @@
 
 #include "kvrecycle/model.h"
 #include "kvrecycle/weights_report.h"
+#include "model/attention_hooks.h"
 #include "model/gpt2_layout.h"
 
 namespace kvr {
@@ -37,6 +38,9 @@ struct KVCache::Impl {
   std::vector<int> tokens;         // ids at positions [0, length)
   int capacity = 0;
   int written = 0;  // positions [0, written) may hold K/V since the last reset
+  // Set by eviction only (core/src/eviction); null: every position attends, nothing is tapped.
+  const KeyMask* keyMask = nullptr;
+  AttentionTap* tap = nullptr;
   int length() const { return static_cast<int>(tokens.size()); }
   void noteWritten(int end) { written = std::max(written, end); }
 };

@@ -284,6 +284,7 @@ struct Layout {
   size_t fields = 1;
   size_t prompt = 0;
   std::optional<size_t> id;
+  std::optional<size_t> reference;
 };
 
 PromptSet parse(ByteReader& reader, const std::string& source) {
@@ -307,6 +308,7 @@ PromptSet parse(ByteReader& reader, const std::string& source) {
     if (name == "prompt" && !promptCol) promptCol = i;
     if (name == "text" && !textCol) textCol = i;
     if (name == "id" && !layout.id) layout.id = i;
+    if (name == "reference" && !layout.reference) layout.reference = i;
   }
   const bool header = promptCol || textCol;
   if (header) {
@@ -316,6 +318,7 @@ PromptSet parse(ByteReader& reader, const std::string& source) {
          "missing prompt column (expected a header named prompt or text)");
   } else {
     layout.id.reset();
+    layout.reference.reset();
   }
   csv.setStoreLimit(layout.fields);
 
@@ -349,6 +352,7 @@ PromptSet parse(ByteReader& reader, const std::string& source) {
       prompt.id = std::to_string(set.prompts.size() + 1);
     }
     prompt.text = text.value;
+    if (layout.reference) set.references.push_back(csv.field(*layout.reference).value);
     set.prompts.push_back(std::move(prompt));
   };
 

@@ -61,17 +61,6 @@ Table compactTable(const std::vector<PromptResult>& results) {
 }
 
 // What a reader needs to reproduce the run, from its stored configuration.
-std::string configurationMarkdown(const RunRecord& run) {
-  const Json config = Json::parse(run.configJson.empty() ? "{}" : run.configJson, nullptr, false);
-  if (!config.is_object()) return "";
-  Table table;
-  table.columns = {"Setting", "Value"};
-  for (const auto& [key, value] : config.items()) {
-    table.rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
-  }
-  return writeTable(table, TableFormat::Markdown);
-}
-
 std::string exportCsv(const RunRecord& run, const std::vector<PromptResult>& results) {
   return writeTable(
       resultsTable({"run_id", "run_name", "run_started_at", "run_duration_s", "run_status"},
@@ -89,7 +78,7 @@ std::string exportMarkdown(const RunRecord& run, const std::vector<PromptResult>
       << (run.synthetic ? " (synthetic weights: its text is meaningless)" : "") << ".\n\n"
       << "## Summary\n\n"
       << summaryMarkdown(summaryFromJson(run.summaryJson)) << "\n## Configuration\n\n"
-      << configurationMarkdown(run) << "\n## Results\n\n"
+      << runConfigurationMarkdown(run) << "\n## Results\n\n"
       << writeTable(compactTable(results), TableFormat::Markdown);
   return out.str();
 }
@@ -118,8 +107,20 @@ std::time_t parseIso(const std::string& iso) {
 
 }  // namespace
 
+std::string runConfigurationMarkdown(const RunRecord& run) {
+  const Json config = Json::parse(run.configJson.empty() ? "{}" : run.configJson, nullptr, false);
+  if (!config.is_object()) return "";
+  Table table;
+  table.columns = {"Setting", "Value"};
+  for (const auto& [key, value] : config.items()) {
+    table.rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
+  }
+  return writeTable(table, TableFormat::Markdown);
+}
+
 std::string runRecordJson(const RunRecord& run) {
   Json j = {{"id", run.id},
+            {"kind", runKindName(run.kind)},
             {"name", run.name},
             {"notes", run.notes},
             {"tags", run.tags},

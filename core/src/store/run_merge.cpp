@@ -107,6 +107,11 @@ MergeReport mergeRuns(RunStore& target, const RunStore& source) {
     for (const PromptResult& result : source.promptResults(run.id)) {
       target.addPromptResult(id, result);
     }
+    if (run.kind == RunKind::Eviction) {
+      for (const EvictionResultRow& row : source.evictionResults(run.id)) {
+        target.addEvictionResult(id, row);
+      }
+    }
     target.finishRun(id, run.status, run.summaryJson, run.error);
     if (!cell.empty()) completedCells.insert(cell);
     ++report.copied;

@@ -1,260 +1,35 @@
-// The run store: the only code that knows the database schema (core/SCHEMA.md).
+// The run store: runs, their prompt results and the cache-entry registry in one
+// SQLite file. The schema itself is in store/run_schema.cpp (core/SCHEMA.md).
 #include "kvrecycle/run_store.h"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <climits>
-#include <cmath>
-#include <fstream>
-#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
 #include "io/process_liveness.h"
 #include "kvrecycle/error.h"
+#include "kvrecycle/eviction_summary.h"
 #include "kvrecycle/timestamps.h"
 #include "store/result_columns.h"
+#include "store/run_schema.h"
+#include "store/sql_rows.h"
 #include "store/sqlite_db.h"
 
 namespace kvr {
 namespace {
 
+using io::ProcessIdentity;
+using store::Binder;
 using store::Database;
 using store::DbError;
+using store::Row;
+using store::SchemaRefused;
 using store::Statement;
 using store::Transaction;
 
-// PRAGMA application_id: "KVRC" in the SQLite header marks our files.
-constexpr int kApplicationId = 0x4B565243;
 constexpr auto kBusyTimeout = std::chrono::seconds(5);
-
-const char* const kSchemaSql = R"sql(
-CREATE TABLE runs (
-  id                INTEGER PRIMARY KEY AUTOINCREMENT,
-  name              TEXT    NOT NULL,
-  notes             TEXT    NOT NULL DEFAULT '',
-  tags_json         TEXT    NOT NULL DEFAULT '[]',
-  created_at        TEXT    NOT NULL,
-  finished_at       TEXT,
-  status            TEXT    NOT NULL
-                    CHECK (status IN ('running', 'completed', 'cancelled', 'failed', 'interrupted')),
-  model_path        TEXT    NOT NULL,
-  model_fingerprint TEXT    NOT NULL,
-  synthetic         INTEGER NOT NULL CHECK (synthetic IN (0, 1)),
-  config_json       TEXT    NOT NULL,
-  machine_json      TEXT    NOT NULL,
-  summary_json      TEXT,
-  error             TEXT,
-  pid               INTEGER NOT NULL,
-  hostname          TEXT    NOT NULL,
-  boot_id           TEXT    NOT NULL DEFAULT '',
-  process_start     INTEGER,
-  planned_prompts   INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX runs_by_status ON runs (status);
-
-
-CREATE TABLE cache_entries (
-  entry_id          TEXT    PRIMARY KEY NOT NULL,
-  model_fingerprint TEXT    NOT NULL,
-  path              TEXT    NOT NULL,
-  token_ids_json    TEXT    NOT NULL,
-  text              TEXT    NOT NULL,
-  bytes             INTEGER NOT NULL,
-  checksum          TEXT    NOT NULL,
-  created_at        TEXT    NOT NULL
-);
-CREATE INDEX cache_entries_by_model ON cache_entries (model_fingerprint, created_at);
-)sql";
-
-const char* const kRunColumns =
-    "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
-    "synthetic, config_json, machine_json, summary_json, error, planned_prompts, pid, hostname, "
-    "boot_id, process_start";
-
-// A read-only open cannot migrate: a version-1 file is read with the new
-// column's default in its place.
-const char* const kRunColumnsV1 =
-    "id, name, notes, tags_json, created_at, finished_at, status, model_path, model_fingerprint, "
-    "synthetic, config_json, machine_json, summary_json, error, 0, pid, hostname, boot_id, "
-    "process_start";
-const char* const kCacheColumns =
-    "entry_id, model_fingerprint, path, token_ids_json, text, bytes, checksum, created_at";
-
-std::string placeholders(int count) {
-  std::string out;
-  for (int i = 1; i <= count; ++i) out += (i > 1 ? ", ?" : "?") + std::to_string(i);
-  return out;
-}
-
-int columnCount(const char* columns) {
-  int n = 1;
-  for (const char* p = columns; *p != '\0'; ++p) n += *p == ',' ? 1 : 0;
-  return n;
-}
-
-// prompt_results, declared from the one column map (store/result_columns.h).
-std::string promptResultsSchemaSql() {
-  std::string sql =
-      "CREATE TABLE prompt_results (\n"
-      "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n";
-  for (const ResultColumn& c : resultColumns()) {
-    sql += "  " + c.name + " " + c.sqlDeclaration() + ",\n";
-  }
-  return sql + "  PRIMARY KEY (run_id, prompt_index)\n);\n";
-}
-
-// The columns as a file of `version` has them, under today's names.
-std::string resultSelectList(int version) {
-  std::string list;
-  for (const ResultColumn& c : resultColumns()) {
-    if (!list.empty()) list += ", ";
-    if (version < c.sinceVersion) {
-      list += c.sqlDefault() + " AS " + c.name;
-    } else if (version < 3 && !c.legacyName.empty()) {
-      list += c.legacyName + " AS " + c.name;
-    } else {
-      list += c.name;
-    }
-  }
-  return list;
-}
-
-std::string resultColumnNames() {
-  std::string list;
-  for (const ResultColumn& c : resultColumns()) list += (list.empty() ? "" : ", ") + c.name;
-  return list;
-}
-
-// Binds parameters in order, from ?1.
-class Binder {
- public:
-  explicit Binder(Statement& statement) : statement_(statement) {}
-  Binder& i64(int64_t value) {
-    statement_.bindInt64(next_++, value);
-    return *this;
-  }
-  // NaN is stored as NULL (as SQLite itself would), and read back as NaN.
-  Binder& f64(double value) {
-    if (std::isnan(value)) {
-      statement_.bindNull(next_++);
-    } else {
-      statement_.bindDouble(next_++, value);
-    }
-    return *this;
-  }
-  Binder& text(const std::string& value) {
-    statement_.bindText(next_++, value);
-    return *this;
-  }
-  // "" is stored as NULL, for columns where NULL means "not yet" or "none".
-  Binder& textOrNull(const std::string& value) {
-    if (value.empty()) {
-      statement_.bindNull(next_++);
-    } else {
-      statement_.bindText(next_++, value);
-    }
-    return *this;
-  }
-  Binder& null() {
-    statement_.bindNull(next_++);
-    return *this;
-  }
-
- private:
-  Statement& statement_;
-  int next_ = 1;
-};
-
-// Reads columns in order, from 0.
-class Row {
- public:
-  explicit Row(const Statement& statement) : statement_(statement) {}
-  int64_t i64() { return statement_.columnInt64(next_++); }
-  int i32() { return static_cast<int>(statement_.columnInt64(next_++)); }
-  double f64() {
-    const int column = next_++;
-    return statement_.columnIsNull(column) ? std::numeric_limits<double>::quiet_NaN()
-                                           : statement_.columnDouble(column);
-  }
-  std::string text() { return statement_.columnText(next_++); }
-
- private:
-  const Statement& statement_;
-  int next_ = 0;
-};
-
-// ------------------------------------------------------------ the running process
-
-std::string hostName() {
-  char buffer[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "";
-  return buffer;
-}
-
-std::string bootId() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
-}
-
-// Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat),
-// or -1 when unknown. With the boot id it tells a reused pid from the original.
-int64_t processStartTicks(int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return -1;
-  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string field;
-  for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> field)) return -1;
-  }
-  try {
-    return std::stoll(field);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
-struct ProcessIdentity {
-  int64_t pid = 0;
-  std::string hostname;
-  std::string bootId;
-  int64_t startTicks = -1;
-};
-
-ProcessIdentity currentProcess() {
-  ProcessIdentity self;
-  self.pid = ::getpid();
-  self.hostname = hostName();
-  self.bootId = bootId();
-  self.startTicks = processStartTicks(self.pid);
-  return self;
-}
-
-// Whether the process that recorded (pid, bootId, startTicks) on this host is gone.
-bool processIsGone(const ProcessIdentity& self, int64_t pid, const std::string& recordedBoot,
-                   int64_t recordedStart) {
-  if (!recordedBoot.empty() && !self.bootId.empty() && recordedBoot != self.bootId) return true;
-  if (!io::processExists(pid)) return true;
-  // The pid exists: it is still the recording process unless it started at another time.
-  if (recordedStart >= 0) {
-    const int64_t start = processStartTicks(pid);
-    if (start >= 0 && start != recordedStart) return true;
-  }
-  return false;
-}
-
-// ------------------------------------------------------------ JSON columns
 
 std::string toJson(const nlohmann::json& value) {
   return value.dump();  // throws nlohmann::json::type_error for invalid UTF-8
@@ -266,10 +41,11 @@ struct RunStore::Impl {
   std::filesystem::path path;
   bool readOnly = false;
   std::mutex mutex;
-  ProcessIdentity self = currentProcess();
+  ProcessIdentity self = io::currentProcess();
   std::optional<Database> db;
-  const char* runColumns = kRunColumns;
-  std::string resultSelect = resultSelectList(kSchemaVersion);
+  const char* runColumns = store::runColumns(kSchemaVersion);
+  int fileVersion = kSchemaVersion;
+  std::string resultSelect = store::resultSelectList(kSchemaVersion);
 
   [[noreturn]] void fail(const std::string& message) const {
     throw Error(path.string() + ": " + message);
@@ -286,74 +62,14 @@ struct RunStore::Impl {
     }
   }
 
-  int pragmaInt(const char* name) {
-    Statement s = db->prepare(std::string("PRAGMA ") + name);
-    return s.step() ? static_cast<int>(s.columnInt64(0)) : 0;
-  }
-
-  int64_t objectCount() {
-    Statement s = db->prepare("SELECT count(*) FROM sqlite_master");
-    s.step();
-    return s.columnInt64(0);
-  }
-
-  [[noreturn]] void newerVersion(int version) const {
-    fail("database schema version " + std::to_string(version) +
-         " is newer than this kvrecycle supports (" + std::to_string(kSchemaVersion) + ")");
-  }
-
-  // Accepts our files (any supported version) and an empty file; refuses the rest.
-  // Returns the schema version, 0 for an empty file.
-  int checkFile() {
-    int applicationId = 0;
-    int version = 0;
+  // Schema checks and migrations name the file they refuse.
+  template <typename F>
+  auto schemaStep(F&& step) -> decltype(step()) {
     try {
-      applicationId = pragmaInt("application_id");
-      version = pragmaInt("user_version");
-    } catch (const DbError& e) {
-      if (e.notADatabase()) fail("not a kvrecycle database: the file is not a SQLite database");
-      throw;
+      return step();
+    } catch (const SchemaRefused& e) {
+      fail(e.what());
     }
-    if (applicationId == 0 && version == 0 && objectCount() == 0) return 0;
-    if (applicationId != kApplicationId) {
-      fail("not a kvrecycle database: a SQLite database of another application");
-    }
-    if (version > kSchemaVersion) newerVersion(version);
-    if (version < 1) fail("not a kvrecycle database: schema version " + std::to_string(version));
-    for (const char* table : {"runs", "prompt_results", "cache_entries"}) {
-      Statement s = db->prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
-      s.bindText(1, table);
-      if (!s.step()) fail(std::string("not a kvrecycle database: table ") + table + " is missing");
-    }
-    return version;
-  }
-
-  void createSchema() {
-    db->exec(kSchemaSql);
-    db->exec(promptResultsSchemaSql());
-    db->exec("PRAGMA application_id = " + std::to_string(kApplicationId));
-    db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-  }
-
-  // Schema migrations from older versions go here, one step per version.
-  void migrate(int from) {
-    if (from < 1) fail("no migration from schema version " + std::to_string(from));
-    if (from < 2) {  // 2: spreads and noise per prompt, planned prompts per run
-      db->exec("ALTER TABLE runs ADD COLUMN planned_prompts INTEGER NOT NULL DEFAULT 0");
-      for (const ResultColumn& c : resultColumns()) {
-        if (c.sinceVersion == 2) {
-          db->exec("ALTER TABLE prompt_results ADD COLUMN " + c.name + " " + c.sqlDeclaration());
-        }
-      }
-    }
-    if (from < 3) {  // 3: one name per quantity, the same as in every export
-      for (const ResultColumn& c : resultColumns()) {
-        if (!c.legacyName.empty()) {
-          db->exec("ALTER TABLE prompt_results RENAME COLUMN " + c.legacyName + " TO " + c.name);
-        }
-      }
-    }
-    db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   }
 
   std::string interruptedReason(int64_t pid) const {
@@ -363,6 +79,9 @@ struct RunStore::Impl {
 
   // What a run that never finished measured: its stored results, summarised.
   std::string summaryFromResults(const RunRecord& run) const {
+    if (run.kind == RunKind::Eviction) {
+      return evictionSummaryJson(summarizeEviction(readEvictionResults(run.id)));
+    }
     RunSummary summary = summarizeResults(readResults(run.id));
     summary.plannedPrompts = run.plannedPrompts;
     return summaryToJson(summary);
@@ -377,6 +96,51 @@ struct RunStore::Impl {
     return results;
   }
 
+  std::vector<EvictionResultRow> readEvictionResults(int64_t runId) const {
+    if (fileVersion < 4) return {};
+    Statement s = db->prepare(std::string("SELECT ") + store::kEvictionColumns +
+                              " FROM eviction_results WHERE run_id = ?1 "
+                              "ORDER BY prompt_index, method, budget");
+    s.bindInt64(1, runId);
+    std::vector<EvictionResultRow> rows;
+    while (s.step()) rows.push_back(readEvictionResult(s, runId));
+    return rows;
+  }
+
+  EvictionResultRow readEvictionResult(const Statement& s, int64_t runId) const {
+    Row row(s);
+    EvictionResultRow r;
+    r.promptIndex = row.i32();
+    r.promptId = row.text();
+    const std::string method = row.text();
+    const std::optional<EvictionMethod> parsed = parseEvictionMethod(method);
+    if (!parsed) {
+      fail("run " + std::to_string(runId) + ", prompt " + std::to_string(r.promptIndex) +
+           ": unknown eviction method '" + method + "'");
+    }
+    r.method = *parsed;
+    r.budget = row.i32();
+    r.promptTokens = row.i32();
+    r.newTokens = row.i32();
+    EvictionFidelity& f = r.fidelity;
+    f.footprint = row.i64();
+    f.footprintRatio = row.f64();
+    f.peakEntries = row.i64();
+    f.peakBytes = row.i64();
+    f.tokenAgreement = row.f64();
+    if (row.isNull()) {
+      row.skip();  // no divergence
+      f.firstDivergence = -1;
+    } else {
+      f.firstDivergence = row.i32();
+    }
+    f.meanLogitDiff = row.f64();
+    f.maxLogitDiff = row.f64();
+    f.nll = row.f64();
+    f.nllDelta = row.f64();
+    return r;
+  }
+
   void markInterruptedRuns() {
     Statement select = db->prepare(
         "SELECT id, pid, boot_id, process_start FROM runs "
@@ -386,7 +150,7 @@ struct RunStore::Impl {
     while (select.step()) {
       const int64_t pid = select.columnInt64(1);
       const int64_t start = select.columnIsNull(3) ? -1 : select.columnInt64(3);
-      if (processIsGone(self, pid, select.columnText(2), start)) {
+      if (io::processIsGone(self, pid, select.columnText(2), start)) {
         gone.emplace_back(select.columnInt64(0), pid);
       }
     }
@@ -418,11 +182,12 @@ struct RunStore::Impl {
     db->setBusyTimeout(kBusyTimeout);
     db->exec("PRAGMA foreign_keys = ON");
 
-    const int version = checkFile();
+    const int version = schemaStep([&] { return store::checkSchema(*db); });
     if (readOnly) {
       if (version == 0) fail("not a kvrecycle database: the file is empty");
-      if (version < 2) runColumns = kRunColumnsV1;
-      resultSelect = resultSelectList(version);
+      runColumns = store::runColumns(version);
+      fileVersion = version;
+      resultSelect = store::resultSelectList(version);
       return;
     }
     {
@@ -433,11 +198,11 @@ struct RunStore::Impl {
 
     // Checked again under the write lock: another process may have created the schema.
     Transaction transaction(*db);
-    const int locked = checkFile();
+    const int locked = schemaStep([&] { return store::checkSchema(*db); });
     if (locked == 0) {
-      createSchema();
+      store::createSchema(*db);
     } else if (locked < kSchemaVersion) {
-      migrate(locked);
+      schemaStep([&] { store::migrateSchema(*db, locked); });
     }
     markInterruptedRuns();
     transaction.commit();
@@ -468,16 +233,18 @@ struct RunStore::Impl {
     const int64_t pid = row.i64();
     const std::string host = row.text();
     const std::string boot = row.text();
-    const int64_t start = s.columnIsNull(18) ? -1 : row.i64();
+    const int64_t start = row.isNull() ? -1 : row.i64();
+    const std::string kind = row.text();
     const std::string where = "run " + std::to_string(run.id) + ": ";
     try {
       run.status = parseRunStatus(status);
+      run.kind = parseRunKind(kind);
     } catch (const Error& e) {
       fail(where + e.what());
     }
     // A read-only open cannot mark it, but must not show a dead run as running.
     if (run.status == RunStatus::Running && host == self.hostname &&
-        processIsGone(self, pid, boot, start)) {
+        io::processIsGone(self, pid, boot, start)) {
       run.status = RunStatus::Interrupted;
       if (run.error.empty()) run.error = interruptedReason(pid);
     }
@@ -578,8 +345,8 @@ int64_t RunStore::createRun(const RunRecord& run) {
     Statement s = d.db->prepare(
         "INSERT INTO runs (name, notes, tags_json, created_at, finished_at, status, model_path, "
         "model_fingerprint, synthetic, config_json, machine_json, summary_json, error, pid, "
-        "hostname, boot_id, process_start, planned_prompts) VALUES (" +
-        placeholders(18) + ")");
+        "hostname, boot_id, process_start, planned_prompts, kind) VALUES (" +
+        store::placeholders(19) + ")");
     Binder b(s);
     b.text(run.name).text(run.notes).text(tags).text(utcNowIso8601()).null();
     b.text(runStatusName(RunStatus::Running)).text(run.modelPath).text(run.modelFingerprint);
@@ -590,7 +357,7 @@ int64_t RunStore::createRun(const RunRecord& run) {
     } else {
       b.null();
     }
-    b.i64(run.plannedPrompts);
+    b.i64(run.plannedPrompts).text(runKindName(run.kind));
     s.run();
     return d.db->lastInsertRowId();
   });
@@ -601,9 +368,9 @@ void RunStore::addPromptResult(int64_t runId, const PromptResult& r) {
   const std::string where = "run " + std::to_string(runId) + ", prompt " + std::to_string(r.index);
   d.guarded("cannot store the result of " + where, [&] {
     const auto& columns = resultColumns();
-    Statement s =
-        d.db->prepare("INSERT INTO prompt_results (run_id, " + resultColumnNames() + ") VALUES (" +
-                      placeholders(1 + static_cast<int>(columns.size())) + ")");
+    Statement s = d.db->prepare("INSERT INTO prompt_results (run_id, " +
+                                store::resultColumnNames() + ") VALUES (" +
+                                store::placeholders(1 + static_cast<int>(columns.size())) + ")");
     Binder b(s);
     b.i64(runId);
     for (const ResultColumn& c : columns) {
@@ -650,6 +417,43 @@ void RunStore::finishRun(int64_t runId, RunStatus status, const std::string& sum
     s.run();
     d.requireRun(runId);
   });
+}
+
+void RunStore::addEvictionResult(int64_t runId, const EvictionResultRow& r) {
+  Impl& d = *impl_;
+  const std::string where = "run " + std::to_string(runId) + ", prompt " +
+                            std::to_string(r.promptIndex) + ", " + evictionMethodName(r.method) +
+                            " at " + std::to_string(r.budget);
+  d.guarded("cannot store the eviction result of " + where, [&] {
+    Statement s = d.db->prepare(
+        std::string("INSERT INTO eviction_results (run_id, ") + store::kEvictionColumns +
+        ") VALUES (" + store::placeholders(1 + store::columnCount(store::kEvictionColumns)) + ")");
+    const EvictionFidelity& f = r.fidelity;
+    Binder b(s);
+    b.i64(runId).i64(r.promptIndex).text(r.promptId).text(evictionMethodName(r.method));
+    b.i64(r.budget).i64(r.promptTokens).i64(r.newTokens);
+    b.i64(f.footprint).f64(f.footprintRatio).i64(f.peakEntries).i64(f.peakBytes);
+    b.f64(f.tokenAgreement);
+    if (f.firstDivergence >= 0) {
+      b.i64(f.firstDivergence);
+    } else {
+      b.null();
+    }
+    b.f64(f.meanLogitDiff).f64(f.maxLogitDiff).f64(f.nll).f64(f.nllDelta);
+    try {
+      s.run();
+    } catch (const DbError& e) {
+      if (e.foreignKeyViolation()) d.fail("run " + std::to_string(runId) + " does not exist");
+      if (e.uniqueViolation()) d.fail(where + " is already stored");
+      throw;
+    }
+  });
+}
+
+std::vector<EvictionResultRow> RunStore::evictionResults(int64_t runId) const {
+  Impl& d = *impl_;
+  return d.guarded("cannot read the eviction results of run " + std::to_string(runId),
+                   [&] { return d.readEvictionResults(runId); });
 }
 
 std::vector<RunRecord> RunStore::listRuns() const {
@@ -724,8 +528,8 @@ void RunStore::upsertCacheEntry(const CacheEntryRecord& entry) {
   Impl& d = *impl_;
   d.guarded("cannot store cache entry '" + entry.entryId + "'", [&] {
     Statement s = d.db->prepare(
-        std::string("INSERT INTO cache_entries (") + kCacheColumns + ") VALUES (" +
-        placeholders(columnCount(kCacheColumns)) +
+        std::string("INSERT INTO cache_entries (") + store::kCacheColumns + ") VALUES (" +
+        store::placeholders(store::columnCount(store::kCacheColumns)) +
         ") ON CONFLICT (entry_id) DO UPDATE SET model_fingerprint = excluded.model_fingerprint, "
         "path = excluded.path, token_ids_json = excluded.token_ids_json, text = excluded.text, "
         "bytes = excluded.bytes, checksum = excluded.checksum, created_at = excluded.created_at");
@@ -746,7 +550,7 @@ std::optional<CacheEntryRecord> RunStore::findCacheEntry(const std::string& entr
   Impl& d = *impl_;
   return d.guarded("cannot read cache entry '" + entryId + "'",
                    [&]() -> std::optional<CacheEntryRecord> {
-                     Statement s = d.db->prepare(std::string("SELECT ") + kCacheColumns +
+                     Statement s = d.db->prepare(std::string("SELECT ") + store::kCacheColumns +
                                                  " FROM cache_entries WHERE entry_id = ?1");
                      s.bindText(1, entryId);
                      if (!s.step()) return std::nullopt;
@@ -757,7 +561,7 @@ std::optional<CacheEntryRecord> RunStore::findCacheEntry(const std::string& entr
 std::vector<CacheEntryRecord> RunStore::cacheEntries(const std::string& modelFingerprint) const {
   Impl& d = *impl_;
   return d.guarded("cannot list cache entries", [&] {
-    Statement s = d.db->prepare(std::string("SELECT ") + kCacheColumns +
+    Statement s = d.db->prepare(std::string("SELECT ") + store::kCacheColumns +
                                 " FROM cache_entries WHERE model_fingerprint = ?1 "
                                 "ORDER BY created_at, entry_id");
     s.bindText(1, modelFingerprint);

@@ -1,0 +1,155 @@
+#include "kvrecycle/eviction_run.h"
+
+#include <nlohmann/json.hpp>
+
+#include "kvrecycle/error.h"
+#include "kvrecycle/eviction.h"
+#include "kvrecycle/experiment.h"
+#include "kvrecycle/timestamps.h"
+
+namespace kvr {
+namespace {
+
+struct PromptTokens {
+  std::vector<int> prompt;
+  std::vector<int> reference;  // empty: full's greedy output is the reference
+  int newTokens = 0;
+};
+
+std::vector<PromptTokens> tokenize(const Model& model, const PromptSet& set,
+                                   const EvictionRunConfig& config) {
+  const int context = model.config().nPositions;
+  std::vector<PromptTokens> all;
+  for (size_t i = 0; i < set.prompts.size(); ++i) {
+    const Prompt& p = set.prompts[i];
+    const std::string reference = i < set.references.size() ? set.references[i] : "";
+    const std::string where = set.source + ":" + std::to_string(p.line) + ": prompt '" + p.id + "'";
+    PromptTokens t;
+    try {
+      t.prompt = model.tokenizer().encode(applyPromptTemplate(config.promptTemplate, p.text));
+      if (!reference.empty()) t.reference = model.tokenizer().encode(reference);
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+    if (t.prompt.empty()) throw Error(where + ": has no tokens");
+    if (t.reference.size() > static_cast<size_t>(config.maxNewTokens)) {
+      t.reference.resize(static_cast<size_t>(config.maxNewTokens));
+    }
+    t.newTokens = t.reference.empty() ? config.maxNewTokens : static_cast<int>(t.reference.size());
+    if (static_cast<int>(t.prompt.size()) + t.newTokens - 1 > context) {
+      throw Error(where + ": " + std::to_string(t.prompt.size()) + " tokens plus " +
+                  std::to_string(t.newTokens) + " new tokens exceed the model's context of " +
+                  std::to_string(context));
+    }
+    all.push_back(std::move(t));
+  }
+  return all;
+}
+
+bool cancelled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load();
+}
+
+}  // namespace
+
+std::vector<EvictionSettings> evictionGrid(const EvictionRunConfig& config) {
+  if (config.maxNewTokens < 1) throw Error("max new tokens must be at least 1");
+  if (config.methods.empty()) throw Error("no eviction methods to measure");
+  std::vector<EvictionSettings> grid;
+  for (EvictionMethod method : config.methods) {
+    EvictionSettings s = config.base;
+    s.method = method;
+    if (method == EvictionMethod::Full) {
+      s.budget = 0;
+      grid.push_back(s);
+      continue;
+    }
+    if (config.budgets.empty()) throw Error("no budgets for the eviction methods");
+    for (int budget : config.budgets) {
+      s.budget = budget;
+      s.validate();
+      grid.push_back(s);
+    }
+  }
+  return grid;
+}
+
+std::string evictionConfigJson(const EvictionRunConfig& c) {
+  nlohmann::ordered_json j;
+  j["kind"] = "eviction";
+  j["methods"] = nlohmann::ordered_json::array();
+  for (EvictionMethod m : c.methods) j["methods"].push_back(evictionMethodName(m));
+  j["budgets"] = c.budgets;
+  j["sinks"] = c.base.sinks;
+  j["recent"] = c.base.recent;
+  j["observation"] = c.base.observation;
+  j["chunk"] = c.base.chunk;
+  j["scope"] = evictionScopeName(c.base.scope);
+  j["max_new_tokens"] = c.maxNewTokens;
+  j["prompt_template"] = c.promptTemplate;
+  return j.dump();
+}
+
+EvictionRunOutcome runEvictionExperiment(const Model& model, const PromptSet& prompts,
+                                         const EvictionRunConfig& config, RunStore& store,
+                                         const EvictionRunCallbacks& callbacks) {
+  const std::vector<EvictionSettings> grid = evictionGrid(config);
+  const std::vector<PromptTokens> tokens = tokenize(model, prompts, config);
+
+  RunRecord record;
+  record.kind = RunKind::Eviction;
+  record.name = config.name.empty() ? "eviction " + utcNowIso8601() : config.name;
+  record.modelPath = model.directory().string();
+  record.modelFingerprint = model.fingerprint();
+  record.synthetic = model.config().synthetic;
+  record.configJson = evictionConfigJson(config);
+  record.machineJson = machineInfoJson(model);
+  record.plannedPrompts = static_cast<int>(prompts.prompts.size());
+  EvictionRunOutcome outcome;
+  outcome.runId = store.createRun(record);
+  if (callbacks.started) callbacks.started(outcome.runId);
+
+  std::vector<EvictionResultRow> rows;
+  try {
+    const int total = static_cast<int>(prompts.prompts.size());
+    bool stopped = false;
+    for (int i = 0; i < total && !stopped; ++i) {
+      const Prompt& prompt = prompts.prompts[static_cast<size_t>(i)];
+      const PromptTokens& t = tokens[static_cast<size_t>(i)];
+      if (callbacks.progress) callbacks.progress(i, total, prompt.id);
+      const EvictionReference full = evictionReference(model, t.prompt, t.newTokens, t.reference);
+      for (const EvictionSettings& s : grid) {
+        if (cancelled(callbacks.cancel)) {
+          stopped = true;
+          break;
+        }
+        EvictionResultRow row;
+        row.promptIndex = i;
+        row.promptId = prompt.id;
+        row.method = s.method;
+        row.budget = s.budget;
+        row.promptTokens = static_cast<int>(t.prompt.size());
+        row.newTokens = t.newTokens;
+        row.fidelity = evaluateEviction(model, t.prompt, s, full);
+        store.addEvictionResult(outcome.runId, row);
+        rows.push_back(row);
+        if (callbacks.rowDone) callbacks.rowDone(row);
+      }
+    }
+    if (callbacks.progress && !stopped) callbacks.progress(total, total, "");
+    outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
+    outcome.summary = summarizeEviction(rows);
+    store.finishRun(outcome.runId, outcome.status, evictionSummaryJson(outcome.summary));
+  } catch (const std::exception& e) {
+    try {
+      store.finishRun(outcome.runId, RunStatus::Failed,
+                      evictionSummaryJson(summarizeEviction(rows)), e.what());
+    } catch (const std::exception&) {
+      // The original error matters more than a failure to record it.
+    }
+    throw;
+  }
+  return outcome;
+}
+
+}  // namespace kvr
