@@ -295,6 +295,35 @@ class TestSweep : public QObject {
     QCOMPARE(target.promptResults(target.listRuns().front().id).size(), size_t{2});
   }
 
+  void mergeCopiesEvictionRunsWithTheirRows() {
+    kvr::RunStore source(path("eviction-source.db"));
+    kvr::RunRecord run;
+    run.name = "evict";
+    run.kind = kvr::RunKind::Eviction;
+    run.configJson = run.machineJson = "{}";
+    const int64_t id = source.createRun(run);
+    for (int i = 0; i < 2; ++i) {
+      kvr::EvictionResultRow row;
+      row.promptIndex = i;
+      row.promptId = "p" + std::to_string(i);
+      row.method = kvr::EvictionMethod::Window;
+      row.budget = 32;
+      row.fidelity.tokenAgreement = 0.5 + i;
+      source.addEvictionResult(id, row);
+    }
+    source.finishRun(id, RunStatus::Completed, "{}");
+    kvr::RunStore target(path("eviction-target.db"));
+    QCOMPARE(kvr::mergeRuns(target, source).copied, 1);
+    QCOMPARE(kvr::mergeRuns(target, source).copied, 0);
+    const auto copied = target.listRuns();
+    QCOMPARE(copied.size(), size_t{1});
+    QCOMPARE(copied[0].kind, kvr::RunKind::Eviction);
+    const auto rows = target.evictionResults(copied[0].id);
+    QCOMPARE(rows.size(), size_t{2});
+    QCOMPARE(rows[1].fidelity.tokenAgreement, 1.5);
+    QCOMPARE(rows[1].method, kvr::EvictionMethod::Window);
+  }
+
   void slurmScriptRunsOneCellPerArrayTask() {
     const kvr::SweepSpec s = spec();
     const kvr::SlurmSweepFolder folder{"/shared/it's here"};

@@ -38,7 +38,7 @@ int runLocally(const SweepArgs& args, const SweepSpec& spec, const std::vector<S
   checkSweepCells(spec, cells, args.db);
   RunStore store(args.db);
   const std::atomic<bool>* cancel = cancelOnSignals();
-  SweepCellRunner runner(spec, args.db, store, cancel);
+  CellExecutor runner(spec, args.db, store, cancel);
   SweepCallbacks callbacks;
   callbacks.cellSkipped = [total = cells.size()](const SweepCell& cell, const RunRecord& run) {
     std::cerr << "sweep: cell " << cell.index + 1 << "/" << total << " [" << cell.label()

@@ -32,7 +32,7 @@ void registerSweepCell(CLI::App& app, Action& action) {
       const SweepCell& cell = cells[static_cast<size_t>(args->cell)];
       RunStore store(args->db);
       const std::vector<SweepCell> one = {cell};
-      SweepCellRunner runner(spec, args->db, store, cancelOnSignals());
+      CellExecutor runner(spec, args->db, store, cancelOnSignals());
       const std::string prefix = "sweep-cell " + std::to_string(cell.index) + ": ";
       SweepCallbacks callbacks;
       callbacks.cellSkipped = [&prefix](const SweepCell&, const RunRecord& run) {

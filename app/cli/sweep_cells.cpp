@@ -59,13 +59,13 @@ void checkSweepCells(const SweepSpec& spec, const std::vector<SweepCell>& cells,
   }
 }
 
-SweepCellRunner::SweepCellRunner(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
-                                 const std::atomic<bool>* cancel)
+CellExecutor::CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
+                           const std::atomic<bool>* cancel)
     : spec_(spec), db_(std::move(db)), store_(store), cancel_(cancel) {}
 
-SweepCellRunner::~SweepCellRunner() = default;
+CellExecutor::~CellExecutor() = default;
 
-RunStatus SweepCellRunner::run(const SweepCell& cell, const std::string& logPrefix) {
+RunStatus CellExecutor::run(const SweepCell& cell, const std::string& logPrefix) {
   const RunOptions options = cellOptions(spec_, cell, db_);
   ExperimentConfig config = experimentConfig(options);
   config.tags = sweepCellTags(spec_, cell);

@@ -22,11 +22,11 @@ void checkSweepCells(const SweepSpec& spec, const std::vector<SweepCell>& cells,
                      const std::filesystem::path& db);
 
 // Runs cells into one database, keeping the last model loaded for the next cell.
-class SweepCellRunner {
+class CellExecutor {
  public:
-  SweepCellRunner(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
-                  const std::atomic<bool>* cancel);
-  ~SweepCellRunner();
+  CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
+               const std::atomic<bool>* cancel);
+  ~CellExecutor();
   RunStatus run(const SweepCell& cell, const std::string& logPrefix);
 
  private:

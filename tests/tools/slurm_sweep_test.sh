@@ -64,6 +64,11 @@ while :; do
 done
 echo "slurm test: all 4 array tasks completed after $((SECONDS - started)) s"
 "$cli" sweep status --spec "$work/spec.json" --db "$work/runs.db" --dir "$work/sweep"
+# squeue -t all still lists the finished tasks (MinJobAge): status must read them.
+"$cli" sweep status --spec "$work/spec.json" --db "$work/runs.db" --dir "$work/sweep" --json | /usr/bin/python3 -c '
+import json, sys
+states = [c["slurm"] for c in json.load(sys.stdin)["cells"]]
+assert states == ["COMPLETED"] * 4, states' || fail "sweep status did not read the tasks from squeue"
 
 "$cli" merge --into "$work/runs.db" "$work/sweep/shards" >"$work/merge1.json" || fail "merge failed"
 "$cli" merge --into "$work/runs.db" "$work/sweep/shards"/*.sqlite >"$work/merge2.json" ||

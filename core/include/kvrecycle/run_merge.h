@@ -20,7 +20,7 @@ struct MergeReport {
   std::vector<std::string> notes;  // one line per run not copied for a reason worth reading
 };
 
-// Copies the runs of `source` into `target` with their prompt results, names,
+// Copies the runs of `source` into `target` with their prompt (or eviction) results, names,
 // notes, tags and statuses. K/V cache entries are not copied (they stay with
 // their store). A copy cut short by a crash is replaced by the next merge.
 MergeReport mergeRuns(RunStore& target, const RunStore& source);
