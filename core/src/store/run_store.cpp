@@ -208,6 +208,17 @@ struct RunStore::Impl {
     transaction.commit();
   }
 
+  // Inserts one result row of run `runId`, naming what is wrong with it.
+  void insertResultRow(Statement& s, int64_t runId, const std::string& where) {
+    try {
+      s.run();
+    } catch (const DbError& e) {
+      if (e.foreignKeyViolation()) fail("run " + std::to_string(runId) + " does not exist");
+      if (e.uniqueViolation()) fail(where + " is already stored");
+      throw;
+    }
+  }
+
   void requireRun(int64_t id) {
     if (db->changes() == 0) fail("run " + std::to_string(id) + " does not exist");
   }
@@ -387,13 +398,7 @@ void RunStore::addPromptResult(int64_t runId, const PromptResult& r) {
         b.null();
       }
     }
-    try {
-      s.run();
-    } catch (const DbError& e) {
-      if (e.foreignKeyViolation()) d.fail("run " + std::to_string(runId) + " does not exist");
-      if (e.uniqueViolation()) d.fail(where + " is already stored");
-      throw;
-    }
+    d.insertResultRow(s, runId, where);
   });
 }
 
@@ -440,13 +445,7 @@ void RunStore::addEvictionResult(int64_t runId, const EvictionResultRow& r) {
       b.null();
     }
     b.f64(f.meanLogitDiff).f64(f.maxLogitDiff).f64(f.nll).f64(f.nllDelta);
-    try {
-      s.run();
-    } catch (const DbError& e) {
-      if (e.foreignKeyViolation()) d.fail("run " + std::to_string(runId) + " does not exist");
-      if (e.uniqueViolation()) d.fail(where + " is already stored");
-      throw;
-    }
+    d.insertResultRow(s, runId, where);
   });
 }
 
