@@ -124,6 +124,24 @@ class TestWorkbenchParts : public QObject {
     QCOMPARE(model.rowCount(), 2);
   }
 
+  // An eviction run has no recycling readings: History says what it is, not "0 %".
+  void historyLabelsEvictionRuns() {
+    kvr::ui::RunHistoryModel model;
+    QAbstractItemModelTester tester(&model, Mode::QtTest);
+    kvr::RunRecord eviction = record(8, "evict");
+    eviction.kind = kvr::RunKind::Eviction;
+    eviction.plannedPrompts = 7;
+    eviction.summaryJson = R"({"kind":"eviction","methods":[]})";
+    model.setRuns({eviction, record(7, "recycling")});
+    using Column = kvr::ui::RunHistoryModel::Column;
+    QCOMPARE(model.index(0, Column::Policy).data().toString(), QString("eviction run"));
+    QCOMPARE(model.index(0, Column::Prompts).data().toString(), QString("7"));
+    QCOMPARE(model.index(0, Column::Speedup).data().toString(), QString("-"));
+    QVERIFY(std::isnan(model.index(0, Column::ExactRate).data(Qt::UserRole).toDouble()));
+    QCOMPARE(model.index(0, Column::Name).data().toString(), QString("evict"));
+    QCOMPARE(model.index(1, Column::Policy).data().toString(), QString("paper"));
+  }
+
   void historyShowsHowFarAStoppedRunGot() {
     kvr::ui::RunHistoryModel model;
     QAbstractItemModelTester tester(&model, Mode::QtTest);

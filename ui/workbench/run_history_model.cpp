@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <limits>
 
 #include "charts/quantity_format.h"
 #include "kvrecycle/experiment.h"
@@ -67,11 +68,34 @@ int RunHistoryModel::columnCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : ColumnCount;
 }
 
+// An eviction run (kvrecycle-cli evict) has no recycling readings: its
+// columns say what it is instead of showing zeros.
+QVariant RunHistoryModel::evictionRunData(const kvr::RunRecord& run, int column, int role) const {
+  switch (column) {
+    case Policy:
+      return tr("eviction run");
+    case Prompts:
+      return role == Qt::UserRole ? QVariant(run.plannedPrompts)
+                                  : QVariant(QString::number(run.plannedPrompts));
+    case ExactRate:
+    case Speedup:
+    case TtftSpeedup:
+      return role == Qt::UserRole ? QVariant(std::numeric_limits<double>::quiet_NaN())
+                                  : QVariant(QStringLiteral("-"));
+    default:
+      return {};  // the columns both kinds share
+  }
+}
+
 QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
   const kvr::RunRecord* run = runAt(index.row());
   if (run == nullptr ||
       (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::UserRole)) {
     return {};
+  }
+  if (run->kind == kvr::RunKind::Eviction) {
+    const QVariant own = evictionRunData(*run, index.column(), role);
+    if (own.isValid()) return own;
   }
   const kvr::RunSummary s = kvr::summaryFromJson(run->summaryJson);
   switch (index.column()) {

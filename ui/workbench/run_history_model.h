@@ -36,6 +36,8 @@ class RunHistoryModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
  private:
+  QVariant evictionRunData(const kvr::RunRecord& run, int column, int role) const;
+
   std::vector<kvr::RunRecord> runs_;
 };
 
