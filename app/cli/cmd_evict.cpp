@@ -1,7 +1,6 @@
 // evict: K/V eviction inside a generation, judged by its footprint (seed 003);
 // stored as an eviction run, one JSON line per method x budget.
 #include <iostream>
-#include <sstream>
 
 #include "cli_common.h"
 #include "kvrecycle/error.h"
@@ -12,19 +11,9 @@
 namespace kvr::cli {
 namespace {
 
-std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) items.push_back(item);
-  }
-  return items;
-}
-
-std::vector<EvictionMethod> parseMethods(const std::string& text) {
+std::vector<EvictionMethod> parseMethods(const std::vector<std::string>& names) {
   std::vector<EvictionMethod> methods;
-  for (const std::string& name : splitList(text)) {
+  for (const std::string& name : names) {
     const std::optional<EvictionMethod> m = parseEvictionMethod(name);
     if (!m) {
       throw UsageError("--methods: unknown method '" + name +
@@ -35,30 +24,28 @@ std::vector<EvictionMethod> parseMethods(const std::string& text) {
   return methods;
 }
 
-std::vector<int> parseBudgets(const std::string& text) {
-  std::vector<int> budgets;
-  for (const std::string& item : splitList(text)) {
-    size_t used = 0;
-    int value = 0;
-    try {
-      value = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || value < 1) {
-      throw UsageError("--budgets: '" + item + "' is not a positive whole number");
-    }
-    budgets.push_back(value);
-  }
-  return budgets;
-}
+// Each item of --budgets: a positive whole number (checked before conversion).
+const CLI::Validator kPositiveWhole(
+    [](std::string& item) -> std::string {
+      size_t used = 0;
+      int value = 0;
+      try {
+        value = std::stoi(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == item.size() && value >= 1) return "";
+      return "'" + item + "' is not a positive whole number";
+    },
+    "POSITIVE");
 
 }  // namespace
 
 void registerEvict(CLI::App& app, Action& action) {
   struct Args {
     ModelOptions model;
-    std::string prompts, db, methods = "full,window,snap,heavy,chunked", budgets = "64,128,256";
+    std::string prompts, db;
+    std::vector<std::string> methods{"full", "window", "snap", "heavy", "chunked"};
     std::string scope = "head";
     EvictionRunConfig config;
     bool quiet = false;
@@ -71,9 +58,12 @@ void registerEvict(CLI::App& app, Action& action) {
                   "CSV of prompts (an optional `reference` column is the continuation scored)")
       ->required();
   cmd->add_option("--db", args->db, "SQLite run store")->required();
-  cmd->add_option("--methods", args->methods, "Comma-separated: full,window,snap,heavy,chunked");
-  cmd->add_option("--budgets", args->budgets,
-                  "Comma-separated live entries kept per layer and head");
+  cmd->add_option("--methods", args->methods, "Comma-separated: full,window,snap,heavy,chunked")
+      ->delimiter(',');
+  cmd->add_option("--budgets", args->config.budgets,
+                  "Comma-separated live entries kept per layer and head")
+      ->delimiter(',')
+      ->check(kPositiveWhole);
   cmd->add_option("--max-new-tokens", args->config.maxNewTokens, "Tokens generated per prompt")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sinks", args->config.base.sinks, "window: initial tokens always kept")
@@ -95,7 +85,6 @@ void registerEvict(CLI::App& app, Action& action) {
     action = [args] {
       EvictionRunConfig config = args->config;
       config.methods = parseMethods(args->methods);
-      config.budgets = parseBudgets(args->budgets);
       config.base.scope = *parseEvictionScope(args->scope);  // checked by the parser
       try {
         evictionGrid(config);
