@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "experiment/prompt_tokens.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/eviction.h"
 #include "kvrecycle/experiment.h"
@@ -18,29 +19,18 @@ struct PromptTokens {
 
 std::vector<PromptTokens> tokenize(const Model& model, const PromptSet& set,
                                    const EvictionRunConfig& config) {
-  const int context = model.config().nPositions;
   std::vector<PromptTokens> all;
   for (size_t i = 0; i < set.prompts.size(); ++i) {
     const Prompt& p = set.prompts[i];
     const std::string reference = i < set.references.size() ? set.references[i] : "";
-    const std::string where = set.source + ":" + std::to_string(p.line) + ": prompt '" + p.id + "'";
     PromptTokens t;
-    try {
-      t.prompt = model.tokenizer().encode(applyPromptTemplate(config.promptTemplate, p.text));
-      if (!reference.empty()) t.reference = model.tokenizer().encode(reference);
-    } catch (const Error& e) {
-      throw Error(where + ": " + e.what());
-    }
-    if (t.prompt.empty()) throw Error(where + ": has no tokens");
+    t.prompt = tokenizeFor(model, set, p, config.promptTemplate, p.text);
+    if (!reference.empty()) t.reference = tokenizeFor(model, set, p, "{prompt}", reference);
     if (t.reference.size() > static_cast<size_t>(config.maxNewTokens)) {
       t.reference.resize(static_cast<size_t>(config.maxNewTokens));
     }
     t.newTokens = t.reference.empty() ? config.maxNewTokens : static_cast<int>(t.reference.size());
-    if (static_cast<int>(t.prompt.size()) + t.newTokens - 1 > context) {
-      throw Error(where + ": " + std::to_string(t.prompt.size()) + " tokens plus " +
-                  std::to_string(t.newTokens) + " new tokens exceed the model's context of " +
-                  std::to_string(context));
-    }
+    requireFits(model, set, p, t.prompt.size(), t.newTokens);
     all.push_back(std::move(t));
   }
   return all;

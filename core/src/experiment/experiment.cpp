@@ -12,6 +12,7 @@
 #include "experiment/cache_builder.h"
 #include "experiment/conversation.h"
 #include "experiment/prompt_loop.h"
+#include "experiment/prompt_tokens.h"
 #include "kv/resident_store.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
@@ -24,29 +25,13 @@
 namespace kvr {
 namespace {
 
-std::string where(const PromptSet& set, const Prompt& prompt) {
-  return set.source + ":" + std::to_string(prompt.line) + ": prompt '" + prompt.id + "'";
-}
-
 // Tokens of every prompt as fed to the model; errors name the file, line and prompt.
 std::vector<std::vector<int>> tokenizeSet(const Model& model, const PromptSet& set,
                                           const ExperimentConfig& config, bool isTest) {
-  const int context = model.config().nPositions;
   std::vector<std::vector<int>> all;
   for (const Prompt& p : set.prompts) {
-    std::vector<int> tokens;
-    try {
-      tokens = model.tokenizer().encode(applyPromptTemplate(config.promptTemplate, p.text));
-    } catch (const Error& e) {
-      throw Error(where(set, p) + ": " + e.what());
-    }
-    if (tokens.empty()) throw Error(where(set, p) + ": has no tokens");
-    const int needed = static_cast<int>(tokens.size()) + (isTest ? config.maxNewTokens - 1 : 0);
-    if (needed > context) {
-      throw Error(where(set, p) + ": " + std::to_string(tokens.size()) + " tokens" +
-                  (isTest ? " plus " + std::to_string(config.maxNewTokens) + " new tokens" : "") +
-                  " exceed the model's context of " + std::to_string(context));
-    }
+    std::vector<int> tokens = tokenizeFor(model, set, p, config.promptTemplate, p.text);
+    requireFits(model, set, p, tokens.size(), isTest ? config.maxNewTokens : 0);
     all.push_back(std::move(tokens));
   }
   return all;
