@@ -51,12 +51,13 @@ class PublicationColors {
 // A vector page of a physical size: the layout is computed for the page at
 // 96 logical pixels per inch and fonts keep their point size, so 9-pt labels
 // stay 9 pt when the figure is placed in a paper at 100 %.
-void writePdf(ResultChart& chart, const QString& path, QSize size, double widthInches) {
+void writePdf(QCustomPlot& plot, const QString& title, const QString& path, QSize size,
+              double widthInches) {
   constexpr int kDpi = 96;
   const double heightInches = widthInches * size.height() / size.width();
   QPdfWriter writer(path);
   writer.setCreator(QStringLiteral("kvrecycle"));
-  writer.setTitle(chart.title());
+  writer.setTitle(title);
   writer.setResolution(kDpi);
   writer.setPageLayout(QPageLayout(QPageSize(QSizeF(widthInches, heightInches), QPageSize::Inch),
                                    QPageLayout::Portrait, QMarginsF()));
@@ -65,12 +66,12 @@ void writePdf(ResultChart& chart, const QString& path, QSize size, double widthI
   painter.setMode(QCPPainter::pmVectorized);
   painter.setMode(QCPPainter::pmNoCaching);
   painter.setMode(QCPPainter::pmNonCosmetic);
-  chart.plot()->toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
-                          static_cast<int>(std::lround(heightInches * kDpi)));
+  plot.toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
+                 static_cast<int>(std::lround(heightInches * kDpi)));
   if (!painter.end()) fail(QStringLiteral("write chart to"), path);
 }
 
-void writeSvg(ResultChart& chart, const QString& path, QSize size) {
+void writeSvg(QCustomPlot& plot, const QString& title, const QString& path, QSize size) {
   QBuffer buffer;
   buffer.open(QIODevice::WriteOnly);
   QSvgGenerator generator;
@@ -78,8 +79,8 @@ void writeSvg(ResultChart& chart, const QString& path, QSize size) {
   generator.setSize(size);
   generator.setViewBox(QRect(QPoint(0, 0), size));
   generator.setResolution(96);  // the screen's: same proportions of text to plot as the PNG
-  generator.setTitle(chart.title());
-  generator.setDescription(QStringLiteral("kvrecycle chart: %1").arg(chart.title()));
+  generator.setTitle(title);
+  generator.setDescription(QStringLiteral("kvrecycle chart: %1").arg(title));
 
   QCPPainter painter;
   if (!painter.begin(&generator)) fail(QStringLiteral("render SVG for"), path);
@@ -87,7 +88,7 @@ void writeSvg(ResultChart& chart, const QString& path, QSize size) {
   painter.setMode(QCPPainter::pmVectorized);
   painter.setMode(QCPPainter::pmNoCaching);
   painter.setMode(QCPPainter::pmNonCosmetic);
-  chart.plot()->toPainter(&painter, size.width(), size.height());
+  plot.toPainter(&painter, size.width(), size.height());
   painter.end();
 
   QSaveFile file(path);
@@ -130,20 +131,24 @@ std::optional<QSize> parseChartSize(const QString& text) {
 
 void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
                  double pdfWidthInches) {
-  if (size.isEmpty()) size = kDefaultChartSize;
   PublicationColors colors(chart);
-  QCustomPlot* plot = chart.plot();
+  exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+}
+
+void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, ChartFormat format,
+                QSize size, double pdfWidthInches) {
+  if (size.isEmpty()) size = kDefaultChartSize;
   bool ok = false;
   switch (format) {
     case ChartFormat::Png:
-      ok = plot->savePng(path, size.width(), size.height());
+      ok = plot.savePng(path, size.width(), size.height());
       break;
     case ChartFormat::Pdf:
-      writePdf(chart, path, size, pdfWidthInches);
+      writePdf(plot, title, path, size, pdfWidthInches);
       ok = QFileInfo(path).size() > 0;
       break;
     case ChartFormat::Svg:
-      writeSvg(chart, path, size);
+      writeSvg(plot, title, path, size);
       ok = true;
       break;
   }

@@ -20,6 +20,7 @@
 #include "workbench/run_page.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
+#include "workbench/sweeps_page.h"
 #include "workbench/table_text.h"
 
 namespace kvr::ui {
@@ -56,6 +57,10 @@ void ExportController::warnFailed(const std::exception& e) {
 }
 
 void ExportController::exportCurrentChart() {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    sweeps->exportChartDialog();
+    return;
+  }
   const QList<ResultChart*> charts = visibleCharts();
   ResultChart* chart = charts.first();
   for (ResultChart* c : charts) {
@@ -86,6 +91,9 @@ void ExportController::exportCurrentChart() {
 }
 
 QStringList ExportController::exportAllCharts(const QString& directory, QSize size) {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    return sweeps->exportAllCharts(directory, size);
+  }
   QList<RunSeries> series;
   const QWidget* current = pages_.tabs->currentWidget();
   if (current == pages_.compare) {
@@ -124,6 +132,10 @@ QString ExportController::visibleTableText(const QString& format) const {
 }
 
 void ExportController::exportTable() {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    sweeps->exportCellsDialog();
+    return;
+  }
   const QString path = QFileDialog::getSaveFileName(
       window_, tr("Export table"), lastExportDirectory() + "/results.csv",
       tr("CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex);;JSON (*.json)"));
