@@ -16,8 +16,7 @@ constexpr double kLogSpan = 20.0;
 
 }  // namespace
 
-SweepChart::SweepChart(QWidget* parent)
-    : QWidget(parent), plot_(new QCustomPlot(this)) {
+SweepChart::SweepChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(plot_);
@@ -118,8 +117,8 @@ void SweepChart::rebuild() {
     }
   }
   std::sort(xs.begin(), xs.end());
-  const bool log = !data_.categorical && !xs.isEmpty() && xs.front() > 0 &&
-                   xs.back() / xs.front() > kLogSpan;
+  const bool log =
+      !data_.categorical && !xs.isEmpty() && xs.front() > 0 && xs.back() / xs.front() > kLogSpan;
   plot_->xAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
   plot_->xAxis->setTicker(ticker);
   plot_->xAxis->setLabel(data_.xAxis);

@@ -26,7 +26,7 @@ class SweepChart : public QWidget {
   // `sweepName` goes into the caption of exports.
   void setData(const SweepChartData& data, const QString& sweepName);
   const SweepChartData& data() const { return data_; }
-  int seriesCount() const;        // lines drawn
+  int seriesCount() const;         // lines drawn
   int pointCount(int line) const;  // points drawn on that line
   QString caption() const;         // sweep, metric, axes, what the points and bars are
   QCustomPlot* plot() const { return plot_; }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <limits>
+#include <optional>
 
 #include "kvrecycle/stats.h"
 #include "kvrecycle/store_budget.h"
@@ -121,8 +121,8 @@ SweepChartData sweepChartData(const kvr::SweepStatus& sweep, const SweepMetric& 
                          ? nan()
                          : metric.value(kvr::summaryFromJson(cell.run->summaryJson));
     if (!std::isfinite(v)) continue;
-    auto& group = groups[lineAxis.isEmpty() ? QString() : valueOf(cell, lineAxis)]
-                        [valueOf(cell, xAxis)];
+    auto& group =
+        groups[lineAxis.isEmpty() ? QString() : valueOf(cell, lineAxis)][valueOf(cell, xAxis)];
     group.first << v;
     group.second << cell.cell;
     ++data.runs;

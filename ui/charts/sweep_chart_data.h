@@ -33,7 +33,7 @@ struct SweepChartPoint {
 };
 
 struct SweepChartLine {
-  QString label;  // "policy=paper"; empty when there is one line
+  QString label;                    // "policy=paper"; empty when there is one line
   QVector<SweepChartPoint> points;  // by x
 };
 

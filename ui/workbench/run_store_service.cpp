@@ -86,7 +86,6 @@ void RunStoreService::deleteRuns(const QList<qint64>& ids) {
   });
 }
 
-
 std::vector<kvr::SweepStatus> RunStoreService::listSweeps() const {
   if (path_.isEmpty() || !QFileInfo::exists(path_)) return {};
   return kvr::sweepsInStore(openForReading(path_), /*querySlurm=*/true);
@@ -103,7 +102,8 @@ kvr::MergeReport RunStoreService::importShards(const QStringList& paths) {
       total.copied += r.copied;
       total.alreadyPresent += r.alreadyPresent;
       total.notCompleted += r.notCompleted;
-      for (const std::string& note : r.notes) total.notes.push_back(path.toStdString() + ": " + note);
+      for (const std::string& note : r.notes)
+        total.notes.push_back(path.toStdString() + ": " + note);
     }
   });
   return total;

@@ -108,8 +108,10 @@ QVariant SweepCellModel::data(const QModelIndex& index, int role) const {
   }
   if (role == Qt::ToolTipRole && column == 0) {
     QStringList lines;
-    if (cell.run) lines << tr("database: %1").arg(QString::fromUtf8(runStatusName(cell.run->status)));
-    if (cell.shardRun) lines << tr("Slurm shard: %1").arg(QString::fromUtf8(runStatusName(cell.shardRun->status)));
+    if (cell.run)
+      lines << tr("database: %1").arg(QString::fromUtf8(runStatusName(cell.run->status)));
+    if (cell.shardRun)
+      lines << tr("Slurm shard: %1").arg(QString::fromUtf8(runStatusName(cell.shardRun->status)));
     if (!cell.slurm.empty()) lines << tr("Slurm: %1").arg(QString::fromStdString(cell.slurm));
     if (run && !run->error.empty()) lines << QString::fromStdString(run->error);
     return lines.isEmpty() ? tr("never started") : lines.join(QLatin1Char('\n'));
@@ -170,7 +172,8 @@ kvr::Table sweepCellsTable(const kvr::SweepStatus& sweep) {
     std::vector<kvr::TableCell> row;
     row.emplace_back(sweep.id);
     row.emplace_back(static_cast<int64_t>(cell.cell));
-    for (size_t a = 0; a < sweep.axes.size(); ++a) row.emplace_back(axisValue(cell, a).toStdString());
+    for (size_t a = 0; a < sweep.axes.size(); ++a)
+      row.emplace_back(axisValue(cell, a).toStdString());
     row.emplace_back(std::string(kvr::sweepCellStateName(cell.state)));
     const auto& run = shownRun(cell);
     if (run) {

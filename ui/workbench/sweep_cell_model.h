@@ -26,7 +26,7 @@ class SweepCellModel : public QAbstractTableModel {
   void setSweep(const kvr::SweepStatus& sweep);
   void setMetric(const SweepMetric& metric);
   const kvr::SweepStatus& sweep() const { return sweep_; }
-  int cellAt(int row) const;     // the cell index shown in `row`, -1 when none
+  int cellAt(int row) const;      // the cell index shown in `row`, -1 when none
   int rowOfCell(int cell) const;  // -1 when absent
   // The axes' columns start here.
   static constexpr int kFirstAxisColumn = 1;

@@ -47,10 +47,12 @@ QVariant SweepListModel::data(const QModelIndex& index, int role) const {
       return tr("Spec not readable, so only the cells with a run are listed: %1")
           .arg(QString::fromStdString(s->specError));
     }
-    if (s->spec.empty()) return tr("The runs do not name their spec: only cells with a run are listed");
+    if (s->spec.empty())
+      return tr("The runs do not name their spec: only cells with a run are listed");
     QString tip = QString::fromStdString(s->spec.string());
     if (!s->jobId.empty()) tip += tr("\nSlurm job %1").arg(QString::fromStdString(s->jobId));
-    for (const std::string& note : s->notes) tip += QLatin1Char('\n') + QString::fromStdString(note);
+    for (const std::string& note : s->notes)
+      tip += QLatin1Char('\n') + QString::fromStdString(note);
     return tip;
   }
   if (role == Qt::TextAlignmentRole && index.column() >= Cells && index.column() <= InShards) {

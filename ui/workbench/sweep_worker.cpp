@@ -10,8 +10,8 @@ namespace kvr::ui {
 namespace {
 
 SweepTick tickOf(const kvr::SweepCell& cell, const kvr::SweepProgress& p) {
-  return {cell.index,       QString::fromStdString(cell.label()), p.finished, p.total,
-          p.elapsedSeconds, p.etaSeconds};
+  return {cell.index,  QString::fromStdString(cell.label()), p.finished, p.total, p.elapsedSeconds,
+          p.etaSeconds};
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ class QThread;
 namespace kvr::ui {
 
 struct SweepTick {
-  int cell = 0;  // the grid index of the cell starting or just finished
-  QString label;  // "policy=paper max-new-tokens=8"
+  int cell = 0;                 // the grid index of the cell starting or just finished
+  QString label;                // "policy=paper max-new-tokens=8"
   int finished = 0, total = 0;  // cells completed over the whole sweep (before or now)
   double elapsedSeconds = 0;
   double etaSeconds = -1;  // -1 until a cell has run here

@@ -74,8 +74,9 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
 
   connect(sweepTable_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           &SweepsPage::showSelectedSweep);
-  connect(cellTable_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-          [this](const QModelIndex& current) { chart_->highlightCell(cells_->cellAt(current.row())); });
+  connect(
+      cellTable_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+      [this](const QModelIndex& current) { chart_->highlightCell(cells_->cellAt(current.row())); });
   connect(chart_, &SweepChart::cellsClicked, this, &SweepsPage::selectCells);
   connect(store_, &RunStoreService::runsChanged, this, &SweepsPage::refresh);
 
@@ -85,13 +86,11 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
     refresh();
     selectSweep(id);
   });
-  connect(worker_, &SweepWorker::cellSkipped, this,
-          [this](int cell, const QString& label, qint64 run) {
-            emit logLine(tr("Sweep cell %1 [%2] already completed (run %3)")
-                             .arg(cell + 1)
-                             .arg(label)
-                             .arg(run));
-          });
+  connect(
+      worker_, &SweepWorker::cellSkipped, this, [this](int cell, const QString& label, qint64 run) {
+        emit logLine(
+            tr("Sweep cell %1 [%2] already completed (run %3)").arg(cell + 1).arg(label).arg(run));
+      });
   connect(worker_, &SweepWorker::cellStarting, this, [this](const SweepTick& tick) {
     promptDone_ = promptTotal_ = 0;
     showTick(tick, tr("running"));
@@ -117,12 +116,11 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
   connect(worker_, &SweepWorker::logLine, this, &SweepsPage::logLine);
   connect(worker_, &SweepWorker::finished, this,
           [this](int completed, int skipped, int failed, bool cancelled) {
-            const QString text =
-                tr("Sweep %1: %2 run now, %3 completed before, %4 failed")
-                    .arg(cancelled ? tr("cancelled") : tr("ended"))
-                    .arg(completed)
-                    .arg(skipped)
-                    .arg(failed);
+            const QString text = tr("Sweep %1: %2 run now, %3 completed before, %4 failed")
+                                     .arg(cancelled ? tr("cancelled") : tr("ended"))
+                                     .arg(completed)
+                                     .arg(skipped)
+                                     .arg(failed);
             progressLabel_->setText(
                 text + (failed > 0 || cancelled ? tr("; run it again to resume") : QString()));
             emit logLine(text);
@@ -153,8 +151,9 @@ QWidget* SweepsPage::buildToolbar() {
          "Running it again resumes: completed cells are skipped"));
   cancelButton_ = new QPushButton(tr("Cancel"), bar);
   auto* import = new QPushButton(tr("Import shards…"), bar);
-  import->setToolTip(tr("Merge shard databases of a Slurm sweep into this database "
-                        "(as kvrecycle-cli merge; importing twice adds nothing)"));
+  import->setToolTip(
+      tr("Merge shard databases of a Slurm sweep into this database "
+         "(as kvrecycle-cli merge; importing twice adds nothing)"));
   auto* exportChart = new QPushButton(tr("Export chart…"), bar);
   auto* exportCells = new QPushButton(tr("Export cells…"), bar);
   progress_ = new QProgressBar(bar);
@@ -304,8 +303,8 @@ void SweepsPage::selectCells(const QList<int>& cells) {
   for (int cell : cells) {
     const int row = cells_->rowOfCell(cell);
     if (row < 0) continue;
-    cellTable_->selectionModel()->select(
-        cells_->index(row, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    cellTable_->selectionModel()->select(cells_->index(row, 0),
+                                         QItemSelectionModel::Select | QItemSelectionModel::Rows);
   }
   if (!cells.isEmpty()) cellTable_->scrollTo(cells_->index(cells_->rowOfCell(cells.first()), 0));
 }

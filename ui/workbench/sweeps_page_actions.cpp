@@ -30,11 +30,12 @@ const QString kExportFolderKey = QStringLiteral("exportDir");  // shared with Fi
 
 // The example specs: beside an installed binary, else in the source tree.
 QString bundledSpecFolder() {
-  const QString installed =
-      QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/kvrecycle/sweeps"));
+  const QString installed = QDir(QCoreApplication::applicationDirPath())
+                                .filePath(QStringLiteral("../share/kvrecycle/sweeps"));
   if (QFileInfo(installed).isDir()) return QDir::cleanPath(installed);
 #ifdef KVR_SWEEP_SPECS_DIR
-  if (QFileInfo(QStringLiteral(KVR_SWEEP_SPECS_DIR)).isDir()) return QStringLiteral(KVR_SWEEP_SPECS_DIR);
+  if (QFileInfo(QStringLiteral(KVR_SWEEP_SPECS_DIR)).isDir())
+    return QStringLiteral(KVR_SWEEP_SPECS_DIR);
 #endif
   return QDir::homePath();
 }
@@ -68,7 +69,8 @@ bool SweepsPage::sweepRunning() const {
 
 void SweepsPage::runSweepDialog() {
   const QString path = QFileDialog::getOpenFileName(
-      this, tr("Run a sweep spec"), QSettings().value(kSpecFolderKey, bundledSpecFolder()).toString(),
+      this, tr("Run a sweep spec"),
+      QSettings().value(kSpecFolderKey, bundledSpecFolder()).toString(),
       tr("Sweep spec (*.json);;All files (*)"));
   if (path.isEmpty()) return;
   QSettings().setValue(kSpecFolderKey, QFileInfo(path).absolutePath());
@@ -77,14 +79,16 @@ void SweepsPage::runSweepDialog() {
 
 kvr::MergeReport SweepsPage::importShards(const QStringList& paths) {
   const kvr::MergeReport r = store_->importShards(paths);
-  const QString text = tr("Imported %1 shard(s): %2 runs merged, %3 already present, %4 not completed")
-                           .arg(paths.size())
-                           .arg(r.copied)
-                           .arg(r.alreadyPresent)
-                           .arg(r.notCompleted);
+  const QString text =
+      tr("Imported %1 shard(s): %2 runs merged, %3 already present, %4 not completed")
+          .arg(paths.size())
+          .arg(r.copied)
+          .arg(r.alreadyPresent)
+          .arg(r.notCompleted);
   progressLabel_->setText(text);
   emit logLine(text);
-  for (const std::string& note : r.notes) emit logLine(QStringLiteral("  ") + QString::fromStdString(note));
+  for (const std::string& note : r.notes)
+    emit logLine(QStringLiteral("  ") + QString::fromStdString(note));
   return r;
 }
 
@@ -97,22 +101,25 @@ QString SweepsPage::defaultShardFolder() const {
     const QString shards = QString::fromStdString(folder.shards().string());
     if (QFileInfo(shards).isDir()) return shards;
   }
-  return QSettings().value(kShardFolderKey, QFileInfo(store_->databasePath()).absolutePath()).toString();
+  return QSettings()
+      .value(kShardFolderKey, QFileInfo(store_->databasePath()).absolutePath())
+      .toString();
 }
 
 void SweepsPage::importShardsDialog() {
-  const QStringList paths = QFileDialog::getOpenFileNames(
-      this, tr("Import sweep shards"), defaultShardFolder(),
-      tr("Run databases (*.sqlite *.db);;All files (*)"));
+  const QStringList paths =
+      QFileDialog::getOpenFileNames(this, tr("Import sweep shards"), defaultShardFolder(),
+                                    tr("Run databases (*.sqlite *.db);;All files (*)"));
   if (paths.isEmpty()) return;
   QSettings().setValue(kShardFolderKey, QFileInfo(paths.first()).absolutePath());
   try {
     const kvr::MergeReport r = importShards(paths);
-    QMessageBox::information(this, tr("Shards imported"),
-                             tr("%1 runs merged, %2 already present, %3 not completed (not copied).")
-                                 .arg(r.copied)
-                                 .arg(r.alreadyPresent)
-                                 .arg(r.notCompleted));
+    QMessageBox::information(
+        this, tr("Shards imported"),
+        tr("%1 runs merged, %2 already present, %3 not completed (not copied).")
+            .arg(r.copied)
+            .arg(r.alreadyPresent)
+            .arg(r.notCompleted));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Import failed"), QString::fromUtf8(e.what()));
   }
