@@ -109,6 +109,7 @@ class TestWorkbenchSweeps : public QObject {
     QCOMPARE(data.lines[0].label, QStringLiteral("policy=paper"));
     QCOMPARE(data.runs, 12);
     QCOMPARE(data.maxRunsPerPoint, 3);
+    QCOMPARE(data.ticks.size(), 2);  // 64M and 1M, as the spec writes them
     const auto& paper = data.lines[0].points;
     QCOMPARE(paper.size(), 2);
     QCOMPARE(paper[0].xText, QStringLiteral("1M"));  // by value, not spec order
@@ -196,7 +197,10 @@ class TestWorkbenchSweeps : public QObject {
     QCOMPARE(QString::fromStdString(listed->spec.string()), spec);
     QCOMPARE(listed->totalCells, 4);
     QCOMPARE(listed->count(SweepCellState::Completed), 4);
-    QCOMPARE(page.sweepList()->index(0, kvr::ui::SweepListModel::Done).data().toInt(), 4);
+    QCOMPARE(page.sweepList()->index(0, kvr::ui::SweepListModel::Done).data().toString(),
+             QStringLiteral("4/4"));
+    QCOMPARE(page.sweepList()->index(0, kvr::ui::SweepListModel::Others).data().toString(),
+             QString());
     QCOMPARE(page.selectedSweepId(), QStringLiteral("grid"));
     QCOMPARE(page.cells()->rowCount(), 4);
     QCOMPARE(page.cells()->index(3, 2).data().toString(), QStringLiteral("4"));  // max-new-tokens
@@ -253,6 +257,8 @@ class TestWorkbenchSweeps : public QObject {
     QCOMPARE(s->count(SweepCellState::Completed), 1);
     QCOMPARE(s->count(SweepCellState::Pending), 3);
     QCOMPARE(s->cells[2].state, SweepCellState::Completed);
+    QCOMPARE(page.sweepList()->index(0, kvr::ui::SweepListModel::Others).data().toString(),
+             QStringLiteral("3 pending"));
     const int hostColumn = page.cells()->stateColumn() + 3;
     QCOMPARE(page.cells()->index(2, hostColumn).data().toString(), QStringLiteral("node3"));
     QCOMPARE(page.cells()->index(2, hostColumn + 1).data().toString(), QStringLiteral("77_2"));

@@ -108,13 +108,9 @@ void SweepChart::rebuild() {
   // x ticks at the values the sweep has, labelled as the spec writes them.
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   QVector<double> xs;
-  for (const SweepChartLine& line : data_.lines) {
-    for (const SweepChartPoint& p : line.points) {
-      if (!xs.contains(p.x)) {
-        xs << p.x;
-        ticker->addTick(p.x, p.xText);
-      }
-    }
+  for (const auto& [x, text] : data_.ticks) {
+    xs << x;
+    ticker->addTick(x, text);
   }
   std::sort(xs.begin(), xs.end());
   const bool log =
@@ -134,7 +130,8 @@ void SweepChart::rebuild() {
     graph->setPen(QPen(color, 2));
     graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 2),
                                            QBrush(publication_ ? Qt::white : color), 8));
-    graph->setName(line.label.isEmpty() ? data_.metricLabel : line.label);
+    graph->setName((line.label.isEmpty() ? data_.metricLabel : line.label) +
+                   (line.points.isEmpty() ? tr(" (no completed run)") : QString()));
     QCPErrorBars* bars = nullptr;
     if (data_.maxRunsPerPoint > 1) {
       bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);

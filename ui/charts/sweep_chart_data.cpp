@@ -59,35 +59,38 @@ const QList<SweepMetric>& sweepMetrics() {
   using S = kvr::RunSummary;
   static const QList<SweepMetric> metrics = {
       {QStringLiteral("ttft_saved"), QStringLiteral("TTFT saved, sum over prompts (s)"),
-       [](const S& s) { return s.ttftSavedSeconds; }},
+       QStringLiteral("TTFT saved (s)"), [](const S& s) { return s.ttftSavedSeconds; }},
       {QStringLiteral("ttft_speedup"), QStringLiteral("Average TTFT speedup (x)"),
-       [](const S& s) { return s.avgTtftSpeedup; }},
+       QStringLiteral("TTFT speedup"), [](const S& s) { return s.avgTtftSpeedup; }},
       {QStringLiteral("avg_speedup"), QStringLiteral("Average end-to-end speedup (%)"),
-       [](const S& s) { return s.avgSpeedupPct; }},
+       QStringLiteral("Speedup (%)"), [](const S& s) { return s.avgSpeedupPct; }},
       {QStringLiteral("speedup_with_cache"),
        QStringLiteral("Average speedup, prompts with a cache hit (%)"),
-       [](const S& s) { return s.avgSpeedupWithCachePct; }},
+       QStringLiteral("Speedup, hits (%)"), [](const S& s) { return s.avgSpeedupWithCachePct; }},
       {QStringLiteral("exact_rate"), QStringLiteral("Exact-match rate of reused prompts"),
-       [](const S& s) { return s.exactMatchRate; }},
-      {QStringLiteral("hit_rate"), QStringLiteral("Cache hit rate"),
+       QStringLiteral("Exact rate"), [](const S& s) { return s.exactMatchRate; }},
+      {QStringLiteral("hit_rate"), QStringLiteral("Cache hit rate"), QStringLiteral("Hit rate"),
        [](const S& s) { return s.hitRate; }},
       {QStringLiteral("tokens_reused"), QStringLiteral("Tokens reused"),
+       QStringLiteral("Tokens reused"),
        [](const S& s) { return static_cast<double>(s.tokensReused); }},
       {QStringLiteral("footprint_ratio"), QStringLiteral("K/V footprint ratio (vs unbounded)"),
-       [](const S& s) { return s.footprintRatio; }},
+       QStringLiteral("Footprint ratio"), [](const S& s) { return s.footprintRatio; }},
       {QStringLiteral("peak_resident"), QStringLiteral("Peak resident K/V (MiB)"),
+       QStringLiteral("Peak K/V (MiB)"),
        [](const S& s) { return s.peakResidentBytes / (1024.0 * 1024.0); }},
       {QStringLiteral("latency_baseline"), QStringLiteral("Average baseline latency (s)"),
-       [](const S& s) { return s.latencyBaselineAvgSeconds; }},
+       QStringLiteral("Baseline (s)"), [](const S& s) { return s.latencyBaselineAvgSeconds; }},
       {QStringLiteral("latency_recycled"), QStringLiteral("Average recycled latency (s)"),
-       [](const S& s) { return s.latencyRecycledAvgSeconds; }},
+       QStringLiteral("Recycled (s)"), [](const S& s) { return s.latencyRecycledAvgSeconds; }},
       {QStringLiteral("alpha"), QStringLiteral("Fitted alpha of S = alpha k/m"),
-       [](const S& s) { return s.alpha; }},
+       QStringLiteral("alpha"), [](const S& s) { return s.alpha; }},
       {QStringLiteral("output_similarity"), QStringLiteral("Average output similarity"),
-       [](const S& s) { return s.avgOutputSimilarity; }},
+       QStringLiteral("Output similarity"), [](const S& s) { return s.avgOutputSimilarity; }},
       {QStringLiteral("noisy_prompts"), QStringLiteral("Noisy prompts"),
+       QStringLiteral("Noisy prompts"),
        [](const S& s) { return static_cast<double>(s.noisyPrompts); }},
-      {QStringLiteral("evictions"), QStringLiteral("Store evictions"),
+      {QStringLiteral("evictions"), QStringLiteral("Store evictions"), QStringLiteral("Evictions"),
        [](const S& s) { return static_cast<double>(s.evictions); }},
   };
   return metrics;
@@ -110,6 +113,9 @@ SweepChartData sweepChartData(const kvr::SweepStatus& sweep, const SweepMetric& 
   const std::optional<QVector<double>> numeric = numericValues(xValues);
   data.categorical = !numeric.has_value();
   if (data.categorical) data.categories = xValues;
+  for (int i = 0; i < xValues.size(); ++i) {
+    data.ticks.append({data.categorical ? i + 1.0 : (*numeric)[i], xValues[i]});
+  }
   const QStringList lineValues =
       lineAxis.isEmpty() ? QStringList{QString()} : valuesInOrder(sweep, lineAxis);
 

@@ -16,8 +16,9 @@
 namespace kvr::ui {
 
 struct SweepMetric {
-  QString key;    // stable name, for settings and file names: "ttft_saved"
-  QString label;  // axis title: "TTFT saved (s)"
+  QString key;         // stable name, for settings and file names: "ttft_saved"
+  QString label;       // axis title: "TTFT saved, sum over prompts (s)"
+  QString shortLabel;  // table header: "TTFT saved (s)"
   std::function<double(const kvr::RunSummary&)> value;  // NaN: not measured in that run
 };
 // Every metric of RunSummary a sweep can be charted by.
@@ -43,6 +44,9 @@ struct SweepChartData {
   // order the spec lists them, at x = 1, 2, ...
   bool categorical = false;
   QStringList categories;
+  // Every value of the x axis in the grid, also those without a completed run
+  // yet: x, and the value as the spec writes it.
+  QVector<QPair<double, QString>> ticks;
   QVector<SweepChartLine> lines;  // in the order the spec lists the line axis's values
   int runs = 0;                   // completed runs with the metric measured
   int maxRunsPerPoint = 0;

@@ -169,7 +169,7 @@ void MainWindow::buildMenus() {
   run->addAction(run_->cancelAction());
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  const QStringList names = {tr("Setup"), tr("Run"), tr("History"), tr("Compare")};
+  const QStringList names = {tr("Setup"), tr("Run"), tr("History"), tr("Compare"), tr("Sweeps")};
   for (int i = 0; i < names.size(); ++i) {
     view->addAction(names[i], QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), tabs_,
                     [this, i] { tabs_->setCurrentIndex(i); });

@@ -152,7 +152,7 @@ QVariant SweepCellModel::headerData(int section, Qt::Orientation orientation, in
     case 1:
       return tr("Run");
     case 2:
-      return metric_.label;
+      return metric_.shortLabel;
     case 3:
       return tr("Host");
     case 4:

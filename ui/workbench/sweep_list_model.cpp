@@ -10,6 +10,20 @@ QString sweepAxesText(const kvr::SweepStatus& sweep) {
   return axes.isEmpty() ? SweepListModel::tr("(no axes)") : axes.join(QStringLiteral(" × "));
 }
 
+QString sweepOthersText(const kvr::SweepStatus& sweep) {
+  using State = kvr::SweepCellState;
+  QStringList parts;
+  const auto add = [&parts](int n, const QString& what) {
+    if (n > 0) parts << QStringLiteral("%1 %2").arg(n).arg(what);
+  };
+  add(sweep.unfinished(), SweepListModel::tr("failed"));
+  add(sweep.count(State::Running), SweepListModel::tr("running"));
+  add(sweep.count(State::Pending), SweepListModel::tr("pending"));
+  add(sweep.count(State::InShard), SweepListModel::tr("in shards"));
+  if (!sweep.fromSpec) parts << SweepListModel::tr("grid unknown (no spec)");
+  return parts.join(QStringLiteral(" · "));
+}
+
 SweepListModel::SweepListModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void SweepListModel::setSweeps(std::vector<kvr::SweepStatus> sweeps) {
@@ -55,7 +69,7 @@ QVariant SweepListModel::data(const QModelIndex& index, int role) const {
       tip += QLatin1Char('\n') + QString::fromStdString(note);
     return tip;
   }
-  if (role == Qt::TextAlignmentRole && index.column() >= Cells && index.column() <= InShards) {
+  if (role == Qt::TextAlignmentRole && index.column() == Done) {
     return int(Qt::AlignRight | Qt::AlignVCenter);
   }
   if (role != Qt::DisplayRole) return {};
@@ -64,19 +78,14 @@ QVariant SweepListModel::data(const QModelIndex& index, int role) const {
       return QString::fromStdString(s->id);
     case Axes:
       return sweepAxesText(*s);
-    case Cells:
-      return s->fromSpec ? QString::number(s->totalCells)
-                         : tr("≥%1").arg(s->totalCells);  // the grid is not known without the spec
     case Done:
-      return s->count(State::Completed);
-    case Failed:
-      return s->unfinished();
-    case Running:
-      return s->count(State::Running);
-    case Pending:
-      return s->fromSpec ? QVariant(s->count(State::Pending)) : QVariant(QStringLiteral("?"));
-    case InShards:
-      return s->count(State::InShard);
+      // Without the spec only the cells with a run are known.
+      return QStringLiteral("%1/%2%3")
+          .arg(s->count(State::Completed))
+          .arg(s->totalCells)
+          .arg(s->fromSpec ? QString() : QStringLiteral("+"));
+    case Others:
+      return sweepOthersText(*s);
     case Spec:
       if (s->spec.empty()) return tr("(not recorded)");
       return QString::fromStdString(s->spec.filename().string()) +
@@ -88,15 +97,14 @@ QVariant SweepListModel::data(const QModelIndex& index, int role) const {
 
 QVariant SweepListModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
-  if (role == Qt::ToolTipRole && section == InShards) {
-    return tr("Completed in their Slurm shard, not merged yet: Import shards… merges them");
-  }
-  if (role == Qt::ToolTipRole && section == Failed) {
-    return tr("Failed, cancelled or interrupted: running the sweep again reruns them");
+  if (role == Qt::ToolTipRole && section == Others) {
+    return tr(
+        "Failed (also cancelled or interrupted: running the sweep again reruns them), "
+        "running, pending, and completed in a Slurm shard but not merged yet "
+        "(Import shards… merges them)");
   }
   if (role != Qt::DisplayRole) return {};
-  static const char* names[] = {"Sweep",   "Axes",    "Cells",     "Done", "Failed",
-                                "Running", "Pending", "In shards", "Spec"};
+  static const char* names[] = {"Sweep", "Axes", "Done", "Not done", "Spec"};
   return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

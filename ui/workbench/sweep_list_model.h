@@ -1,6 +1,6 @@
 #pragma once
-// The sweeps of the open database as a table: id, spec, axes and how many of
-// their cells are done, failed, running, pending or waiting in a Slurm shard.
+// The sweeps of the open database as a table: id, axes, cells done of the
+// grid, how many failed, run, wait or sit in a Slurm shard, and the spec.
 #include <QAbstractTableModel>
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace kvr::ui {
 class SweepListModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Sweep, Axes, Cells, Done, Failed, Running, Pending, InShards, Spec, ColumnCount };
+  enum Column { Sweep, Axes, Done, Others, Spec, ColumnCount };
   explicit SweepListModel(QObject* parent = nullptr);
 
   void setSweeps(std::vector<kvr::SweepStatus> sweeps);
@@ -30,5 +30,7 @@ class SweepListModel : public QAbstractTableModel {
 
 // "policy × max-new-tokens"; "(no axes)" for a one-cell sweep.
 QString sweepAxesText(const kvr::SweepStatus& sweep);
+// The cells not done: "1 failed · 1 running · 3 pending · 2 in shards"; "" when all are.
+QString sweepOthersText(const kvr::SweepStatus& sweep);
 
 }  // namespace kvr::ui

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -40,6 +41,16 @@ QString duration(double seconds) {
   return SweepsPage::tr("%1 h %2 min").arg(s / 3600).arg(s % 3600 / 60);
 }
 
+int axisValueCount(const kvr::SweepStatus& sweep, int axis) {
+  QSet<QString> values;
+  for (const kvr::SweepCellStatus& cell : sweep.cells) {
+    if (axis < static_cast<int>(cell.axisValues.size())) {
+      values.insert(QString::fromStdString(cell.axisValues[static_cast<size_t>(axis)].value));
+    }
+  }
+  return values.size();
+}
+
 }  // namespace
 
 SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
@@ -60,14 +71,16 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
   tables->addWidget(cellTable_);
   tables->setStretchFactor(0, 1);
   tables->setStretchFactor(1, 2);
+  tables->setSizes({140, 300});
   tables->setObjectName(QStringLiteral("sweepsAndCells"));
   rememberSplitter(tables, QStringLiteral("sweeps/sweepsAndCells"));
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(tables);
   split->addWidget(buildChartPane());
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 5);
+  split->setSizes({560, 700});  // the list's counts readable at 1280 px; the chart the rest
   split->setObjectName(QStringLiteral("tablesAndChart"));
   rememberSplitter(split, QStringLiteral("sweeps/tablesAndChart"));
   layout->addWidget(split, 1);
@@ -160,6 +173,7 @@ QWidget* SweepsPage::buildToolbar() {
   progress_->setMaximumWidth(160);
   progress_->setRange(0, 100);
   progress_->setValue(0);
+  progress_->hide();  // shown while a sweep runs
   progressLabel_ = new QLabel(bar);
   progressLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   progressLabel_->setMinimumWidth(80);
@@ -252,7 +266,8 @@ void SweepsPage::showSelectedSweep() {
 }
 
 // The axes of the shown sweep; a choice the new sweep also has is kept.
-// Default: x = the last axis, one line per value of the first other one.
+// Default: x = the axis with the most values (the last of equals), one line
+// per value of the first other one.
 void SweepsPage::fillAxisChoices() {
   QStringList axes;
   for (const std::string& a : cells_->sweep().axes) axes << QString::fromStdString(a);
@@ -264,7 +279,11 @@ void SweepsPage::fillAxisChoices() {
   lineAxis_->addItem(tr("(one line)"), QString());
   for (const QString& a : axes) lineAxis_->addItem(a, a);
   if (axes.isEmpty()) return;
-  xAxis_->setCurrentIndex(axes.contains(x) ? axes.indexOf(x) : axes.size() - 1);
+  int widest = 0;
+  for (int a = 0; a < axes.size(); ++a) {
+    if (axisValueCount(cells_->sweep(), a) >= axisValueCount(cells_->sweep(), widest)) widest = a;
+  }
+  xAxis_->setCurrentIndex(axes.contains(x) ? axes.indexOf(x) : widest);
   const QString chosenX = xAxis_->currentText();
   QString chosenLine = axes.contains(line) && line != chosenX ? line : QString();
   if (chosenLine.isEmpty() && !axes.contains(line)) {
@@ -331,6 +350,7 @@ void SweepsPage::updateButtons() {
   const bool running = worker_->running();
   runButton_->setEnabled(!running);
   cancelButton_->setEnabled(running);
+  progress_->setVisible(running);
 }
 
 }  // namespace kvr::ui
