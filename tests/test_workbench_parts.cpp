@@ -234,8 +234,8 @@ class TestWorkbenchParts : public QObject {
     QCOMPARE(compare.comparison().prompts.size(), 2);
   }
 
-  // ui/ opens the run store in one place: the service (and the worker thread,
-  // which writes runs through its own connection).
+  // ui/ opens the run store in one place: the service (and the worker threads
+  // of runs and sweeps, which write runs through their own connections).
   void onlyTheServiceOpensTheRunStore() {
     QStringList openers;
     QDirIterator it(QStringLiteral(KVR_UI_SOURCES),
@@ -248,7 +248,8 @@ class TestWorkbenchParts : public QObject {
       }
     }
     openers.sort();
-    QCOMPARE(openers, QStringList({"workbench/run_store_service.cpp", "workbench/run_worker.cpp"}));
+    QCOMPARE(openers, QStringList({"workbench/run_store_service.cpp", "workbench/run_worker.cpp",
+                                   "workbench/sweep_worker.cpp"}));
   }
 
   // ---- export rules --------------------------------------------------------

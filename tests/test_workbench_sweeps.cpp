@@ -11,6 +11,8 @@
 
 #include <cmath>
 
+#include <qcustomplot.h>
+
 #include "charts/sweep_chart.h"
 #include "charts/sweep_chart_data.h"
 #include "kvrecycle/run_store.h"
@@ -210,6 +212,26 @@ class TestWorkbenchSweeps : public QObject {
     QCOMPARE(page.chart()->seriesCount(), 2);  // paper, longest-prefix
     QCOMPARE(page.chart()->pointCount(0), 2);  // 2 and 4 new tokens
     QCOMPARE(page.chart()->pointCount(1), 2);
+    // A click on a point selects its cells (paper at 4 new tokens is cell 1),
+    // and those of any point drawn on the same spot.
+    page.resize(1200, 700);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    QCustomPlot* plot = page.chart()->plot();
+    plot->replot();
+    const kvr::ui::SweepChartPoint& point = page.chart()->data().lines[0].points[1];
+    QCOMPARE(point.cells, QList<int>{1});
+    const QPoint at(qRound(plot->xAxis->coordToPixel(point.x)),
+                    qRound(plot->yAxis->coordToPixel(point.median)));
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at);
+    QVERIFY(page.selectedCells().contains(1));
+    for (int cell : page.selectedCells()) {
+      const auto& other = page.cells()->sweep().cells[static_cast<size_t>(cell)];
+      QCOMPARE(kvr::summaryFromJson(other.run->summaryJson).tokensReused,
+               kvr::summaryFromJson(page.cells()->sweep().cells[1].run->summaryJson).tokensReused);
+      QCOMPARE(other.axisValues[1].value, std::string("4"));
+    }
+
     page.setChartAxes(QStringLiteral("tokens_reused"), QStringLiteral("policy"), QString());
     QCOMPARE(page.chart()->seriesCount(), 1);
     QVERIFY(page.chart()->data().categorical);

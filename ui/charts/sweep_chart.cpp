@@ -1,6 +1,7 @@
 #include "charts/sweep_chart.h"
 
 #include <qcustomplot.h>
+#include <QMouseEvent>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -13,6 +14,7 @@ namespace {
 
 // A log x axis when positive values span more than this factor (store budgets 1M..256M).
 constexpr double kLogSpan = 20.0;
+constexpr double kClickTolerance = 10.0;  // pixels
 
 }  // namespace
 
@@ -51,12 +53,20 @@ SweepChart::SweepChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
   plot_->legend->setColumnSpacing(12);
 
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  connect(plot_, &QCustomPlot::plottableClick, this,
-          [this](QCPAbstractPlottable* plottable, int index, QMouseEvent*) {
-            const int line = lines_.indexOf(qobject_cast<QCPGraph*>(plottable));
-            if (line < 0 || index < 0 || index >= data_.lines[line].points.size()) return;
-            emit cellsClicked(data_.lines[line].points[index].cells);
-          });
+  // Points drawn on top of each other (equal medians) answer together.
+  connect(plot_, &QCustomPlot::mousePress, this,
+          [this](QMouseEvent* event) { pressAt_ = event->position(); });
+  connect(plot_, &QCustomPlot::mouseRelease, this, [this](QMouseEvent* event) {
+    if ((event->position() - pressAt_).manhattanLength() > 3) return;  // a drag
+    QList<int> cells;
+    for (const SweepChartLine& line : data_.lines) {
+      for (const SweepChartPoint& p : line.points) {
+        const QPointF at(plot_->xAxis->coordToPixel(p.x), plot_->yAxis->coordToPixel(p.median));
+        if ((at - event->position()).manhattanLength() <= kClickTolerance) cells << p.cells;
+      }
+    }
+    if (!cells.isEmpty()) emit cellsClicked(cells);
+  });
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this] { rebuild(); });
   rebuild();
 }

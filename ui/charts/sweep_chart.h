@@ -5,6 +5,7 @@
 // value, others (policy names) as categorical ticks. A click on a point names
 // its cells; a selected cell's point is ringed. Exports like the result charts.
 #include <QList>
+#include <QPointF>
 #include <QSize>
 #include <QString>
 #include <QWidget>
@@ -38,7 +39,7 @@ class SweepChart : public QWidget {
   void exportTo(const QString& path, QSize size = kDefaultChartSize);
 
  signals:
-  // A click on a point: the cells whose runs it summarises.
+  // A click on a point: the cells whose runs it summarises (of every point drawn there).
   void cellsClicked(const QList<int>& cells);
 
  private:
@@ -54,6 +55,7 @@ class SweepChart : public QWidget {
   SweepChartData data_;
   QString sweepName_;
   int highlightedCell_ = -1;
+  QPointF pressAt_;
   bool publication_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "workbench/sweeps_page.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -340,6 +342,15 @@ void SweepsPage::showTick(const SweepTick& tick, const QString& what) {
                               .arg(tick.finished)
                               .arg(duration(tick.elapsedSeconds), duration(tick.etaSeconds)));
   progressLabel_->setToolTip(progressLabel_->text());
+}
+
+QList<int> SweepsPage::selectedCells() const {
+  QList<int> cells;
+  for (const QModelIndex& row : cellTable_->selectionModel()->selectedRows()) {
+    cells << cells_->cellAt(row.row());
+  }
+  std::sort(cells.begin(), cells.end());
+  return cells;
 }
 
 QString SweepsPage::progressText() const {

@@ -58,6 +58,8 @@ class SweepsPage : public QWidget {
   SweepChart* chart() const { return chart_; }
   SweepWorker* worker() const { return worker_; }
   QString progressText() const;
+  // Cells selected in the cell table (a chart click selects its point's cells).
+  QList<int> selectedCells() const;
 
  public slots:
   void runSweepDialog();
