@@ -1,5 +1,6 @@
 // Sweeps without a model: the spec, the grid and its cell identity, resuming,
 // merging shards, and the Slurm script and queue parsers.
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -12,6 +13,7 @@
 #include "kvrecycle/run_store.h"
 #include "kvrecycle/slurm.h"
 #include "kvrecycle/sweep.h"
+#include "kvrecycle/sweep_status.h"
 
 namespace {
 
@@ -174,6 +176,59 @@ class TestSweep : public QObject {
     QCOMPARE(kvr::sweepIdOf(run), std::string("grid-1"));
     QCOMPARE(kvr::sweepKeyOf(run), cells[4].key);
     QCOMPARE(kvr::sweepIdOf(kvr::RunRecord{}), std::string());
+    QCOMPARE(kvr::sweepCellIndexOf(run), 4);
+    QCOMPARE(kvr::sweepGridCellsOf(run), 6);
+    QCOMPARE(kvr::sweepSpecOf(run), std::string("/specs/sweep.json"));
+    const auto axes = kvr::sweepAxisValuesOf(run);
+    QCOMPARE(axes.size(), size_t{2});
+    QCOMPARE(axes[0].option + "=" + axes[0].value, std::string("policy=longest-prefix"));
+    QCOMPARE(axes[1].option + "=" + axes[1].value, std::string("max-new-tokens=8"));
+  }
+
+  // The status `sweep status` and the Sweeps tab read: the full grid when the
+  // runs name a readable spec, else only the cells with a run.
+  void sweepsInAStoreAreFoundByTheirTags() {
+    const std::string specFile = path("listed.json");
+    {
+      QFile f(QString::fromStdString(specFile));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(R"({"id": "listed", "fixed": {"model": "m"},
+                  "axes": {"policy": ["paper", "longest-prefix"], "min-reuse": [1, 2, 3]}})");
+    }
+    const kvr::SweepSpec s = kvr::readSweepSpec(specFile);
+    const auto cells = kvr::expandSweep(s);
+    kvr::RunStore store(path("listed.db"));
+    storeCellRun(store, s, cells[0], RunStatus::Completed);
+    storeCellRun(store, s, cells[4], RunStatus::Failed);
+    storeCellRun(store, s, cells[4], RunStatus::Completed);  // rerun: the completed one counts
+    const int64_t cancelled = storeCellRun(store, s, cells[5], RunStatus::Cancelled);
+    kvr::RunRecord other;
+    other.name = "not a sweep run";
+    store.createRun(other);
+
+    auto sweeps = kvr::sweepsInStore(store, /*querySlurm=*/false);
+    QCOMPARE(sweeps.size(), size_t{1});
+    const kvr::SweepStatus& full = sweeps[0];
+    QVERIFY(full.fromSpec);
+    QCOMPARE(full.totalCells, 6);
+    QCOMPARE(full.axes, (std::vector<std::string>{"policy", "min-reuse"}));
+    QCOMPARE(full.count(kvr::SweepCellState::Completed), 2);
+    QCOMPARE(full.count(kvr::SweepCellState::Cancelled), 1);
+    QCOMPARE(full.unfinished(), 1);
+    QCOMPARE(full.count(kvr::SweepCellState::Pending), 3);
+    QCOMPARE(full.cells[5].run->id, cancelled);
+
+    // The spec gone: the cells with a run, their axes from the tags.
+    QVERIFY(QFile::remove(QString::fromStdString(specFile)));
+    sweeps = kvr::sweepsInStore(store, false);
+    const kvr::SweepStatus& tagged = sweeps[0];
+    QVERIFY(!tagged.fromSpec);
+    QVERIFY(tagged.specError.find("listed.json") != std::string::npos);
+    QCOMPARE(tagged.totalCells, 3);
+    QCOMPARE(tagged.cells[1].cell, 4);
+    QCOMPARE(tagged.cells[1].state, kvr::SweepCellState::Completed);
+    QCOMPARE(tagged.cells[2].state, kvr::SweepCellState::Cancelled);
+    QCOMPARE(tagged.axes, (std::vector<std::string>{"policy", "min-reuse"}));
   }
 
   void resumeSkipsCompletedCellsAndRerunsTheOthers() {
