@@ -166,7 +166,8 @@ void SweepChart::rebuild() {
   } else {
     plot_->xAxis->setRange(0, 1);
   }
-  const double ySpan = any ? std::max(std::abs(yHigh - yLow), std::abs(yHigh) * 0.1) : 1;
+  double ySpan = any ? std::max(std::abs(yHigh - yLow), std::abs(yHigh) * 0.1) : 1;
+  if (ySpan <= 0) ySpan = 1;  // every point at 0: a readable unit range, not 1e-9
   plot_->yAxis->setRange(any ? std::min(0.0, yLow - ySpan * 0.1) : 0,
                          any ? yHigh + std::max(ySpan * 0.1, 1e-9) : 1);
 

@@ -73,6 +73,7 @@ void SweepWorker::run(const QString& specPath, const QString& databasePath) {
     inCell.progress = [this](const kvr::ExperimentProgress& p) {
       if (p.phase == kvr::ProgressPhase::Test) emit promptProgress(p.done, p.total);
     };
+    inCell.started = [this](int64_t runId) { emit cellRunCreated(runId); };
     inCell.log = [this](const std::string& line) { emit logLine(QString::fromStdString(line)); };
     outcome = kvr::runSweep(
         spec, cells, store,

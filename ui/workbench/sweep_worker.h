@@ -37,6 +37,7 @@ class SweepWorker : public QObject {
   void started(const QString& sweepId, int cells);
   void cellStarting(const kvr::ui::SweepTick& tick);
   void cellSkipped(int cell, const QString& label, qint64 runId);
+  void cellRunCreated(qint64 runId);         // the current cell's run is in the database
   void promptProgress(int done, int total);  // inside the current cell
   void cellFinished(const kvr::ui::SweepTick& tick, const QString& status, const QString& error);
   void logLine(const QString& line);

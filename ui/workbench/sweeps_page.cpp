@@ -97,9 +97,16 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
 
   connect(worker_, &SweepWorker::started, this, [this](const QString& id, int cells) {
     cellsTotal_ = cells;
+    runningSweep_ = id;
     emit logLine(tr("Sweep %1: %2 cells").arg(id).arg(cells));
     refresh();
     selectSweep(id);
+  });
+  // A new sweep is listed once its first run exists; show it then.
+  connect(worker_, &SweepWorker::cellRunCreated, this, [this] {
+    const bool listed = sweeps_->rowOfSweep(runningSweep_) >= 0;
+    refresh();
+    if (!listed) selectSweep(runningSweep_);
   });
   connect(
       worker_, &SweepWorker::cellSkipped, this, [this](int cell, const QString& label, qint64 run) {
@@ -109,7 +116,6 @@ SweepsPage::SweepsPage(RunStoreService* store, QWidget* parent)
   connect(worker_, &SweepWorker::cellStarting, this, [this](const SweepTick& tick) {
     promptDone_ = promptTotal_ = 0;
     showTick(tick, tr("running"));
-    refresh();
   });
   connect(worker_, &SweepWorker::promptProgress, this, [this](int done, int total) {
     promptDone_ = done;

@@ -96,6 +96,7 @@ class SweepsPage : public QWidget {
   QPushButton* cancelButton_;
   QProgressBar* progress_;
   QLabel* progressLabel_;
+  QString runningSweep_;
   int promptDone_ = 0, promptTotal_ = 0;
   int cellsFinished_ = 0, cellsTotal_ = 0;
 };
