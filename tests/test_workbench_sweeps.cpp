@@ -252,6 +252,21 @@ class TestWorkbenchSweeps : public QObject {
     QCOMPARE(static_cast<int>(store.listRuns().size()), 4);
   }
 
+  // A spec that cannot be read: nothing runs, and the page says why.
+  void badSpecSaysWhy() {
+    kvr::ui::RunStoreService store(path("bad.db"));
+    kvr::ui::SweepsPage page(&store);
+    QSignalSpy ended(&page, &kvr::ui::SweepsPage::sweepEnded);
+    QSignalSpy failed(page.worker(), &kvr::ui::SweepWorker::failed);
+    QVERIFY(page.startSweep(path("missing.json")));
+    QVERIFY(ended.wait(60000));
+    QCOMPARE(failed.count(), 1);
+    QVERIFY2(page.progressText().contains(QStringLiteral("missing.json")),
+             qPrintable(page.progressText()));
+    QVERIFY(!page.sweepRunning());
+    QCOMPARE(page.sweepList()->rowCount(), 0);
+  }
+
   // A shard holding one completed cell of a 2 x 2 spec: imported once, it
   // fills that cell (the other three pending); imported again, it adds nothing.
   void importingAShardMergesOnce() {

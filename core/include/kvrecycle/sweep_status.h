@@ -58,7 +58,8 @@ SweepStatus sweepStatus(const SweepSpec& spec, const std::vector<SweepCell>& cel
 // Every sweep with a run in `store`, oldest first, found by the runs' tags.
 // A sweep whose runs name a readable spec gets its full grid and its Slurm
 // folder's state (the default folder beside the database); otherwise its
-// cells are those with a run and its axes those their tags name.
+// cells are those with a run and its axes those their tags name. Slurm is
+// not asked about a sweep whose every cell is completed in `store`.
 std::vector<SweepStatus> sweepsInStore(const RunStore& store, bool querySlurm);
 
 }  // namespace kvr

@@ -180,8 +180,12 @@ std::vector<SweepStatus> sweepsInStore(const RunStore& store, bool querySlurm) {
     try {
       const SweepSpec spec = readSweepSpec(tagged.spec);
       if (spec.id != id) throw Error(tagged.spec.string() + " is now sweep '" + spec.id + "'");
-      SweepStatus full = sweepStatus(spec, expandSweep(spec), &store,
-                                     slurmFolderOf(tagged.spec, store.path(), id), querySlurm);
+      // A sweep complete in the database needs no squeue/sacct round trip.
+      const int gridCells = sweepGridCellsOf(runsOf[id].front());
+      const bool complete = gridCells > 0 && tagged.count(SweepCellState::Completed) >= gridCells;
+      SweepStatus full =
+          sweepStatus(spec, expandSweep(spec), &store, slurmFolderOf(tagged.spec, store.path(), id),
+                      querySlurm && !complete);
       full.spec = tagged.spec;
       out.push_back(std::move(full));
     } catch (const std::exception& e) {
