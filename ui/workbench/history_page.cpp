@@ -64,7 +64,7 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
   notes_->setVisible(false);
-  runView_ = new RunView(this);
+  runView_ = new RunView(this, RunView::Room::BelowAList);
   runView_->setPlaceholder(tr("Select a run above to see it as it ran."));
 
   auto* listPane = new QWidget(this);
