@@ -13,6 +13,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "charts/eviction_chart.h"
 #include "charts/latency_chart.h"
 #include "charts/result_chart.h"
 #include "charts/similarity_chart.h"
@@ -51,12 +52,13 @@ class PublicationColors {
 // A vector page of a physical size: the layout is computed for the page at
 // 96 logical pixels per inch and fonts keep their point size, so 9-pt labels
 // stay 9 pt when the figure is placed in a paper at 100 %.
-void writePdf(ResultChart& chart, const QString& path, QSize size, double widthInches) {
+void writePdf(QCustomPlot& plot, const QString& title, const QString& path, QSize size,
+              double widthInches) {
   constexpr int kDpi = 96;
   const double heightInches = widthInches * size.height() / size.width();
   QPdfWriter writer(path);
   writer.setCreator(QStringLiteral("kvrecycle"));
-  writer.setTitle(chart.title());
+  writer.setTitle(title);
   writer.setResolution(kDpi);
   writer.setPageLayout(QPageLayout(QPageSize(QSizeF(widthInches, heightInches), QPageSize::Inch),
                                    QPageLayout::Portrait, QMarginsF()));
@@ -65,12 +67,12 @@ void writePdf(ResultChart& chart, const QString& path, QSize size, double widthI
   painter.setMode(QCPPainter::pmVectorized);
   painter.setMode(QCPPainter::pmNoCaching);
   painter.setMode(QCPPainter::pmNonCosmetic);
-  chart.plot()->toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
-                          static_cast<int>(std::lround(heightInches * kDpi)));
+  plot.toPainter(&painter, static_cast<int>(std::lround(widthInches * kDpi)),
+                 static_cast<int>(std::lround(heightInches * kDpi)));
   if (!painter.end()) fail(QStringLiteral("write chart to"), path);
 }
 
-void writeSvg(ResultChart& chart, const QString& path, QSize size) {
+void writeSvg(QCustomPlot& plot, const QString& title, const QString& path, QSize size) {
   QBuffer buffer;
   buffer.open(QIODevice::WriteOnly);
   QSvgGenerator generator;
@@ -78,8 +80,8 @@ void writeSvg(ResultChart& chart, const QString& path, QSize size) {
   generator.setSize(size);
   generator.setViewBox(QRect(QPoint(0, 0), size));
   generator.setResolution(96);  // the screen's: same proportions of text to plot as the PNG
-  generator.setTitle(chart.title());
-  generator.setDescription(QStringLiteral("kvrecycle chart: %1").arg(chart.title()));
+  generator.setTitle(title);
+  generator.setDescription(QStringLiteral("kvrecycle chart: %1").arg(title));
 
   QCPPainter painter;
   if (!painter.begin(&generator)) fail(QStringLiteral("render SVG for"), path);
@@ -87,7 +89,7 @@ void writeSvg(ResultChart& chart, const QString& path, QSize size) {
   painter.setMode(QCPPainter::pmVectorized);
   painter.setMode(QCPPainter::pmNoCaching);
   painter.setMode(QCPPainter::pmNonCosmetic);
-  chart.plot()->toPainter(&painter, size.width(), size.height());
+  plot.toPainter(&painter, size.width(), size.height());
   painter.end();
 
   QSaveFile file(path);
@@ -128,26 +130,44 @@ std::optional<QSize> parseChartSize(const QString& text) {
   return size;
 }
 
-void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
-                 double pdfWidthInches) {
+// The plot as it is drawn now (the caller set publication colours) in one format.
+static void writePlot(QCustomPlot& plot, const QString& title, const QString& path,
+                      ChartFormat format, QSize size, double pdfWidthInches) {
   if (size.isEmpty()) size = kDefaultChartSize;
-  PublicationColors colors(chart);
-  QCustomPlot* plot = chart.plot();
   bool ok = false;
   switch (format) {
     case ChartFormat::Png:
-      ok = plot->savePng(path, size.width(), size.height());
+      ok = plot.savePng(path, size.width(), size.height());
       break;
     case ChartFormat::Pdf:
-      writePdf(chart, path, size, pdfWidthInches);
+      writePdf(plot, title, path, size, pdfWidthInches);
       ok = QFileInfo(path).size() > 0;
       break;
     case ChartFormat::Svg:
-      writeSvg(chart, path, size);
+      writeSvg(plot, title, path, size);
       ok = true;
       break;
   }
   if (!ok) fail(QStringLiteral("write chart to"), path);
+}
+
+void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
+                 double pdfWidthInches) {
+  PublicationColors colors(chart);
+  writePlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+}
+
+void exportEvictionChart(EvictionChart& chart, const QString& path, ChartFormat format, QSize size,
+                         double pdfWidthInches) {
+  const bool previous = chart.publicationMode();
+  chart.setPublicationMode(true);
+  try {
+    writePlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+  } catch (...) {
+    chart.setPublicationMode(previous);
+    throw;
+  }
+  chart.setPublicationMode(previous);
 }
 
 QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
@@ -168,6 +188,30 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
     for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
       const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
       exportChart(*chart, path, format, size, pdfWidthInches);
+      paths << path;
+    }
+  }
+  return paths;
+}
+
+QStringList exportAllEvictionCharts(const QList<EvictionSeries>& runs, const QString& directory,
+                                    QSize size, double pdfWidthInches) {
+  if (!QDir().mkpath(directory)) fail(QStringLiteral("create directory"), directory);
+  const QDir dir(directory);
+  EvictionChart chart;
+  chart.setSeries(runs);
+  if (!size.isEmpty()) chart.resize(size);
+  const std::pair<EvictionMetric, QString> metrics[] = {
+      {EvictionMetric::TokenAgreement, QStringLiteral("eviction-agreement")},
+      {EvictionMetric::NllDelta, QStringLiteral("eviction-nll-delta")},
+      {EvictionMetric::MaxLogitDiff, QStringLiteral("eviction-max-logit-diff")},
+      {EvictionMetric::PeakEntries, QStringLiteral("eviction-peak-entries")}};
+  QStringList paths;
+  for (const auto& [metric, name] : metrics) {
+    chart.setMetric(metric);
+    for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
+      const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
+      exportEvictionChart(chart, path, format, size, pdfWidthInches);
       paths << path;
     }
   }

@@ -271,7 +271,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     event->ignore();
     return;
   }
-  setup_->settings()->saveSettings();
+  setup_->saveSettings();
   QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
   QSettings().setValue(QStringLiteral("window/state"), saveState());
   if (run_->running()) engine_->requestCancel();
