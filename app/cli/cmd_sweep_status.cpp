@@ -2,11 +2,13 @@
 // squeue/sacct say about its array task.
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "cli_common.h"
 #include "kvrecycle/run_store.h"
 #include "kvrecycle/slurm.h"
 #include "kvrecycle/sweep.h"
+#include "kvrecycle/sweep_status.h"
 
 namespace kvr::cli {
 namespace {
@@ -14,16 +16,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // "completed (run 3)", "failed (run 2)", or "-" when the cell never ran there.
-std::string runState(const SweepCellRun& r) {
-  if (!r.run) return "-";
-  return std::string(runStatusName(r.run->status)) + " (run " + std::to_string(r.run->id) + ")";
-}
-
-std::vector<SweepCellRun> cellRunsIn(const std::filesystem::path& db, const SweepSpec& spec,
-                                     const std::vector<SweepCell>& cells) {
-  if (!std::filesystem::exists(db)) return std::vector<SweepCellRun>(cells.size());
-  const RunStore store(db, /*readOnly=*/true);
-  return sweepCellRuns(spec, cells, store);
+std::string runState(const std::optional<RunRecord>& run) {
+  if (!run) return "-";
+  return std::string(runStatusName(run->status)) + " (run " + std::to_string(run->id) + ")";
 }
 
 }  // namespace
@@ -47,10 +42,11 @@ void registerSweepStatus(CLI::App& sweep, Action& action) {
       const SlurmSweepFolder folder = args->dir.empty()
                                           ? defaultSlurmSweepFolder(args->db, spec.id)
                                           : SlurmSweepFolder{std::filesystem::absolute(args->dir)};
-      const auto inDb = cellRunsIn(args->db, spec, cells);
-      const std::string jobId = submittedJobId(folder);
-      SlurmArrayState slurm;
-      if (!jobId.empty()) slurm = querySlurmArray(jobId);
+      std::optional<RunStore> db;
+      if (std::filesystem::exists(args->db)) db.emplace(args->db, /*readOnly=*/true);
+      const SweepStatus status =
+          sweepStatus(spec, cells, db ? &*db : nullptr, folder, /*querySlurm=*/true);
+      const std::string& jobId = status.jobId;
 
       Json out;
       out["sweep"] = spec.id;
@@ -58,25 +54,26 @@ void registerSweepStatus(CLI::App& sweep, Action& action) {
       out["job_id"] = jobId;
       out["cells"] = Json::array();
       int doneInDb = 0, doneInShards = 0;
+      const auto completed = [](const std::optional<RunRecord>& run) {
+        return run && run->status == RunStatus::Completed ? 1 : 0;
+      };
       for (size_t i = 0; i < cells.size(); ++i) {
-        const SweepCell& cell = cells[i];
-        const auto shardPath = folder.shard(cell.index);
-        const SweepCellRun inShard = cellRunsIn(shardPath, spec, {cell}).front();
-        const auto task = slurm.tasks.find(cell.index);
-        doneInDb += inDb[i].done() ? 1 : 0;
-        doneInShards += inShard.done() ? 1 : 0;
+        const SweepCellStatus& cell = status.cells[i];
+        doneInDb += completed(cell.run);
+        doneInShards += completed(cell.shardRun);
         Json c;
-        c["cell"] = cell.index;
-        c["label"] = cell.label();
+        c["cell"] = cell.cell;
+        c["label"] = cells[i].label();
         c["key"] = cell.key;
-        c["db"] = runState(inDb[i]);
-        c["shard"] = jobId.empty() && !inShard.run ? "-" : runState(inShard);
-        c["slurm"] = task == slurm.tasks.end() ? "-" : task->second;
+        c["state"] = sweepCellStateName(cell.state);
+        c["db"] = runState(cell.run);
+        c["shard"] = jobId.empty() && !cell.shardRun ? "-" : runState(cell.shardRun);
+        c["slurm"] = cell.slurm.empty() ? "-" : cell.slurm;
         out["cells"].push_back(c);
       }
       out["completed_in_db"] = doneInDb;
       out["completed_in_shards"] = doneInShards;
-      out["notes"] = slurm.notes;
+      out["notes"] = status.notes;
       if (args->json) {
         printJson(out);
         return 0;
@@ -96,7 +93,7 @@ void registerSweepStatus(CLI::App& sweep, Action& action) {
                   << std::setw(12) << c["slurm"].get<std::string>() << c["label"].get<std::string>()
                   << "\n";
       }
-      for (const std::string& note : slurm.notes) std::cout << "note: " << note << "\n";
+      for (const std::string& note : status.notes) std::cout << "note: " << note << "\n";
       if (!jobId.empty() && doneInShards > doneInDb) {
         std::cout << "merge the shards with: kvrecycle-cli merge --into " << args->db << " "
                   << folder.shards().string() << "\n";

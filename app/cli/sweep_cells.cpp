@@ -65,7 +65,8 @@ CellExecutor::CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunS
 
 CellExecutor::~CellExecutor() = default;
 
-RunStatus CellExecutor::run(const SweepCell& cell, const std::string& logPrefix) {
+RunStatus CellExecutor::run(const SweepCell& cell, const std::string& logPrefix,
+                            ExperimentCallbacks callbacks) {
   const RunOptions options = cellOptions(spec_, cell, db_);
   ExperimentConfig config = experimentConfig(options);
   config.tags = sweepCellTags(spec_, cell);
@@ -76,10 +77,11 @@ RunStatus CellExecutor::run(const SweepCell& cell, const std::string& logPrefix)
     model_ = loadModel(options.model);
     modelKey_ = modelKey(options.model);
   }
-  ExperimentCallbacks callbacks;
-  callbacks.log = [&logPrefix](const std::string& line) {
-    std::cerr << logPrefix << line << std::endl;
-  };
+  if (!callbacks.log) {
+    callbacks.log = [&logPrefix](const std::string& line) {
+      std::cerr << logPrefix << line << std::endl;
+    };
+  }
   return runExperiment(*model_, cache, test, config, store_, callbacks, cancel_).status;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "kvrecycle/experiment.h"
 #include "kvrecycle/results.h"
 #include "kvrecycle/sweep.h"
 
@@ -27,7 +28,9 @@ class CellExecutor {
   CellExecutor(const SweepSpec& spec, std::filesystem::path db, RunStore& store,
                const std::atomic<bool>* cancel);
   ~CellExecutor();
-  RunStatus run(const SweepCell& cell, const std::string& logPrefix);
+  // Without a log callback, the run's log lines go to stderr after `logPrefix`.
+  RunStatus run(const SweepCell& cell, const std::string& logPrefix,
+                ExperimentCallbacks callbacks = {});
 
  private:
   const SweepSpec& spec_;

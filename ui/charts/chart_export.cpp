@@ -130,9 +130,8 @@ std::optional<QSize> parseChartSize(const QString& text) {
   return size;
 }
 
-// The plot as it is drawn now (the caller set publication colours) in one format.
-static void writePlot(QCustomPlot& plot, const QString& title, const QString& path,
-                      ChartFormat format, QSize size, double pdfWidthInches) {
+void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, ChartFormat format,
+                QSize size, double pdfWidthInches) {
   if (size.isEmpty()) size = kDefaultChartSize;
   bool ok = false;
   switch (format) {
@@ -154,7 +153,7 @@ static void writePlot(QCustomPlot& plot, const QString& title, const QString& pa
 void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
                  double pdfWidthInches) {
   PublicationColors colors(chart);
-  writePlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+  exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
 }
 
 void exportEvictionChart(EvictionChart& chart, const QString& path, ChartFormat format, QSize size,
@@ -162,7 +161,7 @@ void exportEvictionChart(EvictionChart& chart, const QString& path, ChartFormat 
   const bool previous = chart.publicationMode();
   chart.setPublicationMode(true);
   try {
-    writePlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+    exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
   } catch (...) {
     chart.setPublicationMode(previous);
     throw;

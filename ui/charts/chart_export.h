@@ -11,6 +11,8 @@
 #include "charts/eviction_series.h"
 #include "charts/run_series.h"
 
+class QCustomPlot;
+
 namespace kvr::ui {
 
 class EvictionChart;
@@ -41,6 +43,11 @@ std::optional<QSize> parseChartSize(const QString& text);
 // std::runtime_error naming the path when the file cannot be written.
 void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
                  double pdfWidthInches = kPdfFullWidthInches);
+
+// The same writers for a figure that is not a ResultChart (the sweep chart):
+// the caller sets its publication colours and caption first.
+void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, ChartFormat format,
+                QSize size, double pdfWidthInches = kPdfFullWidthInches);
 
 // Draws the three charts of `runs` off-screen (needs a QApplication; works
 // with QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity

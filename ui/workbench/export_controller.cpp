@@ -22,6 +22,7 @@
 #include "workbench/run_page.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
+#include "workbench/sweeps_page.h"
 #include "workbench/table_text.h"
 
 namespace kvr::ui {
@@ -75,6 +76,10 @@ void ExportController::warnFailed(const std::exception& e) {
 }
 
 void ExportController::exportCurrentChart() {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    sweeps->exportChartDialog();
+    return;
+  }
   if (comparingMixedKinds()) {
     warnFailed(kvr::Error("runs of different kinds are not compared: there is no chart to export"));
     return;
@@ -114,6 +119,9 @@ void ExportController::exportCurrentChart() {
 }
 
 QStringList ExportController::exportAllCharts(const QString& directory, QSize size) {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    return sweeps->exportAllCharts(directory, size);
+  }
   if (comparingMixedKinds()) {
     throw kvr::Error("runs of different kinds are not compared: there are no charts to export");
   }
@@ -168,6 +176,10 @@ QString ExportController::visibleTableText(const QString& format) const {
 }
 
 void ExportController::exportTable() {
+  if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
+    sweeps->exportCellsDialog();
+    return;
+  }
   const QString path = QFileDialog::getSaveFileName(
       window_, tr("Export table"), lastExportDirectory() + "/results.csv",
       tr("CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex);;JSON (*.json)"));

@@ -35,6 +35,7 @@
 #include "workbench/run_view.h"
 #include "workbench/setup_page.h"
 #include "workbench/splitter_memory.h"
+#include "workbench/sweeps_page.h"
 #include "workbench/window_geometry.h"
 
 namespace kvr::ui {
@@ -69,6 +70,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   tabs_->addTab(run_, tr("R&un"));
   tabs_->addTab(history_, tr("H&istory"));
   tabs_->addTab(compare_, tr("&Compare"));
+  auto* sweeps = new SweepsPage(store_, this);
+  tabs_->addTab(sweeps, tr("S&weeps"));
+  connect(sweeps, &SweepsPage::logLine, this, &MainWindow::log);
   export_ = new ExportController({tabs_, run_, history_, compare_}, store_, this);
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tabs_);
@@ -167,7 +171,7 @@ void MainWindow::buildMenus() {
   run->addAction(run_->cancelAction());
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
-  const QStringList names = {tr("Setup"), tr("Run"), tr("History"), tr("Compare")};
+  const QStringList names = {tr("Setup"), tr("Run"), tr("History"), tr("Compare"), tr("Sweeps")};
   for (int i = 0; i < names.size(); ++i) {
     view->addAction(names[i], QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), tabs_,
                     [this, i] { tabs_->setCurrentIndex(i); });

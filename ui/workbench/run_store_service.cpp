@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include "kvrecycle/error.h"
 #include "kvrecycle/paths.h"
 #include "kvrecycle/run_store.h"
 
@@ -92,6 +93,29 @@ void RunStoreService::deleteRuns(const QList<qint64>& ids) {
   write([&](kvr::RunStore& store) {
     for (qint64 id : ids) store.deleteRun(id);
   });
+}
+
+std::vector<kvr::SweepStatus> RunStoreService::listSweeps() const {
+  if (path_.isEmpty() || !QFileInfo::exists(path_)) return {};
+  return kvr::sweepsInStore(openForReading(path_), /*querySlurm=*/true);
+}
+
+kvr::MergeReport RunStoreService::importShards(const QStringList& paths) {
+  kvr::MergeReport total;
+  write([&](kvr::RunStore& target) {
+    for (const QString& path : paths) {
+      if (QFileInfo(path).canonicalFilePath() == QFileInfo(path_).canonicalFilePath()) {
+        throw kvr::Error(path.toStdString() + " is the database merged into");
+      }
+      const kvr::MergeReport r = kvr::mergeRuns(target, openForReading(path));
+      total.copied += r.copied;
+      total.alreadyPresent += r.alreadyPresent;
+      total.notCompleted += r.notCompleted;
+      for (const std::string& note : r.notes)
+        total.notes.push_back(path.toStdString() + ": " + note);
+    }
+  });
+  return total;
 }
 
 }  // namespace kvr::ui

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "kvrecycle/results.h"
+#include "kvrecycle/run_merge.h"
+#include "kvrecycle/sweep_status.h"
 #include "workbench/run_comparison.h"
 
 namespace kvr::ui {
@@ -39,6 +41,13 @@ class RunStoreService : public QObject {
   void setNotes(qint64 id, const QString& notes);
   void setTags(qint64 id, const QStringList& tags);
   void deleteRuns(const QList<qint64>& ids);
+
+  // The sweeps with a run in the database, as `kvrecycle-cli sweep status`
+  // sees them (Slurm is asked only about a submitted job); empty while the file does not exist.
+  std::vector<kvr::SweepStatus> listSweeps() const;
+  // Merges run databases (a sweep's shards) in, as `kvrecycle-cli merge` does:
+  // merging one twice adds nothing. Refuses the database itself.
+  kvr::MergeReport importShards(const QStringList& paths);
 
   // The worker thread writes runs through its own connection; it is told here when one ends.
   void announceRunsChanged() { emit runsChanged(); }

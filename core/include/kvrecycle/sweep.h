@@ -73,11 +73,19 @@ struct SweepCell {
 // Row-major: the last axis varies fastest. A spec without axes has one cell.
 std::vector<SweepCell> expandSweep(const SweepSpec& spec);
 
-// The tags of a cell's run: "sweep:ID", "sweep-cell:I", "sweep-key:KEY", then "option=value".
+// The tags of a cell's run: "sweep:ID", "sweep-cell:I", "sweep-key:KEY",
+// "sweep-cells:N" (cells in the grid), "sweep-spec:PATH" (the spec, absolute),
+// then "option=value" per axis.
 std::vector<std::string> sweepCellTags(const SweepSpec& spec, const SweepCell& cell);
-// A run's sweep id and cell key from its tags ("" when it is not a sweep run).
+// A run's sweep id, cell key and spec from its tags ("" when it has none).
 std::string sweepIdOf(const RunRecord& run);
 std::string sweepKeyOf(const RunRecord& run);
+std::string sweepSpecOf(const RunRecord& run);
+// The cell index and the grid size its tags give; -1 when they give none.
+int sweepCellIndexOf(const RunRecord& run);
+int sweepGridCellsOf(const RunRecord& run);
+// Its "option=value" axis tags, in axis order.
+std::vector<SweepSetting> sweepAxisValuesOf(const RunRecord& run);
 
 // A cell's run in one database: its completed run when it has one, else its newest run.
 struct SweepCellRun {

@@ -15,6 +15,8 @@ namespace {
 constexpr const char* kSweepTag = "sweep:";
 constexpr const char* kCellTag = "sweep-cell:";
 constexpr const char* kKeyTag = "sweep-key:";
+constexpr const char* kGridTag = "sweep-cells:";
+constexpr const char* kSpecTag = "sweep-spec:";
 
 // Order-free: a cell keeps its key when axes are reordered or values appended.
 std::string cellKey(const std::string& sweepId, std::vector<SweepSetting> settings) {
@@ -35,6 +37,16 @@ std::string tagValue(const RunRecord& run, const std::string& prefix) {
     if (tag.rfind(prefix, 0) == 0) return tag.substr(prefix.size());
   }
   return "";
+}
+
+// A non-negative integer tag value; -1 when missing or not a number.
+int tagNumber(const RunRecord& run, const std::string& prefix) {
+  const std::string text = tagValue(run, prefix);
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return -1;
+  }
+  return std::stoi(text);
 }
 
 }  // namespace
@@ -86,8 +98,13 @@ std::vector<SweepCell> expandSweep(const SweepSpec& spec) {
 }
 
 std::vector<std::string> sweepCellTags(const SweepSpec& spec, const SweepCell& cell) {
+  size_t gridCells = 1;
+  for (const SweepAxis& axis : spec.axes) gridCells *= axis.values.size();
   std::vector<std::string> tags = {kSweepTag + spec.id, kCellTag + std::to_string(cell.index),
-                                   kKeyTag + cell.key};
+                                   kKeyTag + cell.key, kGridTag + std::to_string(gridCells)};
+  if (!spec.source.empty()) {
+    tags.push_back(kSpecTag + std::filesystem::absolute(spec.source).lexically_normal().string());
+  }
   for (const SweepSetting& s : cell.axisValues) tags.push_back(s.option + "=" + s.value);
   return tags;
 }
@@ -98,6 +115,28 @@ std::string sweepIdOf(const RunRecord& run) {
 
 std::string sweepKeyOf(const RunRecord& run) {
   return tagValue(run, kKeyTag);
+}
+
+std::string sweepSpecOf(const RunRecord& run) {
+  return tagValue(run, kSpecTag);
+}
+
+int sweepCellIndexOf(const RunRecord& run) {
+  return tagNumber(run, kCellTag);
+}
+
+int sweepGridCellsOf(const RunRecord& run) {
+  return tagNumber(run, kGridTag);
+}
+
+std::vector<SweepSetting> sweepAxisValuesOf(const RunRecord& run) {
+  std::vector<SweepSetting> values;
+  for (const std::string& tag : run.tags) {
+    const size_t eq = tag.find('=');
+    if (eq == std::string::npos || eq == 0 || tag.rfind("sweep", 0) == 0) continue;
+    values.push_back({tag.substr(0, eq), tag.substr(eq + 1)});
+  }
+  return values;
 }
 
 std::vector<SweepCellRun> sweepCellRuns(const SweepSpec& spec, const std::vector<SweepCell>& cells,
