@@ -274,6 +274,44 @@ class TestCli : public QObject {
     QCOMPARE(exported["config"].toObject()["chunk"].toInt(), 4);
   }
 
+  // evict --cache-prompts: prefixes stored after each method's eviction and
+  // reused; without eviction that is plain recycling, so every prompt is exact.
+  void evictRecyclesEvictedPrefixes() {
+    const QString cache = path("evict-cache.csv"), prompts = path("evict-test.csv");
+    kvr::test::writeBytes(cache.toStdString(),
+                          "id,prompt\n"
+                          "c1,the quick brown fox jumps over the lazy dog and runs far away\n");
+    kvr::test::writeBytes(prompts.toStdString(),
+                          "id,prompt\n"
+                          "t1,the quick brown fox jumps over the lazy dog and runs far away "
+                          "from home\n"
+                          "t2,one two three four five six seven eight nine ten eleven\n");
+    const QString db = path("evict-recycle.db");
+    const Run r =
+        cli({"evict", "--model", tiny(), "--prompts", prompts, "--cache-prompts", cache, "--db", db,
+             "--methods", "full,window", "--budgets", "6", "--max-new-tokens", "4", "--quiet"});
+    QCOMPARE(r.exitCode, 0);
+    QList<QJsonObject> recycled;
+    for (const QByteArray& line : r.out.trimmed().split('\n')) {
+      const QJsonObject j = QJsonDocument::fromJson(line).object();
+      if (j["recycled"].toBool()) recycled << j;
+    }
+    QCOMPARE(recycled.size(), 2);  // full, window@6
+    for (const QJsonObject& j : recycled) {
+      QCOMPARE(j["prompts"].toInt(), 1);  // t2 shares no token with the cache prompt
+      QVERIFY(j["loaded_full_bytes"].toInteger() > 0);
+    }
+    QCOMPARE(recycled[0]["method"].toString(), QString("full"));
+    QCOMPARE(recycled[0]["exact_prompts"].toInt(), 1);
+    QCOMPARE(recycled[1]["method"].toString(), QString("window"));
+    QVERIFY(recycled[1]["loaded_bytes"].toInteger() < recycled[1]["loaded_full_bytes"].toInteger());
+    QVERIFY(recycled[1]["stored_bytes"].toInteger() < recycled[0]["stored_bytes"].toInteger());
+    QVERIFY(QFileInfo(db + "-evicted/window-6").isDir());
+    const QJsonArray runs =
+        QJsonDocument::fromJson(cli({"runs", "--db", db, "--json"}).out).array();
+    QCOMPARE(runs[0].toObject()["summary"].toObject()["recycled"].toArray().size(), 2);
+  }
+
   void evictRefusesBadSettings() {
     const QString prompts =
         QString::fromStdString(kvr::test::sampleFile("study_test.csv").string());

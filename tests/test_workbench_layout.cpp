@@ -9,6 +9,7 @@
 #include <QMenuBar>
 #include <QScreen>
 #include <QSettings>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QStyle>
 #include <QTabBar>
@@ -18,6 +19,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <qcustomplot.h>
+#include "charts/result_chart.h"
 #include "kvrecycle/run_store.h"
 #include "test_support.h"
 #include "workbench/compare_page.h"
@@ -87,9 +90,9 @@ void reveal(QWidget* widget) {
   }
 }
 
-QString describe(const QTableView* table) {
+QString describe(const QWidget* widget) {
   QStringList path;
-  for (const QWidget* w = table; w != nullptr; w = w->parentWidget()) {
+  for (const QWidget* w = widget; w != nullptr; w = w->parentWidget()) {
     if (!w->objectName().isEmpty()) path.prepend(w->objectName());
     path.prepend(QString::fromLatin1(w->metaObject()->className()));
   }
@@ -218,6 +221,52 @@ class TestWorkbenchLayout : public QObject {
                               .arg(table->viewport()->width())));
     }
     QVERIFY2(checked >= 7, qPrintable(QString::number(checked)));
+  }
+
+  // Every chart keeps a readable data area at 1280x720: on the Run tab, in
+  // History (which also lists runs) and in Compare. A plot squeezed to a strip
+  // overlaps its tick labels and cuts its legend.
+  void everyChartHasRoomForItsData() {
+    window_->resize(QSize(1280 - 8, 720 - 36));
+    const QString shots = qEnvironmentVariable("KVR_LAYOUT_SHOTS");
+    int checked = 0;
+    for (kvr::ui::ResultChart* chart : window_->findChildren<kvr::ui::ResultChart*>()) {
+      reveal(chart);
+      QTest::qWait(20);
+      if (!chart->isVisible()) continue;
+      ++checked;
+      chart->plot()->replot();
+      const QRect data = chart->plot()->axisRect()->rect();
+      if (!shots.isEmpty()) {
+        window_->grab().save(
+            QStringLiteral("%1/chart-%2.png").arg(shots).arg(checked, 2, 10, QLatin1Char('0')));
+      }
+      // Readable: y tick labels a line and a half apart, the legend whole.
+      const QFontMetrics metrics(chart->plot()->yAxis->tickLabelFont());
+      const QVector<double> ticks = chart->plot()->yAxis->tickVector();
+      double spacing = data.height();
+      for (int t = 1; t < ticks.size(); ++t) {
+        spacing = std::min(spacing, std::abs(chart->plot()->yAxis->coordToPixel(ticks[t]) -
+                                             chart->plot()->yAxis->coordToPixel(ticks[t - 1])));
+      }
+      const QRect legend = chart->plot()->legend->outerRect();
+      const int yLabel = QFontMetrics(chart->plot()->yAxis->labelFont())
+                             .horizontalAdvance(chart->plot()->yAxis->label());
+      QVERIFY2(data.height() >= 120 && data.width() >= 300 && ticks.size() >= 3 &&
+                   spacing >= 1.5 * metrics.height() && legend.bottom() < chart->plot()->height() &&
+                   yLabel <= data.height(),
+               qPrintable(QStringLiteral("%1 (%2): data area %3x%4 px, %5 ticks %6 px apart, "
+                                         "legend bottom %7 of %8, y label %9 px")
+                              .arg(chart->title(), describe(chart))
+                              .arg(data.width())
+                              .arg(data.height())
+                              .arg(ticks.size())
+                              .arg(spacing)
+                              .arg(legend.bottom())
+                              .arg(chart->plot()->height())
+                              .arg(yLabel)));
+    }
+    QVERIFY2(checked >= 9, qPrintable(QString::number(checked)));  // 3 charts x 3 views
   }
 
   // Compare headers name each run and say what they hold: no two alike.

@@ -44,7 +44,7 @@ const CLI::Validator kPositiveWhole(
 void registerEvict(CLI::App& app, Action& action) {
   struct Args {
     ModelOptions model;
-    std::string prompts, db;
+    std::string prompts, db, cachePrompts, evictedStore;
     std::vector<std::string> methods{"full", "window", "snap", "heavy", "chunked"};
     std::string scope = "head";
     EvictionRunConfig config;
@@ -78,6 +78,11 @@ void registerEvict(CLI::App& app, Action& action) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--scope", args->scope, "head (each head chooses) or layer (heads share)")
       ->check(CLI::IsMember({"head", "layer"}));
+  cmd->add_option("--cache-prompts", args->cachePrompts,
+                  "With recycling: CSV of prompts whose K/V is stored after each method's "
+                  "eviction; each prompt sharing a prefix with one loads it");
+  cmd->add_option("--evicted-store", args->evictedStore,
+                  "Folder for the evicted prefixes (default: beside --db, DB-evicted)");
   cmd->add_option("--template", args->config.promptTemplate, "Prompt template");
   cmd->add_option("--name", args->config.name, "Run name");
   cmd->add_flag("--quiet", args->quiet, "No progress on stderr");
@@ -92,6 +97,12 @@ void registerEvict(CLI::App& app, Action& action) {
         throw UsageError(e.what());
       }
       const PromptSet prompts = readPromptCsv(args->prompts);
+      if (!args->cachePrompts.empty()) {
+        config.cachePrompts = readPromptCsv(args->cachePrompts);
+        config.evictedStoreDir = args->evictedStore.empty()
+                                     ? std::filesystem::path(args->db + "-evicted")
+                                     : std::filesystem::path(args->evictedStore);
+      }
       const auto model = loadModel(args->model);
       RunStore store(args->db);
       EvictionRunCallbacks callbacks;
@@ -110,6 +121,11 @@ void registerEvict(CLI::App& app, Action& action) {
       }
       for (const EvictionSummaryRow& row : outcome.summary) {
         nlohmann::ordered_json line = nlohmann::ordered_json::parse(evictionSummaryRowJson(row));
+        line["run_id"] = outcome.runId;
+        printJson(line);
+      }
+      for (const EvictedRecyclingRow& row : outcome.recycled) {
+        nlohmann::ordered_json line = nlohmann::ordered_json::parse(evictedRecyclingRowJson(row));
         line["run_id"] = outcome.runId;
         printJson(line);
       }

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "charts/eviction_chart.h"
 #include "charts/latency_chart.h"
 #include "charts/result_chart.h"
 #include "charts/similarity_chart.h"
@@ -129,12 +130,6 @@ std::optional<QSize> parseChartSize(const QString& text) {
   return size;
 }
 
-void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
-                 double pdfWidthInches) {
-  PublicationColors colors(chart);
-  exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
-}
-
 void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, ChartFormat format,
                 QSize size, double pdfWidthInches) {
   if (size.isEmpty()) size = kDefaultChartSize;
@@ -155,6 +150,25 @@ void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, Ch
   if (!ok) fail(QStringLiteral("write chart to"), path);
 }
 
+void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
+                 double pdfWidthInches) {
+  PublicationColors colors(chart);
+  exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+}
+
+void exportEvictionChart(EvictionChart& chart, const QString& path, ChartFormat format, QSize size,
+                         double pdfWidthInches) {
+  const bool previous = chart.publicationMode();
+  chart.setPublicationMode(true);
+  try {
+    exportPlot(*chart.plot(), chart.title(), path, format, size, pdfWidthInches);
+  } catch (...) {
+    chart.setPublicationMode(previous);
+    throw;
+  }
+  chart.setPublicationMode(previous);
+}
+
 QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
                             double pdfWidthInches) {
   if (!QDir().mkpath(directory)) fail(QStringLiteral("create directory"), directory);
@@ -173,6 +187,30 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
     for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
       const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
       exportChart(*chart, path, format, size, pdfWidthInches);
+      paths << path;
+    }
+  }
+  return paths;
+}
+
+QStringList exportAllEvictionCharts(const QList<EvictionSeries>& runs, const QString& directory,
+                                    QSize size, double pdfWidthInches) {
+  if (!QDir().mkpath(directory)) fail(QStringLiteral("create directory"), directory);
+  const QDir dir(directory);
+  EvictionChart chart;
+  chart.setSeries(runs);
+  if (!size.isEmpty()) chart.resize(size);
+  const std::pair<EvictionMetric, QString> metrics[] = {
+      {EvictionMetric::TokenAgreement, QStringLiteral("eviction-agreement")},
+      {EvictionMetric::NllDelta, QStringLiteral("eviction-nll-delta")},
+      {EvictionMetric::MaxLogitDiff, QStringLiteral("eviction-max-logit-diff")},
+      {EvictionMetric::PeakEntries, QStringLiteral("eviction-peak-entries")}};
+  QStringList paths;
+  for (const auto& [metric, name] : metrics) {
+    chart.setMetric(metric);
+    for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {
+      const QString path = dir.filePath(name + QLatin1Char('.') + chartFormatSuffix(format));
+      exportEvictionChart(chart, path, format, size, pdfWidthInches);
       paths << path;
     }
   }

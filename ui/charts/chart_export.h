@@ -8,12 +8,14 @@
 #include <QStringList>
 #include <optional>
 
+#include "charts/eviction_series.h"
 #include "charts/run_series.h"
 
 class QCustomPlot;
 
 namespace kvr::ui {
 
+class EvictionChart;
 class ResultChart;
 
 enum class ChartFormat { Png, Pdf, Svg };
@@ -53,5 +55,15 @@ void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, Ch
 // the nine paths. Call from the GUI thread.
 QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
                             double pdfWidthInches = kPdfFullWidthInches);
+
+// The eviction chart in publication mode (black on white, caption naming the
+// runs), as exportChart writes the result charts.
+void exportEvictionChart(EvictionChart& chart, const QString& path, ChartFormat format, QSize size,
+                         double pdfWidthInches = kPdfFullWidthInches);
+// The eviction figure of `runs` with each reading on the y axis (token
+// agreement, NLL delta, max |dlogit|, peak live entries) as .png, .pdf and
+// .svg into `directory`; returns the twelve paths. Call from the GUI thread.
+QStringList exportAllEvictionCharts(const QList<EvictionSeries>& runs, const QString& directory,
+                                    QSize size, double pdfWidthInches = kPdfFullWidthInches);
 
 }  // namespace kvr::ui

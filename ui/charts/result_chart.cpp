@@ -54,27 +54,24 @@ ResultChart::ResultChart(const QString& title, QWidget* parent)
   layout->addWidget(plot_);
   setMinimumSize(260, 160);  // small enough that every page fits a 1280x720 screen
 
-  // Row 0: title; row 1: caption; row 2: the axis rect; row 3: the legend,
-  // below the data so it never hides a point.
-  plot_->plotLayout()->insertRow(0);
+  // On screen: the axis rect over the legend, below the data so it never
+  // hides a point. Exports put the title and the caption naming the runs on
+  // top (setCaptionShown); on screen the tab names the chart, the page the run.
   QFont titleFont = font();
   titleFont.setPointSizeF(titleFont.pointSizeF() * 1.25);
   titleFont.setBold(true);
   title_ = new QCPTextElement(plot_, title, titleFont);
-  plot_->plotLayout()->addElement(0, 0, title_);
-  // Row 1: the caption naming the runs; empty (no height) unless exported.
-  plot_->plotLayout()->insertRow(1);
   caption_ = new QCPTextElement(plot_, QString(), font());
   caption_->setMargins(QMargins(0, 0, 0, 0));
-  plot_->plotLayout()->addElement(1, 0, caption_);
-  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+  title_->setVisible(false);
+  caption_->setVisible(false);
 
   plot_->axisRect()->insetLayout()->take(plot_->legend);
   auto* legendRow = new QCPLayoutGrid;
   legendRow->setMargins(QMargins(6, 0, 6, 6));
-  plot_->plotLayout()->addElement(3, 0, legendRow);
+  plot_->plotLayout()->addElement(1, 0, legendRow);
   legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(3, 0.001);
+  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
 
   highlightLabel_ = new QCPItemText(plot_);
   highlightLabel_->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);

@@ -139,8 +139,8 @@ class ResultChart : public QWidget {
   void refreshOverlays();  // highlight, point labels and caption after data changed
 
   QCustomPlot* plot_ = nullptr;
-  QCPTextElement* title_ = nullptr;
-  QCPTextElement* caption_ = nullptr;
+  QCPTextElement* title_ = nullptr;    // in the layout only while exporting
+  QCPTextElement* caption_ = nullptr;  // likewise
   bool captionShown_ = false;
   QCPGraph* highlight_ = nullptr;
   QCPItemText* highlightLabel_ = nullptr;

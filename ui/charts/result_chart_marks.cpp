@@ -16,6 +16,22 @@ void ResultChart::highlightResult(int run, int index) {
 }
 
 void ResultChart::setCaptionShown(bool shown) {
+  if (shown != captionShown_) {
+    QCPLayoutGrid* grid = plot_->plotLayout();
+    if (shown) {
+      grid->insertRow(0);
+      grid->addElement(0, 0, title_);
+      grid->insertRow(1);
+      grid->addElement(1, 0, caption_);
+      grid->setRowStretchFactor(1, 0.001);
+    } else {
+      grid->take(title_);
+      grid->take(caption_);
+      grid->simplify();
+    }
+    title_->setVisible(shown);
+    caption_->setVisible(shown);
+  }
   captionShown_ = shown;
   refreshOverlays();
 }

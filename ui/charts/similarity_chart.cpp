@@ -9,7 +9,7 @@ namespace kvr::ui {
 SimilarityChart::SimilarityChart(QWidget* parent)
     : ResultChart(tr("Output similarity and exactness per prompt"), parent) {
   plot()->xAxis->setLabel(tr("Prompt (id)"));
-  plot()->yAxis->setLabel(tr("Output similarity (cosine, 0-1)"));
+  plot()->yAxis->setLabel(tr("Similarity (cosine)"));
   setPromptTicker(plot()->xAxis);
   rebuild();
 }

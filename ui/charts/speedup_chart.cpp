@@ -11,7 +11,7 @@ namespace kvr::ui {
 SpeedupChart::SpeedupChart(QWidget* parent)
     : ResultChart(tr("End-to-end speedup vs reuse depth"), parent) {
   plot()->xAxis->setLabel(tr("Reuse depth k/m (reused / prompt tokens)"));
-  plot()->yAxis->setLabel(tr("End-to-end speedup (%), median and IQR"));
+  plot()->yAxis->setLabel(tr("Speedup (%)"));
   setLabelsPoints(true);  // x is reuse depth, not the prompt: name the points
   rebuild();
 }
@@ -83,7 +83,7 @@ void SpeedupChart::build() {
       g.exact->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 7));
       g.exact->setPen(QPen(color));
     }
-    g.exact->setName(overlay ? tr("%1: exact").arg(label) : tr("Exact output"));
+    g.exact->setName(overlay ? tr("%1: exact").arg(label) : tr("Exact output (median, IQR bar)"));
 
     g.diverged = plot()->addGraph();
     g.diverged->setLineStyle(QCPGraph::lsNone);

@@ -4,14 +4,18 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "charts/latency_chart.h"
 #include "charts/quantity_format.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "workbench/eviction_view.h"
+#include "workbench/run_history_model.h"
 #include "workbench/run_store_service.h"
 #include "workbench/splitter_memory.h"
 #include "workbench/table_fit.h"
@@ -84,9 +88,19 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   split->addWidget(charts);
   split->setSizes({260, 380});
   rememberSplitter(split, QStringLiteral("compare/tablesAndCharts"));
+  recycling_ = split;
+  eviction_ = new EvictionView(this);
+  mixedKinds_ = new QLabel(this);
+  mixedKinds_->setWordWrap(true);
+  mixedKinds_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  mixedKinds_->setObjectName(QStringLiteral("mixedKinds"));
+  content_ = new QStackedWidget(this);
+  content_->addWidget(recycling_);
+  content_->addWidget(eviction_);
+  content_->addWidget(mixedKinds_);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
-  layout->addWidget(split, 1);
+  layout->addWidget(content_, 1);
 
   // A prompt row marks its points; a clicked point selects its prompt row.
   connect(prompts_, &QTableWidget::currentCellChanged, this,
@@ -142,7 +156,25 @@ void ComparePage::showRuns(const QList<qint64>& ids) {
   emit runsShown();
 }
 
+ComparePage::Shown ComparePage::shown() const {
+  if (content_->currentWidget() == eviction_) return Shown::Eviction;
+  if (content_->currentWidget() == mixedKinds_) return Shown::MixedKinds;
+  return Shown::Recycling;
+}
+
 void ComparePage::setRuns(const QList<ComparedRun>& runs) {
+  const auto evictionRuns = std::count_if(runs.begin(), runs.end(), [](const ComparedRun& r) {
+    return r.run.kind == kvr::RunKind::Eviction;
+  });
+  if (evictionRuns > 0 && evictionRuns < runs.size()) {
+    showMixedKinds(runs);
+    return;
+  }
+  if (evictionRuns > 0) {
+    showEvictionRuns(runs);
+    return;
+  }
+  content_->setCurrentWidget(recycling_);
   comparison_ = compareRuns(runs);
   const auto& c = comparison_;
   title_->setText(tr("Comparing %1 runs; deltas are against %2.")
@@ -208,6 +240,49 @@ void ComparePage::setRuns(const QList<ComparedRun>& runs) {
   series_.clear();
   for (const ComparedRun& run : runs) series_ << runSeries(run);
   for (ResultChart* chart : charts()) chart->setRuns(series_);
+}
+
+// Eviction runs measure footprint and fidelity, recycling runs speedup and
+// exactness: no reading of one has a counterpart in the other, so nothing is
+// drawn (no empty charts, no zero deltas) and the page says why.
+void ComparePage::showMixedKinds(const QList<ComparedRun>& runs) {
+  comparison_ = RunComparison{};
+  series_.clear();
+  for (ResultChart* chart : charts()) chart->setRuns({});
+  QStringList eviction;
+  QStringList recycling;
+  for (const ComparedRun& r : runs) {
+    comparison_.labels << runLabel(r.run);
+    (r.run.kind == kvr::RunKind::Eviction ? eviction : recycling)
+        << runLabel(r.run).toHtmlEscaped();
+  }
+  title_->setText(tr("<b>These runs are of different kinds and cannot be compared.</b>"));
+  mixedKinds_->setText(
+      tr("<p>Eviction runs: %1<br>Recycling runs: %2</p>"
+         "<p>An eviction run measures the KV footprint and fidelity of eviction methods inside "
+         "one generation; a recycling run measures the speedup and exactness of reusing stored "
+         "K/V. No reading of one has a counterpart in the other.</p>"
+         "<p>Select runs of one kind in the History tab (Ctrl+click) and compare again; open "
+         "a single run to see it on its own.</p>")
+          .arg(eviction.join(QStringLiteral(", ")), recycling.join(QStringLiteral(", "))));
+  content_->setCurrentWidget(mixedKinds_);
+}
+
+void ComparePage::showEvictionRuns(const QList<ComparedRun>& runs) {
+  comparison_ = RunComparison{};
+  series_.clear();
+  QList<EvictionSeries> curves;
+  bool synthetic = false;
+  for (const ComparedRun& r : runs) {
+    comparison_.labels << runLabel(r.run);
+    comparison_.descriptions << runDescription(r.run);
+    curves << EvictionSeries{runLabel(r.run), evictionSummary(r.evictionRows),
+                             runDescription(r.run)};
+    synthetic = synthetic || r.run.synthetic;
+  }
+  title_->setText(tr("Comparing %1 eviction runs.").arg(runs.size()));
+  eviction_->showRuns(curves, synthetic);
+  content_->setCurrentWidget(eviction_);
 }
 
 void ComparePage::fillConfig() {

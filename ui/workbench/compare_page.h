@@ -9,10 +9,12 @@
 
 class QCheckBox;
 class QLabel;
+class QStackedWidget;
 class QTableWidget;
 
 namespace kvr::ui {
 
+class EvictionView;
 class ResultChart;
 class RunStoreService;
 class LatencyChart;
@@ -33,6 +35,11 @@ class ComparePage : public QWidget {
   QTableWidget* promptTable() const { return prompts_; }
   QString label() const;
   const QList<RunSeries>& series() const { return series_; }
+  EvictionView* evictionView() const { return eviction_; }
+  // What is shown: recycling runs, eviction runs overlaid, or runs of both
+  // kinds (nothing compared, the title says why).
+  enum class Shown { Recycling, Eviction, MixedKinds };
+  Shown shown() const;
 
  signals:
   void runsShown();  // after showRuns succeeded: the window brings this page to the front
@@ -40,6 +47,8 @@ class ComparePage : public QWidget {
 
  private:
   void fillConfig();
+  void showMixedKinds(const QList<ComparedRun>& runs);
+  void showEvictionRuns(const QList<ComparedRun>& runs);
   void highlightPrompt(int row);  // row of the per-prompt table, -1: none
 
   RunStoreService* store_;
@@ -53,6 +62,10 @@ class ComparePage : public QWidget {
   LatencyChart* latency_;
   SpeedupChart* speedup_;
   SimilarityChart* similarity_;
+  QWidget* recycling_;
+  EvictionView* eviction_;
+  QLabel* mixedKinds_;
+  QStackedWidget* content_;
 };
 
 }  // namespace kvr::ui

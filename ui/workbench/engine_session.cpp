@@ -57,6 +57,11 @@ void EngineSession::runExperiment(const RunRequest& request) {
       worker_, [w = worker_, request] { w->runExperiment(request); }, Qt::QueuedConnection);
 }
 
+void EngineSession::runEviction(const EvictionRequest& request) {
+  QMetaObject::invokeMethod(
+      worker_, [w = worker_, request] { w->runEviction(request); }, Qt::QueuedConnection);
+}
+
 void EngineSession::requestCancel() {
   worker_->requestCancel();
 }

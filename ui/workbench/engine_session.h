@@ -26,6 +26,7 @@ class EngineSession : public QObject {
   void createSyntheticModel(const QString& preset, const QString& device);
   // Asynchronous: the worker's run signals follow (connect to worker()).
   void runExperiment(const RunRequest& request);
+  void runEviction(const EvictionRequest& request);
   void requestCancel();
 
   bool modelReady() const { return ready_; }

@@ -11,10 +11,12 @@
 #include <QTabWidget>
 
 #include "charts/chart_export.h"
+#include "charts/eviction_chart.h"
 #include "charts/result_chart.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/run_export.h"
 #include "workbench/compare_page.h"
+#include "workbench/eviction_view.h"
 #include "workbench/history_page.h"
 #include "workbench/results_model.h"
 #include "workbench/run_page.h"
@@ -52,6 +54,23 @@ QList<ResultChart*> ExportController::visibleCharts() const {
   return pages_.run->runView()->charts();
 }
 
+EvictionView* ExportController::visibleEvictionView() const {
+  const QWidget* current = pages_.tabs->currentWidget();
+  if (current == pages_.compare) {
+    return pages_.compare->shown() == ComparePage::Shown::Eviction ? pages_.compare->evictionView()
+                                                                   : nullptr;
+  }
+  if (current == pages_.history) {
+    return pages_.history->showsEviction() ? pages_.history->evictionView() : nullptr;
+  }
+  return pages_.run->showsEviction() ? pages_.run->evictionView() : nullptr;
+}
+
+bool ExportController::comparingMixedKinds() const {
+  return pages_.tabs->currentWidget() == pages_.compare &&
+         pages_.compare->shown() == ComparePage::Shown::MixedKinds;
+}
+
 void ExportController::warnFailed(const std::exception& e) {
   QMessageBox::warning(window_, tr("Export failed"), QString::fromUtf8(e.what()));
 }
@@ -61,6 +80,11 @@ void ExportController::exportCurrentChart() {
     sweeps->exportChartDialog();
     return;
   }
+  if (comparingMixedKinds()) {
+    warnFailed(kvr::Error("runs of different kinds are not compared: there is no chart to export"));
+    return;
+  }
+  EvictionView* eviction = visibleEvictionView();
   const QList<ResultChart*> charts = visibleCharts();
   ResultChart* chart = charts.first();
   for (ResultChart* c : charts) {
@@ -83,7 +107,11 @@ void ExportController::exportCurrentChart() {
     size = parseChartSize(sizeText).value_or(kDefaultChartSize);
   }
   try {
-    exportChart(*chart, path, format, size);
+    if (eviction != nullptr) {
+      exportEvictionChart(*eviction->chart(), path, format, size);
+    } else {
+      exportChart(*chart, path, format, size);
+    }
     emit logLine(tr("Exported %1").arg(path));
   } catch (const std::exception& e) {
     warnFailed(e);
@@ -93,6 +121,12 @@ void ExportController::exportCurrentChart() {
 QStringList ExportController::exportAllCharts(const QString& directory, QSize size) {
   if (auto* sweeps = qobject_cast<SweepsPage*>(pages_.tabs->currentWidget())) {
     return sweeps->exportAllCharts(directory, size);
+  }
+  if (comparingMixedKinds()) {
+    throw kvr::Error("runs of different kinds are not compared: there are no charts to export");
+  }
+  if (const EvictionView* eviction = visibleEvictionView()) {
+    return exportAllEvictionCharts(eviction->series(), directory, size);
   }
   QList<RunSeries> series;
   const QWidget* current = pages_.tabs->currentWidget();
@@ -122,13 +156,23 @@ void ExportController::exportAllChartsDialog() {
 // The comparison's summary table, or the visible run's results through the engine's exporter.
 QString ExportController::visibleTableText(const QString& format) const {
   const QWidget* current = pages_.tabs->currentWidget();
-  if (current == pages_.compare) return tableText(pages_.compare->metricsTable(), format);
+  if (current == pages_.compare) {
+    if (comparingMixedKinds())
+      throw kvr::Error("runs of different kinds are not compared: there is no table to export");
+    if (const EvictionView* eviction = visibleEvictionView())
+      return tableText(eviction->table(), format);
+    return tableText(pages_.compare->metricsTable(), format);
+  }
   const qint64 id =
-      current == pages_.history ? pages_.history->runView()->runId() : pages_.run->lastRunId();
+      current == pages_.history ? pages_.history->shownRunId() : pages_.run->lastRunId();
   const std::optional<ComparedRun> stored = store_->loadRun(id);
   if (!stored) throw kvr::Error("no run to export yet");
-  return QString::fromStdString(
-      kvr::exportRun(stored->run, stored->results, kvr::parseTableFormat(format.toStdString())));
+  const kvr::TableFormat tableFormat = kvr::parseTableFormat(format.toStdString());
+  if (stored->run.kind == kvr::RunKind::Eviction) {
+    return QString::fromStdString(
+        kvr::exportEvictionRun(stored->run, stored->evictionRows, tableFormat));
+  }
+  return QString::fromStdString(kvr::exportRun(stored->run, stored->results, tableFormat));
 }
 
 void ExportController::exportTable() {

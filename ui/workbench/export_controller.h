@@ -12,6 +12,7 @@ class QWidget;
 namespace kvr::ui {
 
 class ComparePage;
+class EvictionView;
 class HistoryPage;
 class ResultChart;
 class RunPage;
@@ -42,6 +43,9 @@ class ExportController : public QObject {
 
  private:
   QList<ResultChart*> visibleCharts() const;
+  // The eviction view on the visible page, when it shows one; else nullptr.
+  EvictionView* visibleEvictionView() const;
+  bool comparingMixedKinds() const;
   QString visibleTableText(const QString& format) const;
   void warnFailed(const std::exception& e);
 

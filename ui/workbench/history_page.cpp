@@ -10,9 +10,11 @@
 #include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "workbench/eviction_view.h"
 #include "workbench/run_history_model.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
@@ -64,8 +66,12 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   notes_ = new QLabel(this);
   notes_->setWordWrap(true);
   notes_->setVisible(false);
-  runView_ = new RunView(this);
+  runView_ = new RunView(this, RunView::Room::BelowAList);
   runView_->setPlaceholder(tr("Select a run above to see it as it ran."));
+  evictionView_ = new EvictionView(this);
+  detail_ = new QStackedWidget(this);
+  detail_->addWidget(runView_);
+  detail_->addWidget(evictionView_);
 
   auto* listPane = new QWidget(this);
   auto* listLayout = new QVBoxLayout(listPane);
@@ -75,7 +81,7 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
   listLayout->addWidget(notes_);
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(listPane);
-  split->addWidget(runView_);
+  split->addWidget(detail_);
   split->setStretchFactor(1, 3);
   split->setSizes({120, 560});  // a few runs listed; the run itself gets the room
   rememberSplitter(split, QStringLiteral("history/listAndRun"));
@@ -89,7 +95,7 @@ HistoryPage::HistoryPage(RunStoreService* store, QWidget* parent) : QWidget(pare
 // always shows which run the detail below is about.
 void HistoryPage::refresh() {
   const QList<qint64> selected = selectedRunIds();
-  const qint64 current = currentRunId() > 0 ? currentRunId() : runView_->runId();
+  const qint64 current = currentRunId() > 0 ? currentRunId() : shownRunId();
   try {
     model_->setRuns(store_->listRuns());
   } catch (const std::exception& e) {
@@ -139,7 +145,13 @@ void HistoryPage::openRun(qint64 id) {
     const std::optional<ComparedRun> stored = store_->loadRun(id);
     if (!stored) return;
     const kvr::RunRecord& run = stored->run;
-    runView_->showRun(run, stored->results);
+    if (run.kind == kvr::RunKind::Eviction) {
+      evictionView_->showRun(run, stored->evictionRows);
+      detail_->setCurrentWidget(evictionView_);
+    } else {
+      runView_->showRun(run, stored->results);
+      detail_->setCurrentWidget(runView_);
+    }
     if (currentRunId() != id) selectRuns({id}, id);  // opened from elsewhere: show it in the list
     QStringList tags;
     for (const auto& t : run.tags) tags << QString::fromStdString(t);
@@ -155,6 +167,14 @@ void HistoryPage::openRun(qint64 id) {
   } catch (const std::exception& e) {
     emit logLine(QString::fromUtf8(e.what()));
   }
+}
+
+bool HistoryPage::showsEviction() const {
+  return detail_->currentWidget() == evictionView_;
+}
+
+qint64 HistoryPage::shownRunId() const {
+  return showsEviction() ? evictionView_->runId() : runView_->runId();
 }
 
 void HistoryPage::renameSelected() {

@@ -7,6 +7,7 @@
 
 class QLabel;
 class QSortFilterProxyModel;
+class QStackedWidget;
 class QTableView;
 
 namespace kvr::ui {
@@ -14,6 +15,7 @@ namespace kvr::ui {
 class RunHistoryModel;
 class RunStoreService;
 class RunView;
+class EvictionView;
 
 class HistoryPage : public QWidget {
   Q_OBJECT
@@ -21,6 +23,10 @@ class HistoryPage : public QWidget {
   explicit HistoryPage(RunStoreService* store, QWidget* parent = nullptr);
   RunHistoryModel* model() const { return model_; }
   RunView* runView() const { return runView_; }
+  EvictionView* evictionView() const { return evictionView_; }
+  // The run opened below is an eviction run (the eviction view is showing).
+  bool showsEviction() const;
+  qint64 shownRunId() const;
   QList<qint64> selectedRunIds() const;
 
  public slots:
@@ -46,6 +52,8 @@ class HistoryPage : public QWidget {
   QTableView* table_;
   QLabel* notes_;
   RunView* runView_;
+  EvictionView* evictionView_;
+  QStackedWidget* detail_;
 };
 
 }  // namespace kvr::ui

@@ -77,9 +77,11 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tabs_);
   split->addWidget(log_);
-  split->setStretchFactor(0, 5);
-  split->setStretchFactor(1, 1);
-  split->setSizes({620, 90});
+  // The log is a status line with history: three lines by default, and it
+  // keeps its height when the window grows, so the pages get the room.
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 0);
+  split->setSizes({640, 64});
   split->setObjectName(QStringLiteral("pagesAndLog"));
   rememberSplitter(split, QStringLiteral("window/pagesAndLog"));
   setCentralWidget(split);
@@ -273,7 +275,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     event->ignore();
     return;
   }
-  setup_->settings()->saveSettings();
+  setup_->saveSettings();
   QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
   QSettings().setValue(QStringLiteral("window/state"), saveState());
   if (run_->running()) engine_->requestCancel();

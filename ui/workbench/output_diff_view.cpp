@@ -17,6 +17,10 @@ OutputDiffView::OutputDiffView(QWidget* parent) : QWidget(parent) {
   note_->setVisible(false);
   baseline_ = new QTextBrowser(this);
   recycled_ = new QTextBrowser(this);
+  // Two lines at least, so the results tab beside it can be short.
+  for (QTextBrowser* pane : {baseline_, recycled_}) {
+    pane->setMinimumHeight(2 * pane->fontMetrics().lineSpacing() + 2 * pane->frameWidth() + 8);
+  }
   auto* panes = new QHBoxLayout;
   auto* left = new QVBoxLayout;
   left->addWidget(new QLabel(tr("<b>Baseline</b> (full prefill)"), this));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "charts/run_series.h"
+#include "kvrecycle/eviction_settings.h"
 #include "kvrecycle/quantity_text.h"
 #include "kvrecycle/results.h"
 
@@ -16,6 +17,7 @@ namespace kvr::ui {
 struct ComparedRun {
   kvr::RunRecord run;
   std::vector<kvr::PromptResult> results;
+  std::vector<kvr::EvictionResultRow> evictionRows{};  // an eviction run's rows instead
 };
 
 struct MetricRow {

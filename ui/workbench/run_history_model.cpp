@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <limits>
@@ -37,6 +38,20 @@ QString shortDate(const kvr::RunRecord& run) {
 }  // namespace
 
 QString runDescription(const kvr::RunRecord& run) {
+  if (run.kind == kvr::RunKind::Eviction) {
+    // {"methods": [...], "budgets": [...], "max_new_tokens": N}: what the curves are made of.
+    const QJsonObject config =
+        QJsonDocument::fromJson(QByteArray::fromStdString(run.configJson)).object();
+    QStringList methods;
+    QStringList budgets;
+    for (const QJsonValue& m : config.value(QLatin1String("methods")).toArray())
+      methods << m.toString();
+    for (const QJsonValue& b : config.value(QLatin1String("budgets")).toArray())
+      budgets << QString::number(b.toInt());
+    return RunHistoryModel::tr("%1, eviction %2 at budgets %3, %4 new tokens, %5 UTC")
+        .arg(modelName(run), methods.join(QLatin1Char(',')), budgets.join(QLatin1Char(',')),
+             configValue(run, "max_new_tokens"), shortDate(run));
+  }
   return RunHistoryModel::tr("%1, policy %2, %3 UTC")
       .arg(modelName(run), configValue(run, "policy"), shortDate(run));
 }

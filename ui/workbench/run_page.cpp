@@ -7,12 +7,15 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QStackedWidget>
 #include <QTime>
 #include <QVBoxLayout>
 #include <algorithm>
 
 #include "charts/quantity_format.h"
 #include "workbench/engine_session.h"
+#include "workbench/eviction_settings_panel.h"
+#include "workbench/eviction_view.h"
 #include "workbench/metatypes.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/results_model.h"
@@ -49,9 +52,13 @@ RunPage::RunPage(EngineSession* engine, const SetupPage* setup, RunStoreService*
   bar->addWidget(progressLabel_, 1);
   liveRun_ = new RunView(this);
   liveRun_->setTokenizer(engine_->tokenizer());
+  liveEviction_ = new EvictionView(this);
+  views_ = new QStackedWidget(this);
+  views_->addWidget(liveRun_);
+  views_->addWidget(liveEviction_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);
-  layout->addWidget(liveRun_, 1);
+  layout->addWidget(views_, 1);
 
   runAction_ = new QAction(tr("&Run experiment"), this);
   runAction_->setShortcut(QKeySequence(tr("Ctrl+R")));
@@ -70,10 +77,25 @@ RunPage::RunPage(EngineSession* engine, const SetupPage* setup, RunStoreService*
   connect(worker, &RunWorker::runLog, this, &RunPage::logLine);
   connect(worker, &RunWorker::runFinished, this, &RunPage::onRunFinished);
   connect(worker, &RunWorker::runFailed, this, &RunPage::onRunFailed);
+  connect(worker, &RunWorker::evictionRowDone, this, &RunPage::onEvictionRow);
+  connect(worker, &RunWorker::evictionFinished, this, [this](qint64 runId, const QString& status) {
+    liveRunId_ = runId;
+    emit logLine(tr("Eviction run %1 %2: %3 of %4 method x budget cells")
+                     .arg(runId)
+                     .arg(status)
+                     .arg(measured_)
+                     .arg(planned_));
+    finishRun(status);
+  });
+  connect(setup_, &SetupPage::experimentTypeChanged, this, &RunPage::updateRunActions);
 }
 
 QString RunPage::progressText() const {
   return progressLabel_->text();
+}
+
+bool RunPage::showsEviction() const {
+  return views_->currentWidget() == liveEviction_;
 }
 
 double RunPage::longestStallMs() const {
@@ -91,13 +113,20 @@ void RunPage::updateRunActions() {
 
 // Before the first run: what is loaded, and what is still missing.
 QString RunPage::readinessText() const {
+  const bool eviction = setup_->experimentType() == ExperimentType::Eviction;
   QStringList missing;
-  if (setup_->cachePrompts()->rowCount() == 0) missing << tr("cache prompts");
+  if (!eviction && setup_->cachePrompts()->rowCount() == 0) missing << tr("cache prompts");
   if (setup_->testPrompts()->rowCount() == 0) missing << tr("test prompts");
   if (!engine_->modelReady()) missing << tr("a model");
   if (!missing.isEmpty()) {
     return tr("No run yet. Still needed on the Setup tab: %1.")
         .arg(missing.join(QStringLiteral(", ")));
+  }
+  if (eviction) {
+    return tr("No run yet. Ready: eviction methods on %1 test prompts on %2. "
+              "Press <b>Run</b> (Ctrl+R).")
+        .arg(setup_->testPrompts()->rowCount())
+        .arg(QDir(engine_->modelInfo().directory).dirName().toHtmlEscaped());
   }
   return tr("No run yet. Ready: %1 test prompts against %2 cache prompts on %3. "
             "Press <b>Run</b> (Ctrl+R).")
@@ -108,9 +137,12 @@ QString RunPage::readinessText() const {
 
 bool RunPage::startRun() {
   if (running_ || !engine_->modelReady() || !setup_->promptsReady()) {
-    emit logLine(tr("Load a model and both prompt sets first."));
+    emit logLine(setup_->experimentType() == ExperimentType::Eviction
+                     ? tr("Load a model and the test prompts first.")
+                     : tr("Load a model and both prompt sets first."));
     return false;
   }
+  if (setup_->experimentType() == ExperimentType::Eviction) return startEviction();
   RunRequest request = setup_->runRequest();
   request.config.storeDirectory = store_->kvStoreDirectory().toStdString();
   request.databasePath = store_->databasePath();
@@ -120,8 +152,10 @@ bool RunPage::startRun() {
     QMessageBox::warning(window(), tr("Cannot run"), QString::fromUtf8(e.what()));
     return false;
   }
-  setup_->settings()->saveSettings();
+  setup_->saveSettings();
   setup_->settings()->clearRunName();  // the next run must not silently reuse this name
+  evicting_ = false;
+  views_->setCurrentWidget(liveRun_);
   running_ = true;
   measured_ = 0;
   planned_ = static_cast<int>(request.testPrompts.prompts.size());
@@ -135,6 +169,56 @@ bool RunPage::startRun() {
   updateRunActions();
   engine_->runExperiment(request);
   return true;
+}
+
+// The test prompts under every method x budget, stored as an eviction run.
+bool RunPage::startEviction() {
+  EvictionRequest request;
+  try {
+    request = setup_->evictionRequest();
+    planned_ =
+        static_cast<int>(request.prompts.prompts.size() * kvr::evictionGrid(request.config).size());
+  } catch (const std::exception& e) {
+    QMessageBox::warning(window(), tr("Cannot run"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  request.databasePath = store_->databasePath();
+  setup_->saveSettings();
+  setup_->evictionSettings()->clearRunName();
+  evicting_ = true;
+  views_->setCurrentWidget(liveEviction_);
+  running_ = true;
+  measured_ = 0;
+  liveRunId_ = 0;
+  lastStatus_.clear();
+  progress_->setRange(0, std::max(1, planned_));
+  progress_->setValue(0);
+  progressLabel_->setText(tr("Starting…"));
+  stalls_->start();
+  runClock_.start();
+  emit runStarting();
+  updateRunActions();
+  engine_->runEviction(request);
+  return true;
+}
+
+void RunPage::onEvictionRow(qint64 runId, const kvr::EvictionResultRow& row, int done, int total) {
+  if (runId != liveRunId_) return;
+  liveEviction_->appendRow(row);
+  measured_ = done;
+  planned_ = total;
+  progress_->setRange(0, std::max(1, total));
+  progress_->setValue(done);
+  const qint64 remaining = runClock_.elapsed() / std::max(1, done) * (total - done);
+  progressLabel_->setText(
+      tr("Cell %1/%2: %3 %4, about %5 left")
+          .arg(done)
+          .arg(total)
+          .arg(
+              QString::fromStdString(row.promptId),
+              QString::fromUtf8(kvr::evictionMethodName(row.method)) +
+                  (row.budget > 0 ? QStringLiteral("@%1").arg(row.budget) : QString()),
+              QTime(0, 0).addMSecs(static_cast<int>(remaining)).toString(QStringLiteral("mm:ss"))));
 }
 
 void RunPage::cancelRun() {
@@ -156,7 +240,11 @@ void RunPage::onRunStarted(qint64 runId) {
   } catch (const std::exception& e) {
     emit logLine(QString::fromUtf8(e.what()));
   }
-  liveRun_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
+  if (evicting_) {
+    liveEviction_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
+  } else {
+    liveRun_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
+  }
   emit logLine(tr("Run %1 started").arg(runId));
 }
 
@@ -220,18 +308,25 @@ void RunPage::finishRun(const QString& status) {
   lastStatus_ = status;
   stalls_->stop();
   // A cancelled or failed run keeps what it measured: "2 of 7", not 0 %.
-  const int measured = std::max(measured_, liveRun_->resultsModel()->rowCount());
+  const int measured =
+      evicting_ ? measured_ : std::max(measured_, liveRun_->resultsModel()->rowCount());
   const int planned = std::max({1, planned_, measured});
+  const QString unit = evicting_ ? tr("method x budget cells") : tr("prompts");
   progress_->setRange(0, planned);
   progress_->setValue(status == QStringLiteral("completed") ? planned : measured);
   progressLabel_->setText(status == QStringLiteral("completed")
-                              ? tr("Run %1 completed: %2 prompts").arg(liveRunId_).arg(planned)
-                              : tr("Run %1 %2: %3 of %4 prompts measured")
+                              ? tr("Run %1 completed: %2 %3").arg(liveRunId_).arg(planned).arg(unit)
+                              : tr("Run %1 %2: %3 of %4 %5 measured")
                                     .arg(liveRunId_)
                                     .arg(status)
                                     .arg(measured)
-                                    .arg(planned));
-  liveRun_->setStatus(status);
+                                    .arg(planned)
+                                    .arg(unit));
+  if (evicting_) {
+    liveEviction_->setStatus(status);
+  } else {
+    liveRun_->setStatus(status);
+  }
   emit logLine(tr("Longest GUI event-loop stall during the run: %1 ms")
                    .arg(stalls_->longestStallMs(), 0, 'f', 1));
   store_->announceRunsChanged();  // the worker wrote this run through its own connection

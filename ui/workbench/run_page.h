@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
+#include "kvrecycle/eviction_settings.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/results.h"
 
@@ -13,10 +14,12 @@ class QAction;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QStackedWidget;
 
 namespace kvr::ui {
 
 class EngineSession;
+class EvictionView;
 class RunStoreService;
 class RunView;
 class SetupPage;
@@ -36,6 +39,9 @@ class RunPage : public QWidget {
   QString lastRunStatus() const { return lastStatus_; }
   double longestStallMs() const;
   RunView* runView() const { return liveRun_; }
+  EvictionView* evictionView() const { return liveEviction_; }
+  // The last run started was an eviction run (its view is showing).
+  bool showsEviction() const;
   const QProgressBar* progressBar() const { return progress_; }
   QString progressText() const;
   // Run → Run experiment (Ctrl+R) and Cancel (Ctrl+.), enabled with the buttons.
@@ -55,6 +61,8 @@ class RunPage : public QWidget {
   void onRunProgress(qint64 runId, const kvr::ExperimentProgress& progress);
   void onPromptDone(qint64 runId, const kvr::PromptResult& result);
   void onRunFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary);
+  bool startEviction();
+  void onEvictionRow(qint64 runId, const kvr::EvictionResultRow& row, int done, int total);
   void onRunFailed(qint64 runId, const QString& error);
   void finishRun(const QString& status);
   QString readinessText() const;
@@ -66,8 +74,9 @@ class RunPage : public QWidget {
   bool running_ = false;
   qint64 liveRunId_ = 0;
   QString lastStatus_;
-  int measured_ = 0;        // test prompts finished in the current run
-  int planned_ = 0;         // test prompts it set out to measure
+  bool evicting_ = false;   // the current (or last) run is an eviction run
+  int measured_ = 0;        // test prompts (eviction: method x budget cells) finished
+  int planned_ = 0;         // test prompts (cells) it set out to measure
   QElapsedTimer runClock_;  // from the first measured prompt: the basis of "time left"
 
   QPushButton* runButton_;
@@ -75,6 +84,8 @@ class RunPage : public QWidget {
   QProgressBar* progress_;
   QLabel* progressLabel_;
   RunView* liveRun_;
+  EvictionView* liveEviction_;
+  QStackedWidget* views_;
   QAction* runAction_;
   QAction* cancelAction_;
 };

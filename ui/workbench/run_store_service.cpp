@@ -14,6 +14,15 @@ kvr::RunStore openForReading(const QString& path) {
   return kvr::RunStore(path.toStdString(), /*readOnly=*/true);
 }
 
+// A run with what it measured: per-prompt results, or an eviction run's rows.
+ComparedRun readRun(const kvr::RunStore& store, kvr::RunRecord run) {
+  const int64_t id = run.id;
+  if (run.kind == kvr::RunKind::Eviction) {
+    return ComparedRun{std::move(run), {}, store.evictionResults(id)};
+  }
+  return ComparedRun{std::move(run), store.promptResults(id)};
+}
+
 }  // namespace
 
 RunStoreService::RunStoreService(const QString& databasePath, QObject* parent)
@@ -42,14 +51,14 @@ std::optional<ComparedRun> RunStoreService::loadRun(qint64 id) const {
   const kvr::RunStore store = openForReading(path_);
   std::optional<kvr::RunRecord> run = store.findRun(id);
   if (!run) return std::nullopt;
-  return ComparedRun{std::move(*run), store.promptResults(id)};
+  return readRun(store, std::move(*run));
 }
 
 QList<ComparedRun> RunStoreService::loadRuns(const QList<qint64>& ids) const {
   const kvr::RunStore store = openForReading(path_);
   QList<ComparedRun> runs;
   for (qint64 id : ids) {
-    if (auto run = store.findRun(id)) runs << ComparedRun{std::move(*run), store.promptResults(id)};
+    if (auto run = store.findRun(id)) runs << readRun(store, std::move(*run));
   }
   return runs;
 }

@@ -31,7 +31,8 @@ class RunStoreService : public QObject {
 
   // Newest first; empty while the database file does not exist yet.
   std::vector<kvr::RunRecord> listRuns() const;
-  // A run with its per-prompt results, read in one go; nullopt when there is no such run.
+  // A run with its per-prompt results (an eviction run: its rows), read in one go; nullopt
+  // when there is no such run.
   std::optional<ComparedRun> loadRun(qint64 id) const;
   // The runs of `ids` that exist, in that order.
   QList<ComparedRun> loadRuns(const QList<qint64>& ids) const;

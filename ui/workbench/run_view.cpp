@@ -23,7 +23,7 @@
 
 namespace kvr::ui {
 
-RunView::RunView(QWidget* parent) : QWidget(parent) {
+RunView::RunView(QWidget* parent, Room room) : QWidget(parent) {
   title_ = new QLabel(this);
   title_->setWordWrap(true);
   noiseBanner_ = new QLabel(this);
@@ -90,16 +90,24 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(charts);
   split->addWidget(lower);
-  split->setSizes({520, 280});  // the charts get most; the table shows its first rows
+  // Charts first: a squeezed chart overlaps its labels, a short table scrolls.
+  // On a page of its own the two share extra height; below a list the charts
+  // take all of it and the table starts with ~3 rows.
+  const bool own = room == Room::OwnPage;
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, own ? 1 : 0);
+  split->setSizes(own ? QList<int>{520, 280} : QList<int>{600, 120});
   auto* sides = new QSplitter(Qt::Horizontal, this);
   sides->addWidget(split);
   sides->addWidget(summary_);
   sides->setStretchFactor(0, 3);
   sides->setStretchFactor(1, 1);
   sides->setSizes({900, 360});
-  rememberSplitter(sides, QStringLiteral("runView/leftAndSummary"));
-  rememberSplitter(split, QStringLiteral("runView/chartsAndTable"));
+  const QString place = own ? QStringLiteral("runView/") : QStringLiteral("runViewBelowList/");
+  rememberSplitter(sides, place + QStringLiteral("leftAndSummary"));
+  rememberSplitter(split, place + QStringLiteral("chartsAndTable"));
   auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);  // the page around it has margins
   layout->addWidget(title_);
   layout->addWidget(noiseBanner_);
   layout->addWidget(sides, 1);

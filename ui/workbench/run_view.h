@@ -30,7 +30,11 @@ class OutputDiffView;
 class RunView : public QWidget {
   Q_OBJECT
  public:
-  explicit RunView(QWidget* parent = nullptr);
+  // How much height the view has: a page of its own (Run tab), or a page it
+  // shares with a list above it (History), where the charts come first and
+  // the results table starts with a few rows. Each keeps its own splitters.
+  enum class Room { OwnPage, BelowAList };
+  explicit RunView(QWidget* parent = nullptr, Room room = Room::OwnPage);
 
   void setTokenizer(const kvr::Gpt2Tokenizer* tokenizer);
   // A stored run, exactly as it was recorded.

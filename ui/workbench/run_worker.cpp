@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "kvrecycle/error.h"
+#include "kvrecycle/eviction_run.h"
 #include "kvrecycle/model.h"
 #include "kvrecycle/run_store.h"
 #include "kvrecycle/synthetic.h"
@@ -97,12 +98,43 @@ void RunWorker::runExperiment(const RunRequest& request) {
   }
 }
 
+void RunWorker::runEviction(const EvictionRequest& request) {
+  cancel_.store(false);
+  qint64 runId = 0;
+  if (!model_) {
+    emit runFailed(0, tr("No model is loaded."));
+    return;
+  }
+  try {
+    kvr::RunStore store(request.databasePath.toStdString());
+    const int total =
+        static_cast<int>(request.prompts.prompts.size() * kvr::evictionGrid(request.config).size());
+    int done = 0;
+    kvr::EvictionRunCallbacks callbacks;
+    callbacks.started = [&](int64_t id) {
+      runId = id;
+      emit runStarted(id);
+    };
+    callbacks.rowDone = [&](const kvr::EvictionResultRow& row) {
+      emit evictionRowDone(runId, row, ++done, total);
+    };
+    callbacks.cancel = &cancel_;
+    const kvr::EvictionRunOutcome outcome =
+        kvr::runEvictionExperiment(*model_, request.prompts, request.config, store, callbacks);
+    emit evictionFinished(outcome.runId, QString::fromUtf8(kvr::runStatusName(outcome.status)));
+  } catch (const std::exception& e) {
+    emit runFailed(runId, QString::fromUtf8(e.what()));
+  }
+}
+
 void registerMetaTypes() {
   qRegisterMetaType<kvr::PromptResult>();
   qRegisterMetaType<kvr::RunSummary>();
   qRegisterMetaType<kvr::ExperimentProgress>();
   qRegisterMetaType<kvr::ui::ModelInfo>();
   qRegisterMetaType<kvr::ui::RunRequest>();
+  qRegisterMetaType<kvr::ui::EvictionRequest>();
+  qRegisterMetaType<kvr::EvictionResultRow>();
 }
 
 QString ModelInfo::describe() const {

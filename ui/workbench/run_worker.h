@@ -29,6 +29,8 @@ class RunWorker : public QObject {
   // Writes a synthetic preset into `directory` (unless it is already there), then loads it.
   void makeSyntheticModel(const QString& preset, const QString& directory, const QString& device);
   void runExperiment(const kvr::ui::RunRequest& request);
+  // Every method x budget on every prompt, stored as an eviction run (as kvrecycle-cli evict).
+  void runEviction(const kvr::ui::EvictionRequest& request);
 
  signals:
   void modelProgress(const QString& message, double fraction);
@@ -40,6 +42,9 @@ class RunWorker : public QObject {
   void runLog(const QString& line);
   void runFinished(qint64 runId, const QString& status, const kvr::RunSummary& summary);
   void runFailed(qint64 runId, const QString& error);
+  // An eviction run: one prompt x method x budget measured (`done` of `total` such cells).
+  void evictionRowDone(qint64 runId, const kvr::EvictionResultRow& row, int done, int total);
+  void evictionFinished(qint64 runId, const QString& status);
 
  private:
   std::unique_ptr<kvr::Model> model_;

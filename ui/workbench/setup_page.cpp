@@ -20,6 +20,8 @@
 #include "kvrecycle/synthetic.h"
 #include "workbench/bundled_samples.h"
 #include "workbench/engine_session.h"
+#include "workbench/eviction_settings_panel.h"
+#include "workbench/experiment_type_box.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/table_fit.h"
@@ -62,7 +64,9 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   auto* settingsBox = new QGroupBox(tr("Experiment"), this);
   auto* settingsLayout = new QVBoxLayout(settingsBox);
   settings_ = new RunSettingsPanel(settingsBox);
-  settingsLayout->addWidget(settings_);
+  eviction_ = new EvictionSettingsPanel(settingsBox);
+  type_ = new ExperimentTypeBox(settings_, eviction_, settingsBox);
+  settingsLayout->addWidget(type_);
 
   auto* prompts = new QSplitter(Qt::Horizontal, this);
   prompts->addWidget(cacheBox);
@@ -75,6 +79,9 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   layout->addLayout(right_, 1);
   updatePromptLabels();
   settings_->restoreSettings();
+  eviction_->restoreSettings();
+  type_->restoreSettings();
+  connect(type_, &ExperimentTypeBox::typeChanged, this, &SetupPage::experimentTypeChanged);
 
   connect(engine_, &EngineSession::modelReadyChanged, this, &SetupPage::showModel);
   connect(engine_, &EngineSession::modelLoaded, this,
@@ -245,8 +252,26 @@ void SetupPage::loadDefaults() {
   }
 }
 
+ExperimentType SetupPage::experimentType() const {
+  return type_->type();
+}
+
 bool SetupPage::promptsReady() const {
+  if (experimentType() == ExperimentType::Eviction) return testModel_->rowCount() > 0;
   return cacheModel_->rowCount() > 0 && testModel_->rowCount() > 0;
+}
+
+EvictionRequest SetupPage::evictionRequest() const {
+  EvictionRequest request;
+  request.prompts = testModel_->promptSet();
+  request.config = eviction_->config();
+  return request;
+}
+
+void SetupPage::saveSettings() const {
+  settings_->saveSettings();
+  eviction_->saveSettings();
+  type_->saveSettings();
 }
 
 RunRequest SetupPage::runRequest() const {

@@ -15,6 +15,8 @@ class QVBoxLayout;
 namespace kvr::ui {
 
 class EngineSession;
+class EvictionSettingsPanel;
+class ExperimentTypeBox;
 class PromptSetModel;
 class RunSettingsPanel;
 
@@ -44,14 +46,22 @@ class SetupPage : public QWidget {
   PromptSetModel* cachePrompts() const { return cacheModel_; }
   PromptSetModel* testPrompts() const { return testModel_; }
   RunSettingsPanel* settings() const { return settings_; }
-  bool promptsReady() const;  // both sets hold prompts
+  EvictionSettingsPanel* evictionSettings() const { return eviction_; }
+  ExperimentTypeBox* experimentTypeBox() const { return type_; }
+  ExperimentType experimentType() const;
+  // Recycling needs both sets; eviction measures the test prompts only.
+  bool promptsReady() const;
   // Both prompt sets and the settings; database and K/V store are the caller's.
   RunRequest runRequest() const;
+  // The test prompts and the eviction settings; throws kvr::Error for a bad budget list.
+  EvictionRequest evictionRequest() const;
+  void saveSettings() const;  // the experiment type and both kinds of settings
 
  signals:
   void promptSetsChanged();
   // A prompt file the user chose was loaded (bundled samples are not announced).
   void promptFileLoaded(const QString& path);
+  void experimentTypeChanged();
   void logLine(const QString& line);
 
  private:
@@ -68,6 +78,8 @@ class SetupPage : public QWidget {
   QLabel* modelInfo_ = nullptr;
   QLabel* syntheticNote_ = nullptr;
   RunSettingsPanel* settings_;
+  EvictionSettingsPanel* eviction_;
+  ExperimentTypeBox* type_;
   QVBoxLayout* right_ = nullptr;
 };
 

@@ -3,6 +3,7 @@
 // against the full cache, each row stored in the run store as it is measured.
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ struct EvictionRunConfig {
   EvictionSettings base;  // sinks, recent, observation, chunk and scope for every method
   int maxNewTokens = 32;
   std::string promptTemplate = "{prompt}";
+  // With recycling (kvrecycle/evicted_recycling.h): when cachePrompts has
+  // prompts, each setting also stores their evicted prefixes in
+  // evictedStoreDir and the run's prompts reuse them.
+  PromptSet cachePrompts;
+  std::filesystem::path evictedStoreDir;
 };
 
 // Every setting the run measures: full once, each other method at each
@@ -43,6 +49,7 @@ struct EvictionRunOutcome {
   int64_t runId = 0;
   RunStatus status = RunStatus::Completed;
   std::vector<EvictionSummaryRow> summary;
+  std::vector<EvictedRecyclingRow> recycled;  // empty without cache prompts
 };
 
 // Throws kvr::Error for a prompt that does not fit the context (naming it)

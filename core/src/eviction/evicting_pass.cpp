@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "eviction/evicted_prefix.h"
 #include "eviction/key_selection.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/eviction.h"
@@ -68,6 +69,37 @@ class EvictingCache {
   }
 
   EvictedPass& pass() { return pass_; }
+
+  // The live entries of every layer and head, for storing as a recycled prefix.
+  EvictedPrefix keptEntries() const {
+    const KVCache::Impl& impl = EngineAccess::of(*cache_);
+    EvictedPrefix kept;
+    kept.tokens = impl.tokens;
+    kept.layers = mask_.layers;
+    kept.heads = mask_.heads;
+    kept.headDim = model_.config().headDim();
+    const int n = cache_->length();
+    const auto dim = static_cast<size_t>(kept.headDim);
+    kept.live.reserve(static_cast<size_t>(kept.layers) * kept.heads * n);
+    for (int l = 0; l < kept.layers; ++l) {
+      // [heads, capacity, headDim]; on CUDA this copies the layer to the host.
+      const at::Tensor keys = impl.keys[static_cast<size_t>(l)].to(at::kCPU).contiguous();
+      const at::Tensor values = impl.values[static_cast<size_t>(l)].to(at::kCPU).contiguous();
+      for (int h = 0; h < kept.heads; ++h) {
+        const uint8_t* live = mask_.row(l, h);
+        for (int p = 0; p < n; ++p) {
+          kept.live.push_back(live[p]);
+          if (live[p] == 0) continue;
+          const size_t at = (static_cast<size_t>(h) * impl.capacity + p) * dim;
+          kept.keys.insert(kept.keys.end(), keys.data_ptr<float>() + at,
+                           keys.data_ptr<float>() + at + dim);
+          kept.values.insert(kept.values.end(), values.data_ptr<float>() + at,
+                             values.data_ptr<float>() + at + dim);
+        }
+      }
+    }
+    return kept;
+  }
 
  private:
   int64_t liveEntries() const {
@@ -189,6 +221,20 @@ EvictedPass generateEvicted(const Model& model, const std::vector<int>& prompt,
                             const EvictionSettings& settings, int newTokens, bool keepLogits) {
   return runPass(model, prompt, settings, newTokens, keepLogits,
                  [](int, const std::vector<float>& logits) { return argmax(logits); });
+}
+
+EvictedPrefix captureEvictedPrefix(const Model& model, const std::vector<int>& tokens,
+                                   const EvictionSettings& settings) {
+  settings.validate();
+  if (tokens.empty()) throw Error("the prefix has no tokens");
+  if (static_cast<int>(tokens.size()) > model.config().nPositions) {
+    throw Error("a prefix of " + std::to_string(tokens.size()) +
+                " tokens exceeds the model's context of " +
+                std::to_string(model.config().nPositions));
+  }
+  EvictingCache cache(model, static_cast<int>(tokens.size()), settings);
+  prefill(cache, tokens, settings);
+  return cache.keptEntries();
 }
 
 EvictedPass forceEvicted(const Model& model, const std::vector<int>& prompt,

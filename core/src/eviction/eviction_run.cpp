@@ -4,6 +4,7 @@
 
 #include "experiment/prompt_tokens.h"
 #include "kvrecycle/error.h"
+#include "kvrecycle/evicted_recycling.h"
 #include "kvrecycle/eviction.h"
 #include "kvrecycle/experiment.h"
 #include "kvrecycle/timestamps.h"
@@ -77,6 +78,10 @@ std::string evictionConfigJson(const EvictionRunConfig& c) {
   j["scope"] = evictionScopeName(c.base.scope);
   j["max_new_tokens"] = c.maxNewTokens;
   j["prompt_template"] = c.promptTemplate;
+  if (!c.cachePrompts.prompts.empty()) {
+    j["recycle_cache_prompts"] = c.cachePrompts.source;
+    j["evicted_store"] = c.evictedStoreDir.string();
+  }
   return j.dump();
 }
 
@@ -85,6 +90,9 @@ EvictionRunOutcome runEvictionExperiment(const Model& model, const PromptSet& pr
                                          const EvictionRunCallbacks& callbacks) {
   const std::vector<EvictionSettings> grid = evictionGrid(config);
   const std::vector<PromptTokens> tokens = tokenize(model, prompts, config);
+  if (!config.cachePrompts.prompts.empty() && config.evictedStoreDir.empty()) {
+    throw Error("recycling evicted prefixes needs a folder to store them in");
+  }
 
   RunRecord record;
   record.kind = RunKind::Eviction;
@@ -126,10 +134,23 @@ EvictionRunOutcome runEvictionExperiment(const Model& model, const PromptSet& pr
         if (callbacks.rowDone) callbacks.rowDone(row);
       }
     }
+    if (!stopped && !config.cachePrompts.prompts.empty()) {
+      EvictedRecyclingCallbacks recycling;
+      recycling.cancel = callbacks.cancel;
+      if (callbacks.progress) {
+        recycling.progress = [&](int done, int settings) {
+          if (done < settings) callbacks.progress(total, total, "recycling evicted prefixes");
+        };
+      }
+      outcome.recycled = runEvictedRecycling(model, config.cachePrompts, prompts, config,
+                                             config.evictedStoreDir, recycling);
+      stopped = cancelled(callbacks.cancel);
+    }
     if (callbacks.progress && !stopped) callbacks.progress(total, total, "");
     outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
     outcome.summary = summarizeEviction(rows);
-    store.finishRun(outcome.runId, outcome.status, evictionSummaryJson(outcome.summary));
+    store.finishRun(outcome.runId, outcome.status,
+                    evictionSummaryJson(outcome.summary, outcome.recycled));
   } catch (const std::exception& e) {
     try {
       store.finishRun(outcome.runId, RunStatus::Failed,

@@ -75,11 +75,49 @@ std::string evictionSummaryRowJson(const EvictionSummaryRow& row) {
   return rowJson(row).dump();
 }
 
-std::string evictionSummaryJson(const std::vector<EvictionSummaryRow>& rows) {
+double EvictedRecyclingRow::loadedBytesRatio() const {
+  return loadedFullBytes > 0 ? static_cast<double>(loadedBytes) / loadedFullBytes : 1.0;
+}
+
+namespace {
+
+nlohmann::ordered_json recycledJson(const EvictedRecyclingRow& r) {
+  nlohmann::ordered_json j;
+  j["recycled"] = true;
+  j["method"] = evictionMethodName(r.method);
+  j["budget"] = r.method == EvictionMethod::Full ? nlohmann::ordered_json()
+                                                 : nlohmann::ordered_json(r.budget);
+  j["prompts"] = r.prompts;
+  j["stored_bytes"] = r.storedBytes;
+  j["stored_full_bytes"] = r.storedFullBytes;
+  j["loaded_bytes"] = r.loadedBytes;
+  j["loaded_full_bytes"] = r.loadedFullBytes;
+  j["loaded_bytes_ratio"] = r.loadedBytesRatio();
+  j["token_agreement"] = r.tokenAgreement;
+  j["exact_prompts"] = r.exactPrompts;
+  j["first_divergence_median"] = r.firstDivergenceMedian;
+  j["max_first_logit_diff"] = r.maxFirstLogitDiff;
+  return j;
+}
+
+}  // namespace
+
+std::string evictedRecyclingRowJson(const EvictedRecyclingRow& row) {
+  return recycledJson(row).dump();
+}
+
+std::string evictionSummaryJson(const std::vector<EvictionSummaryRow>& rows,
+                                const std::vector<EvictedRecyclingRow>& recycled) {
   nlohmann::ordered_json j;
   j["kind"] = "eviction";
   j["methods"] = nlohmann::ordered_json::array();
   for (const EvictionSummaryRow& r : rows) j["methods"].push_back(rowJson(r));
+  if (!recycled.empty()) {
+    j["recycled"] = nlohmann::ordered_json::array();
+    for (const EvictedRecyclingRow& r : recycled) {
+      j["recycled"].push_back(recycledJson(r));
+    }
+  }
   return j.dump();
 }
 

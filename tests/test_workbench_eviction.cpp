@@ -1,0 +1,129 @@
+// An eviction run from the workbench on the tiny model, through the same code
+// paths as the Setup tab and the Run button: it runs on the worker thread,
+// fills the figure live, stores its rows in the run store as the CLI does,
+// and History opens it as the eviction figure with the stored rows.
+#include <QAction>
+#include <QLabel>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "charts/eviction_chart.h"
+#include "kvrecycle/run_store.h"
+#include "test_support.h"
+#include "workbench/eviction_settings_panel.h"
+#include "workbench/eviction_view.h"
+#include "workbench/experiment_type_box.h"
+#include "workbench/history_page.h"
+#include "workbench/main_window.h"
+#include "workbench/prompt_set_model.h"
+#include "workbench/run_page.h"
+#include "workbench/setup_page.h"
+
+using kvr::EvictionMethod;
+using kvr::ui::MainWindow;
+
+class TestWorkbenchEviction : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  std::unique_ptr<MainWindow> window_;
+
+ private slots:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("kvrecycle-tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("workbench-eviction"));
+    QSettings().clear();
+    MainWindow::Options options;
+    options.databasePath = tmp_.filePath(QStringLiteral("runs.db"));
+    options.loadDefaults = false;
+    window_ = std::make_unique<MainWindow>(options);
+    window_->show();
+    window_->loadModel(QString::fromStdString(kvr::test::tinyChaoticModel().string()));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->modelReady(), 60000);
+    QVERIFY(window_->modelInfo().synthetic);
+  }
+
+  // Eviction measures the test prompts only: no cache prompts are needed to run.
+  void evictionNeedsOnlyTestPrompts() {
+    kvr::ui::SetupPage* setup = window_->setup();
+    setup->experimentTypeBox()->setType(kvr::ui::ExperimentType::Recycling);
+    QVERIFY(window_->loadPromptFile(
+        QString::fromStdString(kvr::test::sampleFile("study_test.csv").string()),
+        MainWindow::PromptRole::Test, false));
+    QVERIFY(!window_->runPage()->runAction()->isEnabled());  // recycling: no cache prompts
+    setup->experimentTypeBox()->setType(kvr::ui::ExperimentType::Eviction);
+    QVERIFY(window_->runPage()->runAction()->isEnabled());
+  }
+
+  void runsStoresAndReopensAnEvictionRun() {
+    kvr::ui::EvictionSettingsPanel* panel = window_->setup()->evictionSettings();
+    kvr::EvictionRunConfig c = panel->config();
+    c.methods = {EvictionMethod::Full, EvictionMethod::Window, EvictionMethod::Heavy,
+                 EvictionMethod::Chunked};
+    c.budgets = {4, 8};
+    c.maxNewTokens = 4;
+    c.base.observation = 4;
+    c.base.chunk = 4;
+    c.base.sinks = 2;  // below the smallest budget
+    c.name = "gui eviction";
+    panel->setConfig(c);
+    const int prompts = window_->testPrompts()->rowCount();
+    QVERIFY(prompts > 0);
+
+    QSignalSpy ended(window_.get(), &MainWindow::runEnded);
+    QVERIFY(window_->startRun());
+    kvr::ui::RunPage* run = window_->runPage();
+    QVERIFY(run->showsEviction());
+    QVERIFY(ended.wait(180000));
+    QCOMPARE(ended.first().at(1).toString(), QString("completed"));
+    const qint64 id = ended.first().at(0).toLongLong();
+
+    // Stored as the CLI stores it: an eviction run with a row per prompt x setting.
+    kvr::RunStore store(window_->databasePath().toStdString(), true);
+    const std::optional<kvr::RunRecord> record = store.findRun(id);
+    QVERIFY(record.has_value());
+    QVERIFY(record->kind == kvr::RunKind::Eviction);
+    QCOMPARE(QString::fromStdString(record->name), QString("gui eviction"));
+    QVERIFY(record->synthetic);
+    const std::vector<kvr::EvictionResultRow> rows = store.evictionResults(id);
+    QCOMPARE(static_cast<int>(rows.size()), prompts * (1 + 3 * 2));
+    for (const kvr::EvictionResultRow& r : rows) {
+      if (r.method == EvictionMethod::Full) QCOMPARE(r.fidelity.footprintRatio, 1.0);
+      QVERIFY(r.fidelity.footprintRatio > 0 && r.fidelity.footprintRatio <= 1.0);
+    }
+
+    // The live view drew every row as it came: a point per budget per method.
+    const kvr::ui::EvictionView* live = run->evictionView();
+    QCOMPARE(live->promptRows().size(), rows.size());
+    for (EvictionMethod m :
+         {EvictionMethod::Window, EvictionMethod::Heavy, EvictionMethod::Chunked})
+      QCOMPARE(live->chart()->pointCount(0, m), 2);
+    QCOMPARE(live->chart()->pointCount(0, EvictionMethod::Full), 1);
+    QCOMPARE(live->table()->rowCount(), 7);
+    QVERIFY(live->syntheticNote()->isVisible());
+
+    // History opens it as the eviction figure, from the stored rows.
+    kvr::ui::HistoryPage* history = window_->history();
+    history->refresh();
+    history->openRun(id);
+    QVERIFY(history->showsEviction());
+    const kvr::ui::EvictionView* opened = history->evictionView();
+    QCOMPARE(opened->runId(), id);
+    QCOMPARE(opened->promptRows().size(), rows.size());
+    for (EvictionMethod m :
+         {EvictionMethod::Window, EvictionMethod::Heavy, EvictionMethod::Chunked})
+      QCOMPARE(opened->chart()->pointCount(0, m), 2);
+    QCOMPARE(opened->table()->rowCount(), 7);
+    for (int row = 0; row < 7; ++row) {
+      QCOMPARE(opened->table()->item(row, 4)->text(), live->table()->item(row, 4)->text());
+    }
+    QVERIFY(opened->chart()->caption().contains(QStringLiteral("gui eviction")));
+  }
+
+  void cleanupTestCase() { window_.reset(); }
+};
+
+QTEST_MAIN(TestWorkbenchEviction)
+#include "test_workbench_eviction.moc"
