@@ -4,8 +4,10 @@
 // and History opens it as the eviction figure with the stored rows.
 #include <QAction>
 #include <QLabel>
+#include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -120,6 +122,24 @@ class TestWorkbenchEviction : public QObject {
       QCOMPARE(opened->table()->item(row, 4)->text(), live->table()->item(row, 4)->text());
     }
     QVERIFY(opened->chart()->caption().contains(QStringLiteral("gui eviction")));
+
+    // Export all charts from History writes the eviction figure, not empty recycling charts.
+    auto* tabs = qobject_cast<QTabWidget*>(history->parentWidget()->parentWidget());
+    QVERIFY(tabs != nullptr);
+    tabs->setCurrentWidget(history);
+    const QStringList files =
+        window_->exportAllCharts(tmp_.filePath(QStringLiteral("figures")), QSize(800, 500));
+    QCOMPARE(files.size(), 12);
+    QVERIFY(files.first().contains(QStringLiteral("eviction-agreement")));
+
+    // So does the headless export of the stored run.
+    QProcess p;
+    const QString out = tmp_.filePath(QStringLiteral("headless"));
+    p.start(QStringLiteral(KVR_GUI), {"export-charts", "--db", window_->databasePath(), "--run",
+                                      QString::number(id), "--out", out, "--size", "800x500"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    QCOMPARE(QDir(out).entryList({QStringLiteral("eviction-*")}, QDir::Files).size(), 12);
   }
 
   void cleanupTestCase() { window_.reset(); }
