@@ -207,6 +207,7 @@ void EvictionChart::rebuild() {
   caption_->setText(publication_ ? caption() : QString());
   plot_->yAxis->setLabel(evictionMetricName(metric_));
   const bool overlay = series_.size() > 1;
+  double xMin = 1.0;
   double xMax = 1.0;
   double yMin = 0.0;
   double yMax = metric_ == EvictionMetric::TokenAgreement ? 1.0 : 0.0;
@@ -241,6 +242,7 @@ void EvictionChart::rebuild() {
         if (!at) continue;
         graph->addData(at->x(), at->y());
         curve.rows.push_back(i);
+        xMin = std::min(xMin, at->x());
         xMax = std::max(xMax, at->x());
         yMin = std::min(yMin, at->y());
         yMax = std::max(yMax, at->y());
@@ -257,7 +259,9 @@ void EvictionChart::rebuild() {
   if (const auto at = pointOf(highlightRun_, highlightIndex_))
     highlight_->addData(at->x(), at->y());
   plot_->legend->setVisible(!curves_.isEmpty());
-  plot_->xAxis->setRange(0, xMax * 1.05);
+  // The span of the data, not 0..1: budgets often keep most of a short generation.
+  const double xPad = std::max(0.02, (xMax - xMin) * 0.06);
+  plot_->xAxis->setRange(std::max(0.0, xMin - xPad), xMax + xPad);
   const double pad = std::max(1e-3, (yMax - yMin) * 0.08);
   plot_->yAxis->setRange(yMin - pad, yMax + pad);
   plot_->replot(QCustomPlot::rpQueuedReplot);
