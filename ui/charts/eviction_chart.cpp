@@ -32,6 +32,11 @@ QCPScatterStyle::ScatterShape runShape(int run) {
   return shapes[run % 4];
 }
 
+double runMarkerSize(int run) {
+  static const double sizes[] = {13, 7, 9, 9};
+  return sizes[run % 4];
+}
+
 QString methodText(const kvr::EvictionSummaryRow& row) {
   const QString name = QString::fromUtf8(kvr::evictionMethodName(row.method));
   return row.method == kvr::EvictionMethod::Full
@@ -228,9 +233,13 @@ void EvictionChart::rebuild() {
       const bool full = method == methodIndex(kvr::EvictionMethod::Full);
       graph->setPen(QPen(color, 2, runDash(run)));
       graph->setLineStyle(full ? QCPGraph::lsNone : QCPGraph::lsLine);
-      graph->setScatterStyle(
-          QCPScatterStyle(full ? QCPScatterStyle::ssStar : runShape(run), QPen(color, 1.8),
-                          run == 0 && !full ? QBrush(color) : QBrush(Qt::NoBrush), full ? 14 : 8));
+      // Overlaid: the first run's big hollow markers under the later runs' smaller
+      // filled ones, so equal points show both.
+      const bool hollow = full || (overlay && run == 0);
+      const double size = full ? 14 : overlay ? runMarkerSize(run) : 8;
+      graph->setScatterStyle(QCPScatterStyle(full ? QCPScatterStyle::ssStar : runShape(run),
+                                             QPen(color, 1.8),
+                                             hollow ? QBrush(Qt::NoBrush) : QBrush(color), size));
       const QString name =
           QString::fromUtf8(kvr::evictionMethodName(static_cast<kvr::EvictionMethod>(method)));
       graph->setName(overlay

@@ -167,9 +167,7 @@ void EvictionView::showRuns(const QList<EvictionSeries>& runs, bool anySynthetic
   for (const EvictionSeries& s : runs) labels << s.label;
   label_ = labels.join(QStringLiteral(" vs "));
   description_.clear();
-  title_->setText(
-      tr("Eviction runs overlaid: the colour is the method, the dash and marker the "
-         "run."));
+  title_->setText(QStringLiteral("<b>%1</b>").arg(label_.toHtmlEscaped()));
   setSynthetic(anySynthetic);
   showSeries(runs);
 }
