@@ -4,8 +4,10 @@
 // and History opens it as the eviction figure with the stored rows.
 #include <QAction>
 #include <QLabel>
+#include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -13,6 +15,7 @@
 #include "charts/eviction_chart.h"
 #include "kvrecycle/run_store.h"
 #include "test_support.h"
+#include "workbench/engine_session.h"
 #include "workbench/eviction_settings_panel.h"
 #include "workbench/eviction_view.h"
 #include "workbench/experiment_type_box.h"
@@ -20,6 +23,7 @@
 #include "workbench/main_window.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/run_page.h"
+#include "workbench/run_worker.h"
 #include "workbench/setup_page.h"
 
 using kvr::EvictionMethod;
@@ -120,6 +124,45 @@ class TestWorkbenchEviction : public QObject {
       QCOMPARE(opened->table()->item(row, 4)->text(), live->table()->item(row, 4)->text());
     }
     QVERIFY(opened->chart()->caption().contains(QStringLiteral("gui eviction")));
+
+    // Export all charts from History writes the eviction figure, not empty recycling charts.
+    auto* tabs = qobject_cast<QTabWidget*>(history->parentWidget()->parentWidget());
+    QVERIFY(tabs != nullptr);
+    tabs->setCurrentWidget(history);
+    const QStringList files =
+        window_->exportAllCharts(tmp_.filePath(QStringLiteral("figures")), QSize(800, 500));
+    QCOMPARE(files.size(), 12);
+    QVERIFY(files.first().contains(QStringLiteral("eviction-agreement")));
+
+    // So does the headless export of the stored run.
+    QProcess p;
+    const QString out = tmp_.filePath(QStringLiteral("headless"));
+    p.start(QStringLiteral(KVR_GUI), {"export-charts", "--db", window_->databasePath(), "--run",
+                                      QString::number(id), "--out", out, "--size", "800x500"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    QCOMPARE(QDir(out).entryList({QStringLiteral("eviction-*")}, QDir::Files).size(), 12);
+  }
+
+  // Cancel stops between cells: what was measured stays stored and shown.
+  void cancelKeepsTheMeasuredCells() {
+    // Asked on the worker thread as the first cell is stored: the run stops after it.
+    kvr::ui::EngineSession* engine = window_->findChild<kvr::ui::EngineSession*>();
+    QVERIFY(engine != nullptr);
+    const QMetaObject::Connection stop = connect(
+        engine->worker(), &kvr::ui::RunWorker::evictionRowDone, engine->worker(),
+        [engine] { engine->requestCancel(); }, Qt::DirectConnection);
+    QSignalSpy ended(window_.get(), &MainWindow::runEnded);
+    QVERIFY(window_->startRun());
+    QVERIFY(ended.wait(180000));
+    disconnect(stop);
+    QCOMPARE(ended.first().at(1).toString(), QString("cancelled"));
+    const qint64 id = ended.first().at(0).toLongLong();
+    const auto rows =
+        kvr::RunStore(window_->databasePath().toStdString(), true).evictionResults(id);
+    QCOMPARE(rows.size(), size_t{1});  // the cell measured before the cancel, no more
+    QCOMPARE(window_->runPage()->evictionView()->promptRows().size(), rows.size());
+    QVERIFY(window_->runPage()->progressText().contains(QStringLiteral("cancelled")));
   }
 
   void cleanupTestCase() { window_.reset(); }

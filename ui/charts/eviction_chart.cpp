@@ -32,6 +32,11 @@ QCPScatterStyle::ScatterShape runShape(int run) {
   return shapes[run % 4];
 }
 
+double runMarkerSize(int run) {
+  static const double sizes[] = {13, 7, 9, 9};
+  return sizes[run % 4];
+}
+
 QString methodText(const kvr::EvictionSummaryRow& row) {
   const QString name = QString::fromUtf8(kvr::evictionMethodName(row.method));
   return row.method == kvr::EvictionMethod::Full
@@ -207,6 +212,7 @@ void EvictionChart::rebuild() {
   caption_->setText(publication_ ? caption() : QString());
   plot_->yAxis->setLabel(evictionMetricName(metric_));
   const bool overlay = series_.size() > 1;
+  double xMin = 1.0;
   double xMax = 1.0;
   double yMin = 0.0;
   double yMax = metric_ == EvictionMetric::TokenAgreement ? 1.0 : 0.0;
@@ -227,9 +233,13 @@ void EvictionChart::rebuild() {
       const bool full = method == methodIndex(kvr::EvictionMethod::Full);
       graph->setPen(QPen(color, 2, runDash(run)));
       graph->setLineStyle(full ? QCPGraph::lsNone : QCPGraph::lsLine);
-      graph->setScatterStyle(
-          QCPScatterStyle(full ? QCPScatterStyle::ssStar : runShape(run), QPen(color, 1.8),
-                          run == 0 && !full ? QBrush(color) : QBrush(Qt::NoBrush), full ? 14 : 8));
+      // Overlaid: the first run's big hollow markers under the later runs' smaller
+      // filled ones, so equal points show both.
+      const bool hollow = full || (overlay && run == 0);
+      const double size = full ? 14 : overlay ? runMarkerSize(run) : 8;
+      graph->setScatterStyle(QCPScatterStyle(full ? QCPScatterStyle::ssStar : runShape(run),
+                                             QPen(color, 1.8),
+                                             hollow ? QBrush(Qt::NoBrush) : QBrush(color), size));
       const QString name =
           QString::fromUtf8(kvr::evictionMethodName(static_cast<kvr::EvictionMethod>(method)));
       graph->setName(overlay
@@ -241,6 +251,7 @@ void EvictionChart::rebuild() {
         if (!at) continue;
         graph->addData(at->x(), at->y());
         curve.rows.push_back(i);
+        xMin = std::min(xMin, at->x());
         xMax = std::max(xMax, at->x());
         yMin = std::min(yMin, at->y());
         yMax = std::max(yMax, at->y());
@@ -257,7 +268,9 @@ void EvictionChart::rebuild() {
   if (const auto at = pointOf(highlightRun_, highlightIndex_))
     highlight_->addData(at->x(), at->y());
   plot_->legend->setVisible(!curves_.isEmpty());
-  plot_->xAxis->setRange(0, xMax * 1.05);
+  // The span of the data, not 0..1: budgets often keep most of a short generation.
+  const double xPad = std::max(0.02, (xMax - xMin) * 0.06);
+  plot_->xAxis->setRange(std::max(0.0, xMin - xPad), xMax + xPad);
   const double pad = std::max(1e-3, (yMax - yMin) * 0.08);
   plot_->yAxis->setRange(yMin - pad, yMax + pad);
   plot_->replot(QCustomPlot::rpQueuedReplot);

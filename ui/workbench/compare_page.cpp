@@ -280,7 +280,9 @@ void ComparePage::showEvictionRuns(const QList<ComparedRun>& runs) {
                              runDescription(r.run)};
     synthetic = synthetic || r.run.synthetic;
   }
-  title_->setText(tr("Comparing %1 eviction runs.").arg(runs.size()));
+  title_->setText(tr("Comparing %1 eviction runs: the colour is the method, the dash and "
+                     "marker the run.")
+                      .arg(runs.size()));
   eviction_->showRuns(curves, synthetic);
   content_->setCurrentWidget(eviction_);
 }

@@ -52,9 +52,9 @@ std::vector<kvr::EvictionSummaryRow> evictionSummary(
 
 QString syntheticEvictionNote() {
   return EvictionView::tr(
-      "<b>Synthetic model:</b> random weights attend almost uniformly, so these curves show the "
-      "mechanics and the KV footprint of each method, not its quality. A local DialoGPT "
-      "(File → Open model directory) gives real curves.");
+      "<b>Synthetic model:</b> random weights attend almost uniformly, so these curves show "
+      "the mechanics and KV footprint of each method, not its quality; a local DialoGPT gives "
+      "real curves.");
 }
 
 EvictionView::EvictionView(QWidget* parent) : QWidget(parent) {
@@ -63,6 +63,9 @@ EvictionView::EvictionView(QWidget* parent) : QWidget(parent) {
   syntheticNote_ = new QLabel(syntheticEvictionNote(), this);
   syntheticNote_->setObjectName(QStringLiteral("evictionSyntheticNote"));
   syntheticNote_->setWordWrap(true);
+  syntheticNote_->setToolTip(
+      tr("Open a DialoGPT directory (File → Open model directory, or one in the Hugging Face "
+         "cache) and run again for curves that say something about quality."));
   syntheticNote_->setStyleSheet(
       "QLabel { background: #fff1d6; color: #5a3a00; border: 1px solid #e0a030; padding: 4px; }");
   syntheticNote_->hide();
@@ -71,16 +74,14 @@ EvictionView::EvictionView(QWidget* parent) : QWidget(parent) {
   metric_->addItem(tr("NLL delta"), static_cast<int>(EvictionMetric::NllDelta));
   metric_->addItem(tr("max |Δlogit|"), static_cast<int>(EvictionMetric::MaxLogitDiff));
   metric_->addItem(tr("peak live entries"), static_cast<int>(EvictionMetric::PeakEntries));
+  metric_->setToolTip(tr("The reading on the y axis; x is always the KV footprint ratio"));
   auto* metricLabel = new QLabel(tr("&Y axis:"), this);
   metricLabel->setBuddy(metric_);
-  auto* controls = new QHBoxLayout;
-  controls->addWidget(metricLabel);
-  controls->addWidget(metric_);
-  controls->addWidget(
-      new QLabel(tr("<small>x: KV footprint ratio; a curve per method, a point per budget; "
-                    "full is the star at 1</small>"),
-                 this),
-      1);
+  // Title and the reading share a row: at 1280x720 the figure needs the height.
+  auto* top = new QHBoxLayout;
+  top->addWidget(title_, 1);
+  top->addWidget(metricLabel);
+  top->addWidget(metric_);
   chart_ = new EvictionChart(this);
   connect(metric_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
     chart_->setMetric(static_cast<EvictionMetric>(metric_->currentData().toInt()));
@@ -113,9 +114,8 @@ EvictionView::EvictionView(QWidget* parent) : QWidget(parent) {
   split->setSizes({460, 200});
   rememberSplitter(split, QStringLiteral("evictionView/chartAndTable"));
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(title_);
+  layout->addLayout(top);
   layout->addWidget(syntheticNote_);
-  layout->addLayout(controls);
   layout->addWidget(split, 1);
 }
 
@@ -167,9 +167,7 @@ void EvictionView::showRuns(const QList<EvictionSeries>& runs, bool anySynthetic
   for (const EvictionSeries& s : runs) labels << s.label;
   label_ = labels.join(QStringLiteral(" vs "));
   description_.clear();
-  title_->setText(
-      tr("Eviction runs overlaid: the colour is the method, the dash and marker the "
-         "run."));
+  title_->setText(QStringLiteral("<b>%1</b>").arg(label_.toHtmlEscaped()));
   setSynthetic(anySynthetic);
   showSeries(runs);
 }

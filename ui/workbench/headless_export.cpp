@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "charts/chart_export.h"
+#include "workbench/eviction_view.h"
+#include "workbench/run_history_model.h"
 #include "workbench/run_store_service.h"
 
 namespace kvr::ui {
@@ -68,8 +70,14 @@ int runHeadlessChartExport(int argc, char** argv) {
     if (!stored) {
       return fail(1, QStringLiteral("%1: run %2 does not exist").arg(parser.value(db)).arg(runId));
     }
-    const QStringList files =
-        exportAllCharts({runSeries(*stored)}, parser.value(out), *figureSize, pdfWidth);
+    QStringList files;
+    if (stored->run.kind == kvr::RunKind::Eviction) {
+      const EvictionSeries series{runLabel(stored->run), evictionSummary(stored->evictionRows),
+                                  runDescription(stored->run)};
+      files = exportAllEvictionCharts({series}, parser.value(out), *figureSize, pdfWidth);
+    } else {
+      files = exportAllCharts({runSeries(*stored)}, parser.value(out), *figureSize, pdfWidth);
+    }
     for (const QString& f : files) std::printf("%s\n", f.toLocal8Bit().constData());
     return 0;
   } catch (const std::exception& e) {

@@ -82,6 +82,15 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   eviction_->restoreSettings();
   type_->restoreSettings();
   connect(type_, &ExperimentTypeBox::typeChanged, this, &SetupPage::experimentTypeChanged);
+  // An eviction run measures the test prompts only: the cache prompts step aside.
+  const auto showType = [cacheBox](ExperimentType type) {
+    const bool eviction = type == ExperimentType::Eviction;
+    cacheBox->setEnabled(!eviction);
+    cacheBox->setToolTip(eviction ? tr("Not used by eviction runs: they measure the test prompts")
+                                  : QString());
+  };
+  connect(type_, &ExperimentTypeBox::typeChanged, this, showType);
+  showType(type_->type());
 
   connect(engine_, &EngineSession::modelReadyChanged, this, &SetupPage::showModel);
   connect(engine_, &EngineSession::modelLoaded, this,
