@@ -20,6 +20,7 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   const int64_t budget = settings.budget;
   const fs::path file = kvStore_.directory() / StoreLedger::kFileName;
   ledger_ = StoreLedger::load(file);
+  ledger_.setSavingEstimate(std::move(settings.savedSeconds));
   std::vector<StoredFile> files;
   for (const std::string& id : kvStore_.entryIds()) {
     StoredFile f{id, 0, 0};

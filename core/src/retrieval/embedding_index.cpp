@@ -34,6 +34,15 @@ void EmbeddingIndex::add(const std::vector<float>& embedding) {
   impl_->index->add(1, embedding.data());
 }
 
+std::vector<float> EmbeddingIndex::vector(int row) const {
+  if (row < 0 || row >= size()) {
+    throw Error("row " + std::to_string(row) + " is outside an index of " + std::to_string(size()));
+  }
+  std::vector<float> v(static_cast<size_t>(dimension()));
+  impl_->index->reconstruct(row, v.data());
+  return v;
+}
+
 std::vector<EmbeddingIndex::Hit> EmbeddingIndex::search(const std::vector<float>& query,
                                                         int k) const {
   if (static_cast<int>(query.size()) != dimension()) {

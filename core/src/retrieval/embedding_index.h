@@ -17,6 +17,7 @@ class EmbeddingIndex {
   int dimension() const;
   int size() const;
   void add(const std::vector<float>& embedding);  // row = size() before the call
+  std::vector<float> vector(int row) const;       // the embedding stored at `row`
 
   struct Hit {
     int row = -1;
