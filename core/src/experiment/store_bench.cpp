@@ -59,8 +59,10 @@ int64_t residentSetBytes() {
   return 0;
 }
 
-fs::path indexPath(const fs::path& dir, int entries) {
-  return dir / "indexes" / ("bench-store-" + std::to_string(entries) + ".faiss");
+fs::path indexPath(const fs::path& dir, const StoreBenchConfig& config) {
+  return dir / "indexes" /
+         ("bench-store-" + std::to_string(config.entries) + "-" + std::to_string(config.seed) +
+          ".faiss");
 }
 
 // Writes the entries the store lacks (forward passes here, file writes with
@@ -71,6 +73,9 @@ int createEntries(const Model& model, const StoreBenchConfig& config, const KVSt
   std::vector<std::unique_ptr<KVCache>> caches;
   for (int w = 0; w < writers; ++w) caches.push_back(model.newCache(64));
   std::vector<std::string> texts(static_cast<size_t>(writers));
+  // Rows in synthetic order; a store that has the index for this N and seed keeps it.
+  const fs::path indexFile = indexPath(store.directory(), config);
+  const bool haveIndex = fs::exists(indexFile);
   EmbeddingIndex index(embedder.dimension());
   int written = 0;
   for (int start = 0; start < config.entries; start += writers) {
@@ -79,7 +84,7 @@ int createEntries(const Model& model, const StoreBenchConfig& config, const KVSt
     for (int w = 0; w < writers && start + w < config.entries; ++w) {
       const std::vector<int> tokens = entryTokens(model, config.seed, start + w);
       texts[static_cast<size_t>(w)] = textOf(model, tokens);
-      index.add(embedder.embed(texts[static_cast<size_t>(w)]));
+      if (!haveIndex) index.add(embedder.embed(texts[static_cast<size_t>(w)]));
       const std::string id = KVStore::entryIdFor(model.fingerprint(), tokens, config.dtype);
       if (store.contains(id)) continue;
       KVCache& cache = *caches[static_cast<size_t>(w)];
@@ -103,13 +108,17 @@ int createEntries(const Model& model, const StoreBenchConfig& config, const KVSt
       log("bench-store: " + std::to_string(start) + " of " + std::to_string(config.entries));
     }
   }
-  fs::create_directories(store.directory() / "indexes");
-  index.save(indexPath(store.directory(), config.entries));
+  if (!haveIndex) {
+    index.useGraphIfLarge();  // as a run's cache build does
+    fs::create_directories(store.directory() / "indexes");
+    index.save(indexFile);
+  }
   return written;
 }
 
 struct OpenedStore {
   std::vector<CachedPrompt> entries;
+  std::string index;  // its kind
   std::optional<ReusePlanner> planner;
 };
 
@@ -137,11 +146,12 @@ void openStore(const Model& model, const StoreBenchConfig& config, const Embedde
   times.tokensSeconds = clock.seconds();
   clock = Stopwatch();
   EmbeddingIndex index =
-      EmbeddingIndex::load(indexPath(config.directory, config.entries), embedder.dimension());
+      EmbeddingIndex::load(indexPath(config.directory, config), embedder.dimension());
   for (int i = 0; i < index.size(); ++i) {
     opened.entries[static_cast<size_t>(i)].embedding = index.vector(i);
   }
   times.indexSeconds = clock.seconds();
+  opened.index = index.kind();
   clock = Stopwatch();
   opened.planner.emplace(ReusePolicy::LongestPrefix, 1, opened.entries, std::move(index));
   times.trieSeconds = clock.seconds();
@@ -217,7 +227,7 @@ StoreBenchResult runStoreBench(const Model& model, const StoreBenchConfig& confi
   result.lookupP50Seconds = at(0.50);
   result.lookupP99Seconds = at(0.99);
   result.lookupMaxSeconds = seconds.back();
-  result.index = "flat inner product";
+  result.index = opened.index;
   return result;
 }
 
