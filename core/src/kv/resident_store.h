@@ -31,7 +31,7 @@ class ResidentStore {
     KVDtype dtype = KVDtype::F32;  // of the entries admit() writes
     // value policy: seconds a reuse of `depth` tokens saves, from the fitted
     // cost model (empty: the ledger's own seconds-per-token estimate).
-    std::function<double(int depth)> savedSeconds;
+    std::function<double(int depth)> savedSeconds{};
   };
   ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
                 std::function<void(const std::string&)> log = {});

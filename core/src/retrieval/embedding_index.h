@@ -28,7 +28,7 @@ class EmbeddingIndex {
   void add(const std::vector<float>& embedding);  // row = size() before the call
   std::vector<float> vector(int row) const;       // the embedding stored at `row`
 
-  static constexpr int kGraphFrom = 20000;  // entries from which useGraphIfLarge() switches
+  static constexpr int kGraphFrom = 2000;  // entries from which useGraphIfLarge() switches
   // Builds the HNSW graph over the vectors when there are at least kGraphFrom
   // (search becomes approximate); later add()s extend the graph.
   void useGraphIfLarge();
