@@ -12,11 +12,13 @@
 #include <QXmlStreamReader>
 #include <QtTest>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 
 #include "charts/chart_export.h"
+#include "charts/cost_model_chart.h"
 #include "charts/latency_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
@@ -370,6 +372,46 @@ class TestCharts : public QObject {
     const QString keep = qEnvironmentVariable("KVR_TEST_KEEP_CHARTS");
     if (!keep.isEmpty())
       kvr::ui::exportAllCharts(runs, QDir(keep).filePath(QTest::currentDataTag()), size);
+  }
+
+  // The cost model chart: measured and predicted TTFT per decided prompt,
+  // gaps where nothing was decided, a cross per declined prompt; exported
+  // only for runs that used the cost model.
+  void costModelChartDrawsDecisions() {
+    std::vector<PromptResult> results = makeRun(4);
+    QVERIFY(!kvr::ui::CostModelChart::usedCostModel(results));
+    results[1].costDecision = "recycle";
+    results[1].predictedBaselineTtftSeconds = 0.05;
+    results[1].predictedRecycledTtftSeconds = 0.01;
+    results[2].costDecision = "decline";
+    results[2].predictedBaselineTtftSeconds = 0.05;
+    results[2].predictedRecycledTtftSeconds = 0.08;
+    results[2].declinedRecycledTtftSeconds = 0.07;
+    QVERIFY(kvr::ui::CostModelChart::usedCostModel(results));
+    kvr::ui::CostModelChart chart;
+    chart.setRuns({RunSeries{"run", results}});
+    QCOMPARE(chart.pointCount(), 4);
+    QCustomPlot* plot = chart.plot();
+    QCPGraph* declined = nullptr;
+    QCPGraph* measuredRecycled = nullptr;
+    for (int i = 0; i < plot->graphCount(); ++i) {
+      if (plot->graph(i)->name().startsWith("Declined")) declined = plot->graph(i);
+      if (plot->graph(i)->name() == "Recycled path TTFT, measured")
+        measuredRecycled = plot->graph(i);
+    }
+    QVERIFY(declined != nullptr && measuredRecycled != nullptr);
+    QVERIFY(std::isnan(measuredRecycled->data()->at(0)->value));  // no decision: a gap
+    QCOMPARE(measuredRecycled->data()->at(1)->value, results[1].recycledTtftSeconds);
+    QCOMPARE(measuredRecycled->data()->at(2)->value, 0.07);
+    QCOMPARE(declined->data()->at(2)->value, 0.07);
+    QVERIFY(std::isnan(declined->data()->at(1)->value));
+    QVERIFY(plot->yAxis->range().upper >= 0.08);
+
+    QTemporaryDir tmp;
+    const QStringList paths =
+        kvr::ui::exportAllCharts({RunSeries{"run", results}}, tmp.path(), QSize(600, 400));
+    QCOMPARE(paths.size(), 12);
+    QVERIFY(paths.contains(QDir(tmp.path()).filePath("cost_model.svg")));
   }
 
   void exportUnwritableThrows() {

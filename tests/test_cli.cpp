@@ -224,6 +224,74 @@ class TestCli : public QObject {
         "run 999 does not exist");
   }
 
+  // --cost-model on: calibrates once per model and machine (stored beside the
+  // store), decides every prompt the planner offers reuse for, keeps declined
+  // prompts at a full prefill with their recycled path timed, stays exact.
+  void runWithCostModelRecordsDecisions() {
+    const QString cache = QString::fromStdString(kvr::test::sampleFile("study_cache.csv").string());
+    const QString test = QString::fromStdString(kvr::test::sampleFile("study_test.csv").string());
+    const QString db = path("cost.db");
+    const QStringList args{"run",
+                           "--model",
+                           QString::fromStdString(kvr::test::tinyChaoticModel().string()),
+                           "--cache-prompts",
+                           cache,
+                           "--test-prompts",
+                           test,
+                           "--db",
+                           db,
+                           "--repeats",
+                           "1",
+                           "--warmup",
+                           "0",
+                           "--max-new-tokens",
+                           "4",
+                           "--ignore-eos",
+                           "--cost-model",
+                           "on"};
+    const Run r = cli(args);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("cost model: calibrating prefill fp32/warm loads"), r.err.constData());
+    const QJsonObject last = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
+    QCOMPARE(last["cost_model"].toString(), QString("on"));
+    const int decisions = last["cost_model_decisions"].toInt();
+    QVERIFY(decisions >= 6);  // every test prompt with a cached prefix
+    QVERIFY(last["cost_model_right_rate"].isDouble());
+    const int declined = last["cost_model_declined"].toInt();
+    QCOMPARE(last["cache_hits"].toInt(), decisions - declined);
+    if (decisions > declined) QCOMPARE(last["exact_match_rate"].toDouble(), 1.0);
+    QVERIFY(QFileInfo::exists(path("cost-kv/cost_model.json")));
+    QVERIFY(!QFileInfo::exists(path("cost-kv/cost_calibration")));
+
+    const QString out = path("cost.json");
+    QCOMPARE(cli({"export", "--db", db, "--run", QString::number(last["run_id"].toInteger()),
+                  "--format", "json", "--out", out})
+                 .exitCode,
+             0);
+    const QJsonArray results = QJsonDocument::fromJson(kvr::test::readBytes(out.toStdString()))
+                                   .object()["results"]
+                                   .toArray();
+    for (const auto& value : results) {
+      const QJsonObject p = value.toObject();
+      const QString decision = p["cost_decision"].toString();
+      if (decision.isEmpty()) continue;
+      QVERIFY(p["predicted_baseline_ttft_s"].toDouble() > 0);
+      QVERIFY(p["predicted_recycled_ttft_s"].toDouble() > 0);
+      if (decision == "decline") {
+        QCOMPARE(p["reused_tokens"].toInt(), 0);
+        QVERIFY(p["declined_recycled_ttft_s"].toDouble() > 0);
+      } else {
+        QCOMPARE(decision, QString("recycle"));
+        QCOMPARE(p["reused_tokens"].toInt(), p["cost_planned_reuse"].toInt());
+        QVERIFY(p["declined_recycled_ttft_s"].isNull());
+      }
+    }
+    // The stored model is reused: no second calibration.
+    const Run again = cli(args);
+    QCOMPARE(again.exitCode, 0);
+    QVERIFY2(!again.err.contains("calibrating"), again.err.constData());
+  }
+
   // evict: one JSON line per method x budget, stored as an eviction run and exported.
   void evictStoresAnEvictionRun() {
     const QString prompts = path("evict.csv");
@@ -330,6 +398,36 @@ class TestCli : public QObject {
                        "--test-prompts", path("bad.csv"), "--db", path("bad.db")});
     expectErrorLine(r, 1, path("bad.csv") + ":2:");
     QVERIFY(!QFileInfo::exists(path("bad.db")));
+  }
+
+  // bench-store at a small N: the output's shape, never its timings.
+  void benchStoreReportsOpenLookupAndMemory() {
+    const QString dir = path("bench-store");
+    const QStringList args{"bench-store", "--model",   tiny(), "--entries", "200", "--dir",
+                           dir,           "--queries", "100",  "--opens",   "1"};
+    const Run r = cli(args);
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    const QJsonObject j = QJsonDocument::fromJson(lines[0]).object();
+    for (const char* key :
+         {"open_s", "open_list_s", "open_ledger_s", "open_tokens_s", "open_index_s", "open_trie_s",
+          "lookup_p50_s", "lookup_p99_s", "lookup_max_s", "rss_before_open_bytes",
+          "rss_after_open_bytes", "store_bytes", "create_s", "threads", "cpu_model",
+          "torch_version", "kvrecycle_version"}) {
+      QVERIFY2(j.contains(key), key);
+    }
+    QCOMPARE(j["entries"].toInt(), 200);
+    QCOMPARE(j["written"].toInt(), 200);
+    QCOMPARE(j["queries"].toInt(), 100);
+    QVERIFY(j["hits"].toInt() > 0 && j["hits"].toInt() <= 100);
+    QVERIFY(j["lookup_p50_s"].toDouble() <= j["lookup_p99_s"].toDouble());
+    QVERIFY(j["store_bytes"].toDouble() > 0);
+    QCOMPARE(QDir(dir).entryList({"*.safetensors"}).size(), 200);
+    // A second call reuses the entries.
+    const Run again = cli(args);
+    QCOMPARE(again.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(again.out.trimmed()).object()["written"].toInt(), 0);
   }
 
   void benchReportsOneLinePerPrefix() {

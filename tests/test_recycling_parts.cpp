@@ -4,6 +4,9 @@
 #include <QtTest>
 
 #include <cmath>
+#include <random>
+
+#include <cmath>
 
 #include "kv/prefix_trie.h"
 #include "kvrecycle/embedders.h"
@@ -88,6 +91,45 @@ class TestRecyclingParts : public QObject {
     QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, 128));
     kvr::test::writeBytes(file, "not an index");
     QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, 256));
+  }
+
+  // At store scale the index becomes a graph: vectors kept (reconstructible),
+  // each stored vector still its own nearest neighbour, persisted as a graph.
+  void largeIndexUsesAGraph() {
+    const int n = kvr::EmbeddingIndex::kGraphFrom;
+    const int dim = 8;
+    std::mt19937 random(3);
+    std::normal_distribution<float> normal;
+    kvr::EmbeddingIndex index(dim);
+    std::vector<std::vector<float>> rows;
+    for (int i = 0; i < n; ++i) {
+      std::vector<float> v(dim);
+      double norm = 0;
+      for (float& x : v) x = normal(random), norm += double(x) * x;
+      for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
+      index.add(v);
+      if (i % 1000 == 0) rows.push_back(v);
+    }
+    index.useGraphIfLarge();
+    QVERIFY(index.approximate());
+    QVERIFY(QString::fromStdString(index.kind()).startsWith("hnsw"));
+    QCOMPARE(index.size(), n);
+    QCOMPARE(index.vector(1000), rows[1]);
+    int found = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      found += index.search(rows[r], 1)[0].row == static_cast<int>(r * 1000) ? 1 : 0;
+    }
+    QVERIFY(found >= static_cast<int>(rows.size()) - 1);  // approximate, but not far off
+    QTemporaryDir dir;
+    const std::filesystem::path file = dir.filePath("graph.faiss").toStdString();
+    index.save(file);
+    const kvr::EmbeddingIndex loaded = kvr::EmbeddingIndex::load(file, dim);
+    QVERIFY(loaded.approximate());
+    QCOMPARE(loaded.size(), n);
+    kvr::EmbeddingIndex small(dim);
+    small.add(rows[0]);
+    small.useGraphIfLarge();
+    QVERIFY(!small.approximate());
   }
 
   void summaryFollowsTheStudy() {

@@ -473,7 +473,7 @@ class TestRunStore : public QObject {
     setUserVersion(p, 99);
     for (bool readOnly : {false, true}) {
       expectError([&] { kvr::RunStore store(p, readOnly); }, p,
-                  {"database schema version 99 is newer than this kvrecycle supports (4)"});
+                  {"database schema version 99 is newer than this kvrecycle supports (5)"});
     }
   }
 
@@ -529,6 +529,53 @@ class TestRunStore : public QObject {
     QCOMPARE(back.storeSamples[1].residentBytes, int64_t{600});
     QCOMPARE(back.storeSamples[1].event, std::string("evict"));
     QCOMPARE(store.promptResults(1)[0].session, std::string());  // the default of a migrated row
+    QCOMPARE(store.integrityCheck(), std::string("ok"));
+  }
+
+  // A schema-4 file (before the cost model's columns): read as it is with the
+  // columns' defaults, then migrated by the first read-write open.
+  void migratesSchemaFour() {
+    const auto p = freshPath();
+    {
+      kvr::RunStore store(p);
+      const int64_t id = store.createRun(sampleRun("schema four"));
+      store.addPromptResult(id, sampleResult(0));
+    }
+    {
+      sqlite3* db = nullptr;
+      QCOMPARE(sqlite3_open(p.c_str(), &db), SQLITE_OK);
+      for (const char* column :
+           {"cost_decision", "cost_planned_reuse", "predicted_baseline_ttft_s",
+            "predicted_recycled_ttft_s", "declined_recycled_ttft_s", "cost_model_right"}) {
+        const std::string sql = std::string("ALTER TABLE prompt_results DROP COLUMN ") + column;
+        QCOMPARE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+      }
+      sqlite3_close(db);
+    }
+    setUserVersion(p, 4);
+    {
+      const kvr::RunStore viewer(p, true);
+      const kvr::PromptResult old = viewer.promptResults(1)[0];
+      QVERIFY(old.costDecision.empty());
+      QVERIFY(std::isnan(old.predictedBaselineTtftSeconds));
+      QCOMPARE(old.reusedTokens, sampleResult(0).reusedTokens);
+    }
+    kvr::RunStore store(p);
+    kvr::PromptResult decided = sampleResult(1);
+    decided.costDecision = "decline";
+    decided.costPlannedReuse = 7;
+    decided.predictedBaselineTtftSeconds = 0.04;
+    decided.predictedRecycledTtftSeconds = 0.06;
+    decided.declinedRecycledTtftSeconds = 0.05;
+    decided.costModelRight = true;
+    store.addPromptResult(1, decided);
+    const kvr::PromptResult back = store.promptResults(1)[1];
+    QCOMPARE(back.costDecision, std::string("decline"));
+    QCOMPARE(back.costPlannedReuse, 7);
+    QCOMPARE(back.predictedRecycledTtftSeconds, 0.06);
+    QCOMPARE(back.declinedRecycledTtftSeconds, 0.05);
+    QVERIFY(back.costModelRight);
+    QVERIFY(store.promptResults(1)[0].costDecision.empty());
     QCOMPARE(store.integrityCheck(), std::string("ok"));
   }
 

@@ -154,6 +154,23 @@ class TestStoreBudget : public QObject {
     }
   }
 
+  // Entries another writer saved (a cache build, bench-store) are remembered
+  // by the first open, so later opens need not read their headers again.
+  void openRemembersFilesItLearned() {
+    const fs::path storeDir = dir("learned");
+    kvr::KVStore kv(storeDir);
+    const auto info = kv.save(*model_, *filled(*model_, kvr::test::randomTokens(9, 12)), "nine");
+    const fs::path ledgerFile = storeDir / kvr::StoreLedger::kFileName;
+    QVERIFY(!fs::exists(ledgerFile));
+    { kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, kvr::kKeepStoreBudget}); }
+    QVERIFY(fs::exists(ledgerFile));
+    const kvr::StoreLedger ledger = kvr::StoreLedger::load(ledgerFile);
+    QCOMPARE(ledger.find(info.entryId)->tokens, 12);
+    fs::remove(info.path);  // a file removed behind its back is forgotten, and that is saved
+    { kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, kvr::kKeepStoreBudget}); }
+    QVERIFY(kvr::StoreLedger::load(ledgerFile).entries().empty());
+  }
+
   void neverEvictsAnEntryInUse() {
     kvr::KVStore kv(dir("pinned"));
     kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, 0});

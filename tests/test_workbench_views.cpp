@@ -129,6 +129,28 @@ class TestWorkbenchViews : public QObject {
     QVERIFY(view.charts()[0]->caption().contains(QStringLiteral("policy paper")));
   }
 
+  // The cost model's chart is shown (and exported) only for a run that used
+  // it: at once for a stored run, from the first decision for a live one.
+  void costModelChartOnlyForRunsThatUsedIt() {
+    kvr::ui::RunView view;
+    view.showRun(record(3, "shown"), {result(0), result(1)});
+    QCOMPARE(view.charts().size(), 3);
+    kvr::PromptResult decided = result(2);
+    decided.costDecision = "decline";
+    decided.predictedBaselineTtftSeconds = 0.02;
+    decided.predictedRecycledTtftSeconds = 0.03;
+    view.showRun(record(4, "cost"), {result(0), decided});
+    QCOMPARE(view.charts().size(), 4);
+    QCOMPARE(view.charts()[3]->pointCount(), 2);
+    view.beginLiveRun(5, "live", true, "");
+    QCOMPARE(view.charts().size(), 3);
+    view.appendResult(result(0));
+    QCOMPARE(view.charts().size(), 3);
+    view.appendResult(decided);
+    QCOMPARE(view.charts().size(), 4);
+    QCOMPARE(view.charts()[3]->pointCount(), 2);  // the earlier result too
+  }
+
   // Issue 14 point 5: identical runs overlaid stay two visible series.
   void overlaidRunsLookDifferent() {
     kvr::ui::SimilarityChart chart;

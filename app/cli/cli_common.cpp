@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "kvrecycle/error.h"
@@ -23,6 +24,18 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
                      "Tokenizer used when the model directory has none");
   command.add_option("--threads", options.threads, "Intra-op threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+}
+
+TempStore::TempStore() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "kvrecycle-bench-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw Error("cannot create a temporary K/V store");
+  dir = pattern;
+}
+
+TempStore::~TempStore() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 std::unique_ptr<Model> loadModel(const ModelOptions& options) {

@@ -35,6 +35,14 @@ struct ModelOptions {
   int threads = 0;
 };
 void addModelOptions(CLI::App& command, ModelOptions& options);
+// A scratch K/V store in the temporary directory that removes itself.
+struct TempStore {
+  std::filesystem::path dir;
+  TempStore();
+  ~TempStore();
+  TempStore(const TempStore&) = delete;
+  TempStore& operator=(const TempStore&) = delete;
+};
 std::unique_ptr<Model> loadModel(const ModelOptions& options);
 // Noise control and K/V page cache options shared by run and bench.
 struct NoiseOptions {
@@ -70,6 +78,7 @@ void registerRun(CLI::App& app, Action& action);
 void registerRuns(CLI::App& app, Action& action);
 void registerExport(CLI::App& app, Action& action);
 void registerBench(CLI::App& app, Action& action);
+void registerBenchStore(CLI::App& app, Action& action);
 void registerMakePrompts(CLI::App& app, Action& action);
 void registerKvVerify(CLI::App& app, Action& action);
 void registerInspectModel(CLI::App& app, Action& action);

@@ -1,8 +1,6 @@
 // bench: time to first token with and without recycled K/V, per prefix
 // length, loading the K/V from the on-disk store as a real run does
 // (kvr::runRecyclingBench); one JSON line per prefix length.
-#include <cstdlib>
-
 #include "cli_common.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/model.h"
@@ -10,21 +8,6 @@
 
 namespace kvr::cli {
 namespace {
-
-// A scratch K/V store that removes itself.
-struct TempStore {
-  std::filesystem::path dir;
-  TempStore() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kvrecycle-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw Error("cannot create a temporary K/V store");
-    dir = pattern;
-  }
-  ~TempStore() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
 
 nlohmann::ordered_json rowJson(const RecyclingBenchRow& row, const RecyclingBenchConfig& config) {
   const PromptResult& r = row.result;

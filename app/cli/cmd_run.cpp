@@ -36,6 +36,15 @@ void printPromptLine(const PromptResult& r) {
                     ? "exact"
                     : "NOT EXACT (first divergence at " + std::to_string(r.firstDivergence) + ")")
             << (r.fallbackReason.empty() ? "" : ", fallback: " + r.fallbackReason)
+            << (r.costDecision.empty()
+                    ? ""
+                    : ", cost model: " + r.costDecision +
+                          " k=" + std::to_string(r.costPlannedReuse) + " (predicted " +
+                          fixed(r.predictedBaselineTtftSeconds, 4) + " -> " +
+                          fixed(r.predictedRecycledTtftSeconds, 4) + " s, measured " +
+                          fixed(r.baselineTtftSeconds, 4) + " -> " +
+                          fixed(r.measuredRecycledPathTtftSeconds(), 4) + " s, " +
+                          (r.costModelRight ? "right" : "wrong") + ")")
             << (r.noisy ? ", NOISY: " + r.noiseReason : "") << std::endl;
 }
 
@@ -94,6 +103,7 @@ void registerRun(CLI::App& app, Action& action) {
       line["store_budget_bytes"] = runConfig.value("store_budget_bytes", int64_t{0});
       line["eviction"] = evictionPolicyName(config.eviction);
       line["kv_dtype"] = kvDtypeName(config.kvDtype);
+      line["cost_model"] = config.costModel ? "on" : "off";
       line["run_id"] = outcome.runId;
       line["status"] = runStatusName(outcome.status);
       printJson(line);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   kvr::cli::registerRuns(app, action);
   kvr::cli::registerExport(app, action);
   kvr::cli::registerBench(app, action);
+  kvr::cli::registerBenchStore(app, action);
   kvr::cli::registerMakePrompts(app, action);
   kvr::cli::registerKvVerify(app, action);
   kvr::cli::registerInspectModel(app, action);

@@ -49,6 +49,14 @@ void addRunOptions(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--kv-dtype", o.kvDtype,
                  "Precision of stored K/V: fp32, fp16, bf16 or int8 (per-token scales)")
       ->check(CLI::IsMember(kvDtypeNames()));
+  cmd.add_option("--cost-model", o.costModel,
+                 "on: recycle only when the cost model (calibrated once per model and machine, "
+                 "stored beside the K/V store) predicts a TTFT saving")
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd.add_option("--cost-model-margin", o.config.costModelMargin,
+                 "Predicted saving needed to recycle, as a fraction of the predicted baseline "
+                 "TTFT (default 0.05)")
+      ->check(CLI::Range(0.0, 0.99));
   addNoiseOptions(cmd, o.noise);
 }
 
@@ -57,6 +65,7 @@ ExperimentConfig experimentConfig(const RunOptions& o) {
   config.mode = parseRunMode(o.mode);  // names checked by the parser
   config.eviction = parseEvictionPolicy(o.eviction);
   config.kvDtype = parseKVDtype(o.kvDtype);
+  config.costModel = o.costModel == "on";  // names checked by the parser
   if (!o.storeBudget.empty()) config.storeBudgetBytes = parseByteSize(o.storeBudget);
   if (o.cachePrompts.empty() && config.mode == RunMode::Offline) {
     throw UsageError("--cache-prompts is required in offline mode");

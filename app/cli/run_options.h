@@ -16,6 +16,7 @@ struct RunOptions {
   ExperimentConfig config;
   std::string policy = "longest-prefix", embedder = "hashed";
   std::string mode = "offline", storeBudget, eviction = "lru", kvDtype = "fp32";
+  std::string costModel = "off";
   NoiseOptions noise;
 };
 

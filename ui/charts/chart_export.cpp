@@ -10,9 +10,11 @@
 #include <QSaveFile>
 #include <QSvgGenerator>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "charts/cost_model_chart.h"
 #include "charts/eviction_chart.h"
 #include "charts/latency_chart.h"
 #include "charts/result_chart.h"
@@ -177,11 +179,18 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
   LatencyChart latency;
   SpeedupChart speedup;
   SimilarityChart similarity;
+  CostModelChart costModel;
   const std::pair<ResultChart*, QString> charts[] = {{&latency, QStringLiteral("latency")},
                                                      {&speedup, QStringLiteral("speedup")},
-                                                     {&similarity, QStringLiteral("similarity")}};
+                                                     {&similarity, QStringLiteral("similarity")},
+                                                     {&costModel, QStringLiteral("cost_model")}};
+  // The cost model chart only for runs that used it.
+  const bool usedCostModel = std::any_of(runs.begin(), runs.end(), [](const RunSeries& r) {
+    return CostModelChart::usedCostModel(r.results);
+  });
   QStringList paths;
   for (const auto& [chart, name] : charts) {
+    if (chart == &costModel && !usedCostModel) continue;
     chart->setRuns(runs);
     if (!size.isEmpty()) chart->resize(size);
     for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {

@@ -10,6 +10,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "charts/cost_model_chart.h"
 #include "charts/latency_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
@@ -34,7 +35,10 @@ RunView::RunView(QWidget* parent, Room room) : QWidget(parent) {
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
   similarity_ = new SimilarityChart(this);
+  costModel_ = new CostModelChart(this);
+  costModel_->hide();
   auto* charts = new QTabWidget(this);
+  chartTabs_ = charts;
   charts->addTab(latency_, tr("Latency per prompt"));
   charts->addTab(speedup_, tr("End-to-end speedup vs reuse depth"));
   charts->addTab(similarity_, tr("Similarity and exactness"));
@@ -62,7 +66,7 @@ RunView::RunView(QWidget* parent, Room room) : QWidget(parent) {
           &RunView::showSelected);
   for (ResultChart* chart :
        {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
-        static_cast<ResultChart*>(similarity_)}) {
+        static_cast<ResultChart*>(similarity_), static_cast<ResultChart*>(costModel_)}) {
     connect(chart, &ResultChart::resultClicked, this,
             [this](int /*run*/, int index) { selectResult(index); });
   }
@@ -119,7 +123,18 @@ void RunView::setTokenizer(const kvr::Gpt2Tokenizer* tokenizer) {
 }
 
 QList<ResultChart*> RunView::charts() const {
+  if (chartTabs_->indexOf(costModel_) >= 0) return {latency_, speedup_, similarity_, costModel_};
   return {latency_, speedup_, similarity_};
+}
+
+void RunView::showCostModelChart(bool shown) {
+  const int tab = chartTabs_->indexOf(costModel_);
+  if (shown && tab < 0) {
+    chartTabs_->addTab(costModel_, tr("Cost model: predicted vs measured TTFT"));
+  } else if (!shown && tab >= 0) {
+    chartTabs_->removeTab(tab);
+    costModel_->hide();
+  }
 }
 
 RunSeries RunView::series() const {
@@ -138,6 +153,7 @@ void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> 
                run.synthetic ? tr(" (synthetic weights: text meaningless)") : QString()));
   diff_->setSyntheticNote(run.synthetic);
   const QList<RunSeries> series{{label_, results, description_}};
+  showCostModelChart(CostModelChart::usedCostModel(results));
   for (ResultChart* chart : charts()) chart->setRuns(series);
   results_->setResults(std::move(results));
   fitColumns(table_, -1, 240);
@@ -152,6 +168,7 @@ void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic,
   description_ = description;
   title_->setText(tr("<b>%1</b> &mdash; running").arg(label.toHtmlEscaped()));
   diff_->setSyntheticNote(synthetic);
+  showCostModelChart(false);  // until a result carries a decision
   for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}, description}});
   results_->setResults({});
   refreshSummary();
@@ -159,6 +176,10 @@ void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic,
 }
 
 void RunView::appendResult(const kvr::PromptResult& result) {
+  if (!result.costDecision.empty() && !charts().contains(costModel_)) {
+    showCostModelChart(true);  // drawn from every result so far
+    costModel_->setRuns({series()});
+  }
   for (ResultChart* chart : charts()) chart->appendResult(result);
   results_->appendResult(result);
   if (results_->rowCount() == 1) fitColumns(table_, -1, 240);  // room for real values

@@ -11,6 +11,7 @@
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
+class QTabWidget;
 class QTableView;
 class QTableWidget;
 
@@ -23,6 +24,7 @@ namespace kvr::ui {
 class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
+class CostModelChart;
 class ResultChart;
 class ResultsModel;
 class OutputDiffView;
@@ -69,6 +71,10 @@ class RunView : public QWidget {
   LatencyChart* latency_;
   SpeedupChart* speedup_;
   SimilarityChart* similarity_;
+  // Shown (and exported) only for a run that used the cost model.
+  CostModelChart* costModel_;
+  QTabWidget* chartTabs_;
+  void showCostModelChart(bool shown);
   ResultsModel* results_;
   QSortFilterProxyModel* proxy_;
   QLineEdit* filter_;

@@ -79,6 +79,11 @@ struct ExperimentConfig {
   // identical tokens, first divergence, max |logit difference| on the first step.
   KVDtype kvDtype = KVDtype::F32;
   std::string testPromptsSource;
+  // The cost model (issue 11 item 5): calibrated and stored per model and
+  // machine beside the store; when on, a prompt recycles only when the
+  // predicted recycled TTFT is below the predicted baseline TTFT x (1 - margin).
+  bool costModel = false;
+  double costModelMargin = 0.05;
 };
 
 // Checks the settings; throws kvr::Error naming the bad one.

@@ -92,6 +92,25 @@ struct PromptResult {
   int64_t residentBytes = 0;    // K/V store bytes once the prompt (and its admission) was done
   std::vector<StoreSample> storeSamples;  // resident bytes sampled since the previous prompt
 
+  // The cost model (schema 5; run --cost-model on): before recycling, the
+  // predicted TTFT of both paths; "recycle" or "decline" ("" when the cost
+  // model was off or there was nothing to reuse). A declined prompt runs a full
+  // prefill in both arms, and the recycled path it declined is timed on its own
+  // (load + prefill of the rest, median of the repeats) so the decision can be judged.
+  std::string costDecision;
+  int costPlannedReuse = 0;  // k the planner offered
+  double predictedBaselineTtftSeconds = std::numeric_limits<double>::quiet_NaN();
+  double predictedRecycledTtftSeconds = std::numeric_limits<double>::quiet_NaN();
+  double declinedRecycledTtftSeconds = std::numeric_limits<double>::quiet_NaN();
+  // The decision agreed with the path measured faster (meaningful when decided).
+  bool costModelRight = false;
+  // The measured TTFT of the recycled path the cost model weighed (NaN when it did not).
+  double measuredRecycledPathTtftSeconds() const {
+    if (costDecision == "recycle") return recycledTtftSeconds;
+    if (costDecision == "decline") return declinedRecycledTtftSeconds;
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+
   std::vector<int> baselineOutputIds;
   std::vector<int> recycledOutputIds;
   std::string baselineOutput;
@@ -145,6 +164,11 @@ struct RunSummary {
   int admissions = 0;
   int evictions = 0;
   int truncations = 0;
+  // The cost model: prompts it decided, those it declined, and the share of
+  // decisions that agreed with the path measured faster (NaN when none).
+  int costModelDecisions = 0;
+  int costModelDeclined = 0;
+  double costModelRightRate = std::numeric_limits<double>::quiet_NaN();
 };
 
 RunSummary summarizeResults(const std::vector<PromptResult>& results);

@@ -20,7 +20,7 @@ namespace kvr {
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens or creates the database (and its folder). WAL journal,
   // synchronous=NORMAL, foreign keys on, busy timeout 5 s. Creates the schema

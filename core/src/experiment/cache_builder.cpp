@@ -98,6 +98,7 @@ EmbeddingIndex loadOrBuildIndex(const std::vector<CachedPrompt>& cached, const E
   }
   EmbeddingIndex index(embedder.dimension());
   for (const auto& c : cached) index.add(c.embedding);
+  index.useGraphIfLarge();
   std::filesystem::create_directories(dir);
   index.save(path);
   return index;

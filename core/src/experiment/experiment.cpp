@@ -11,6 +11,7 @@
 
 #include "experiment/cache_builder.h"
 #include "experiment/conversation.h"
+#include "experiment/cost_calibration.h"
 #include "experiment/prompt_loop.h"
 #include "experiment/prompt_tokens.h"
 #include "kv/resident_store.h"
@@ -61,6 +62,8 @@ std::string configJson(const ExperimentConfig& c, const Model& model, int64_t bu
   j["store_budget_bytes"] = budgetBytes;
   j["eviction"] = evictionPolicyName(c.eviction);
   j["kv_dtype"] = kvDtypeName(c.kvDtype);
+  j["cost_model"] = c.costModel ? "on" : "off";
+  j["cost_model_margin"] = c.costModelMargin;
   j["model"] = model.directory().string();
   j["weights"] = model.weightsFile().filename().string();
   j["model_preset"] = model.config().syntheticPreset;
@@ -158,6 +161,9 @@ void validateExperimentConfig(const ExperimentConfig& c) {
   if (c.storeDirectory.empty()) throw Error("no K/V store directory given");
   if (c.admitMinTokens < 0) throw Error("the admission threshold cannot be negative");
   if (c.storeBudgetBytes < kKeepStoreBudget) throw Error("a store budget cannot be negative");
+  if (!(c.costModelMargin >= 0 && c.costModelMargin < 1)) {
+    throw Error("the cost model margin must be at least 0 and below 1");
+  }
   validatePromptTemplate(c.promptTemplate);
 }
 
@@ -176,8 +182,21 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
   }
   const auto embedder = makeEmbedder(config.embedder, model);
   KVStore kvStore(config.storeDirectory);
-  ResidentStore resident(kvStore, model, {config.eviction, config.storeBudgetBytes, config.kvDtype},
-                         callbacks.log);
+  CalibrationRequest calibration{config.kvDtype, config.kvPageCache, config.warmup, config.repeats};
+  std::optional<CostModel> costModel =
+      costModelForRun(model, config.storeDirectory, calibration, config.costModel, callbacks.log);
+  ResidentStore::Settings storeSettings{
+      config.eviction, config.storeBudgetBytes, config.kvDtype, {}};
+  if (costModel) {  // the value policy prices entries with the fitted model
+    const ModelConfig& mc = model.config();
+    const int64_t perPosition =
+        storedBytesPerPosition(mc.nLayer, mc.nHead, mc.nEmbd, config.kvDtype);
+    storeSettings.savedSeconds = [&costModel, &config, perPosition](int depth) {
+      return reuseSavingSeconds(*costModel, depth, perPosition * depth, config.kvDtype,
+                                config.kvPageCache);
+    };
+  }
+  ResidentStore resident(kvStore, model, storeSettings, callbacks.log);
 
   RunRecord record;
   record.name = config.name.empty() ? "run " + utcNowIso8601() : config.name;
@@ -218,10 +237,13 @@ ExperimentOutcome runExperiment(const Model& model, const PromptSet& cachePrompt
         store.upsertCacheEntry(cacheEntryRecordOf(info));
       std::optional<EmbeddingIndex> index;
       if (cached.size() == built) index = loadOrBuildIndex(cached, *embedder, kvStore, callbacks);
-      const PromptLoopInput input{&model,    &testPrompts,   &testTokens, &config,      &kvStore,
-                                  &resident, embedder.get(), &store,      outcome.runId};
+      CostModel* gate = config.costModel && costModel ? &*costModel : nullptr;
+      const PromptLoopInput input{&model,    &testPrompts,   &testTokens, &config,       &kvStore,
+                                  &resident, embedder.get(), &store,      outcome.runId, gate};
       stopped =
           runPromptLoop(input, std::move(cached), std::move(index), callbacks, cancel, results);
+      // What the run measured refines the stored fit for the next run.
+      if (gate != nullptr) saveCostModel(costModelFile(config.storeDirectory), *gate);
     }
     outcome.status = stopped ? RunStatus::Cancelled : RunStatus::Completed;
     outcome.summary = summaryOf(results);

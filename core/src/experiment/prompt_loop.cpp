@@ -4,6 +4,7 @@
 
 #include "experiment/cache_builder.h"
 #include "experiment/conversation.h"
+#include "experiment/cost_gate.h"
 #include "experiment/prompt_measurement.h"
 #include "experiment/reuse_planner.h"
 #include "kv/resident_store.h"
@@ -58,6 +59,22 @@ void applyStoreChanges(ResidentStore& resident, const Embedder& embedder, RunSto
   }
 }
 
+CostGate costGateFor(const PromptLoopInput& in) {
+  const ModelConfig& c = in.model->config();
+  return {in.costModel, in.config->kvDtype, in.config->kvPageCache, in.config->costModelMargin,
+          storedBytesPerPosition(c.nLayer, c.nHead, c.nEmbd, in.config->kvDtype)};
+}
+
+// The prompt's measured prefill and load, as samples of the cost model.
+void teachCostModel(const CostGate& gate, CostModel& costModel, const PromptResult& r) {
+  costModel.addPrefill(r.promptTokens, r.baselineTtftSeconds);
+  const bool loaded = r.reusedTokens > 0 && r.fallbackReason.empty();
+  if (loaded && r.kvPageCache == pageCacheModeName(gate.pageCache)) {
+    costModel.addLoad(gate.dtype, gate.pageCache, gate.bytesPerPosition * r.reusedTokens,
+                      r.kvLoadSeconds);
+  }
+}
+
 }  // namespace
 
 bool runPromptLoop(const PromptLoopInput& in, std::vector<CachedPrompt> candidates,
@@ -72,6 +89,7 @@ bool runPromptLoop(const PromptLoopInput& in, std::vector<CachedPrompt> candidat
   const auto baselineCache = model.newCache();
   const auto recycledCache = model.newCache();
   const ArmCaches caches{baselineCache.get(), recycledCache.get()};
+  const CostGate gate = costGateFor(in);
   std::optional<ReusePlanner> planner;
   bool changed = true;
   bool stopped = cancelled(cancel);
@@ -107,16 +125,28 @@ bool runPromptLoop(const PromptLoopInput& in, std::vector<CachedPrompt> candidat
     const std::string promptText =
         config.conversation ? text::toValidUtf8(model.tokenizer().decode(tokens)) : prompt.text;
     const ReusePlan plan = planner->plan(tokens, in.embedder->embed(promptText));
+    PromptResult decided;  // the cost model's prediction and decision
+    const ReusePlan gated = gateReuse(gate, plan, static_cast<int>(tokens.size()), decided);
     const std::string inUse = plan.entry >= 0 ? candidates[plan.entry].entryId : "";
     if (!inUse.empty()) resident.pin(inUse);
     const MeasurementContext context{&model, in.kvStore, in.embedder, &config, &candidates, cancel};
-    const PromptResult measured = measurePrompt(context, tokens, plan, caches, stopped);
+    const PromptResult measured = measurePrompt(context, tokens, gated, caches, stopped);
     stopped = stopped || cancelled(cancel);
     if (stopped) break;
     // Keep the fields measured above the conversation's.
     const int dropped = r.historyDroppedTurns;
     r = measured;
     r.historyDroppedTurns = dropped;
+    r.costDecision = decided.costDecision;
+    r.costPlannedReuse = decided.costPlannedReuse;
+    r.predictedBaselineTtftSeconds = decided.predictedBaselineTtftSeconds;
+    r.predictedRecycledTtftSeconds = decided.predictedRecycledTtftSeconds;
+    if (r.costDecision == "decline") {
+      r.declinedRecycledTtftSeconds =
+          measureRecycledTtft(context, tokens, inUse, plan.reuse, *caches.recycled);
+    }
+    judgeCostDecision(r);
+    if (in.costModel != nullptr) teachCostModel(gate, *in.costModel, r);
     r.index = i;
     r.promptId = prompt.id;
     r.promptText = promptText;

@@ -14,6 +14,7 @@
 
 namespace kvr {
 
+class CostModel;
 class Embedder;
 class KVStore;
 class Model;
@@ -29,6 +30,9 @@ struct PromptLoopInput {
   const Embedder* embedder = nullptr;
   RunStore* runStore = nullptr;
   int64_t runId = 0;
+  // The cost model when the run uses it (nullptr: off); every prompt's
+  // measured prefill and load are added to it, so it follows the machine.
+  CostModel* costModel = nullptr;
 };
 
 // `candidates` are the resident entries a prompt may reuse (the cache set);

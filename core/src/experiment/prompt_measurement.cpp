@@ -127,6 +127,29 @@ double timedStoreLoad(const KVStore& store, const Model& model, const std::strin
   return clock.seconds();
 }
 
+double measureRecycledTtft(const MeasurementContext& ctx, const std::vector<int>& tokens,
+                           const std::string& entryId, int reuse, KVCache& cache) {
+  GenerationOptions options;
+  options.maxNewTokens = 1;  // the first token ends the TTFT
+  options.cancel = ctx.cancel;
+  std::vector<double> ttft;
+  try {
+    for (int run = 0; run < ctx.config->warmup + ctx.config->repeats; ++run) {
+      cache.reset();
+      std::string state;
+      const double load = timedStoreLoad(*ctx.kvStore, *ctx.model, entryId, reuse, cache,
+                                         ctx.config->kvPageCache, state);
+      const GenerationResult g = generateGreedy(*ctx.model, cache, tokens, options);
+      if (run >= ctx.config->warmup) ttft.push_back(load + g.prefillSeconds);
+    }
+  } catch (const Error&) {
+    cache.reset();
+    return std::nan("");
+  }
+  cache.reset();
+  return summarize(std::move(ttft)).median;
+}
+
 void applyPairs(PromptResult& result, const PairedMeasurement& m) {
   result.reusedTokens = m.reuse;
   result.fallbackReason = m.fallbackReason;

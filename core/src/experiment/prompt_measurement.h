@@ -39,6 +39,12 @@ struct ArmCaches {
 double timedStoreLoad(const KVStore& store, const Model& model, const std::string& entryId,
                       int length, KVCache& cache, PageCacheMode mode, std::string& pageCache);
 
+// The TTFT of the recycled path alone (load of `reuse` positions + prefill of
+// the rest, first token included), median over the run's repeats after its
+// warm-up; NaN when the load fails. Times the path a cost model declined.
+double measureRecycledTtft(const MeasurementContext& context, const std::vector<int>& tokens,
+                           const std::string& entryId, int reuse, KVCache& cache);
+
 // The measured fields that need no text: reuse, fallback, medians and
 // spreads, output ids, exactness, first divergence and logit difference.
 struct PairedMeasurement;

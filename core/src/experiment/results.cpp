@@ -90,6 +90,16 @@ RunSummary summarizeResults(const std::vector<PromptResult>& results) {
     return xx > 0 ? fitThroughOrigin(x, y).slope : std::nan("");
   }));
   addStoreFootprint(s, results);
+  int right = 0;
+  for (const PromptResult& r : results) {
+    if (r.costDecision.empty()) continue;
+    ++s.costModelDecisions;
+    s.costModelDeclined += r.costDecision == "decline" ? 1 : 0;
+    right += r.costModelRight ? 1 : 0;
+  }
+  if (s.costModelDecisions > 0) {
+    s.costModelRightRate = static_cast<double>(right) / s.costModelDecisions;
+  }
   return s;
 }
 

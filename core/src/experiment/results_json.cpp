@@ -79,6 +79,9 @@ const SummaryField kSummaryFields[] = {
     {"admissions", &RunSummary::admissions},
     {"evictions", &RunSummary::evictions},
     {"truncations", &RunSummary::truncations},
+    {"cost_model_decisions", &RunSummary::costModelDecisions},
+    {"cost_model_declined", &RunSummary::costModelDeclined},
+    {"cost_model_right_rate", &RunSummary::costModelRightRate},
 };
 
 template <typename T>

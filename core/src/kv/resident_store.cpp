@@ -20,7 +20,9 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   const int64_t budget = settings.budget;
   const fs::path file = kvStore_.directory() / StoreLedger::kFileName;
   ledger_ = StoreLedger::load(file);
+  ledger_.setSavingEstimate(std::move(settings.savedSeconds));
   std::vector<StoredFile> files;
+  bool learned = false;  // files the ledger did not know (as they are): remembered below
   for (const std::string& id : kvStore_.entryIds()) {
     StoredFile f{id, 0, 0};
     std::error_code ec;
@@ -29,6 +31,7 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
     if (const LedgerEntry* known = ledger_.find(id); known != nullptr && known->bytes == f.bytes) {
       f.tokens = known->tokens;
     } else {
+      learned = true;
       try {
         f.tokens = static_cast<int>(kvStore_.inspect(id).tokenIds.size());
       } catch (const Error& e) {
@@ -38,6 +41,7 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
     }
     files.push_back(f);
   }
+  const bool forgot = files.size() != ledger_.entries().size();
   ledger_.reconcile(files);
   const bool newBudget = budget >= 0 && budget != ledger_.budget();
   if (newBudget) ledger_.setBudget(budget);
@@ -49,8 +53,10 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   held_.clear();  // the evictions of a lowered budget belong to no run
   resumeSampling();
   sample("start");
-  // Nothing is written until something changed: opening a store leaves it as it was.
-  if (newBudget || evicted) persist();
+  // Nothing is written until something changed: opening a store leaves it as
+  // it was. Files the ledger learned are written, or every later open would
+  // read their headers again (at 100 000 entries, seconds).
+  if (newBudget || evicted || learned || forgot) persist();
 }
 
 void ResidentStore::sample(const std::string& event) {

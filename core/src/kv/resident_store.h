@@ -29,6 +29,9 @@ class ResidentStore {
     EvictionPolicy policy = EvictionPolicy::Lru;
     int64_t budget = kKeepStoreBudget;
     KVDtype dtype = KVDtype::F32;  // of the entries admit() writes
+    // value policy: seconds a reuse of `depth` tokens saves, from the fitted
+    // cost model (empty: the ledger's own seconds-per-token estimate).
+    std::function<double(int depth)> savedSeconds{};
   };
   ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
                 std::function<void(const std::string&)> log = {});

@@ -168,6 +168,9 @@ double StoreLedger::valuePerByte(const LedgerEntry& e) const {
   const double age = static_cast<double>(tick_ - std::min(tick_, e.admittedTick));
   const double pReuse = (static_cast<double>(e.hits) + 1.0) / (age + 2.0);
   const int depth = e.maxHitDepth > 0 ? e.maxHitDepth : e.tokens;
+  if (savedSeconds_) {
+    return pReuse * std::max(0.0, savedSeconds_(depth)) / static_cast<double>(e.bytes);
+  }
   // Without a measured prefill rate every entry gets the same rate: only the ratio matters.
   const double perToken = secondsPerToken_ > 0 ? secondsPerToken_ : 1e-3;
   return pReuse * perToken * depth / static_cast<double>(e.bytes);

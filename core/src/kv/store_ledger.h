@@ -5,6 +5,7 @@
 // starts. No torch, no files of entries: kv/resident_store.h acts on its choices.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -62,12 +63,19 @@ class StoreLedger {
   // that values an entry (an exponential average, so it follows the machine).
   void notePrefill(int tokens, double seconds);
   double secondsPerPrefillToken() const { return secondsPerToken_; }
+  // Seconds a reuse of `depth` tokens saves (prefill avoided minus the load),
+  // from the fitted cost model; when set, valuePerByte uses it instead of the
+  // seconds-per-token estimate. Not persisted: the cost model is.
+  void setSavingEstimate(std::function<double(int depth)> savedSeconds) {
+    savedSeconds_ = std::move(savedSeconds);
+  }
 
   // value policy: expected prefill seconds the entry saves, per byte:
-  //   P(reuse) x seconds per token x depth / bytes, where depth is its deepest
+  //   P(reuse) x seconds saved by depth tokens / bytes, where depth is its deepest
   //   reuse so far (all its tokens before a first hit) and P(reuse) is
   //   (hits + 1) / (events since admission + 2) (Laplace's rule over the
-  //   ledger's clock, which ticks at every admission and hit).
+  //   ledger's clock, which ticks at every admission and hit); the seconds are
+  //   the saving estimate's when set, else seconds per token x depth.
   double valuePerByte(const LedgerEntry& entry) const;
 
   struct Eviction {
@@ -85,6 +93,7 @@ class StoreLedger {
   int64_t budget_ = 0;
   uint64_t tick_ = 0;
   double secondsPerToken_ = 0;
+  std::function<double(int)> savedSeconds_;
   std::map<std::string, LedgerEntry> entries_;
 };
 

@@ -1,6 +1,7 @@
 #include "retrieval/embedding_index.h"
 
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
 #include <unistd.h>
 
@@ -8,9 +9,43 @@
 
 namespace kvr {
 
+namespace {
+
+constexpr int kGraphNeighbours = 32;   // HNSW M
+constexpr int kGraphBuildDepth = 40;   // efConstruction
+constexpr int kGraphSearchDepth = 64;  // efSearch: recall of top-1 vs time
+
+faiss::IndexHNSWFlat* graphOf(faiss::Index* index) {
+  return dynamic_cast<faiss::IndexHNSWFlat*>(index);
+}
+
+}  // namespace
+
 struct EmbeddingIndex::Impl {
   std::unique_ptr<faiss::Index> index;
 };
+
+void EmbeddingIndex::useGraphIfLarge() {
+  if (approximate() || size() < kGraphFrom) return;
+  auto* flat = dynamic_cast<faiss::IndexFlat*>(impl_->index.get());
+  if (flat == nullptr) return;
+  auto graph = std::make_unique<faiss::IndexHNSWFlat>(dimension(), kGraphNeighbours,
+                                                      faiss::METRIC_INNER_PRODUCT);
+  graph->hnsw.efConstruction = kGraphBuildDepth;
+  graph->hnsw.efSearch = kGraphSearchDepth;
+  graph->add(flat->ntotal, flat->get_xb());
+  impl_->index = std::move(graph);
+}
+
+bool EmbeddingIndex::approximate() const {
+  return graphOf(impl_->index.get()) != nullptr;
+}
+
+std::string EmbeddingIndex::kind() const {
+  if (!approximate()) return "flat inner product";
+  return "hnsw inner product (M " + std::to_string(kGraphNeighbours) + ", efSearch " +
+         std::to_string(kGraphSearchDepth) + ")";
+}
 
 EmbeddingIndex::EmbeddingIndex(int dimension) : impl_(std::make_unique<Impl>()) {
   impl_->index = std::make_unique<faiss::IndexFlatIP>(dimension);
@@ -32,6 +67,15 @@ void EmbeddingIndex::add(const std::vector<float>& embedding) {
                 " added to an index of dimension " + std::to_string(dimension()));
   }
   impl_->index->add(1, embedding.data());
+}
+
+std::vector<float> EmbeddingIndex::vector(int row) const {
+  if (row < 0 || row >= size()) {
+    throw Error("row " + std::to_string(row) + " is outside an index of " + std::to_string(size()));
+  }
+  std::vector<float> v(static_cast<size_t>(dimension()));
+  impl_->index->reconstruct(row, v.data());
+  return v;
 }
 
 std::vector<EmbeddingIndex::Hit> EmbeddingIndex::search(const std::vector<float>& query,
@@ -73,7 +117,11 @@ EmbeddingIndex EmbeddingIndex::load(const std::filesystem::path& path, int expec
     const std::string what = e.what();
     throw Error(path.string() + ": cannot read index: " + what.substr(0, what.find('\n')));
   }
-  if (index->d != expectedDimension || dynamic_cast<faiss::IndexFlatIP*>(index.get()) == nullptr) {
+  faiss::IndexHNSWFlat* graph = graphOf(index.get());
+  const bool known = dynamic_cast<faiss::IndexFlatIP*>(index.get()) != nullptr ||
+                     (graph != nullptr && graph->metric_type == faiss::METRIC_INNER_PRODUCT);
+  if (graph != nullptr) graph->hnsw.efSearch = kGraphSearchDepth;
+  if (index->d != expectedDimension || !known) {
     throw Error(path.string() + ": index does not match the embedder (dimension " +
                 std::to_string(index->d) + ", expected " + std::to_string(expectedDimension) + ")");
   }

@@ -1,8 +1,17 @@
 #pragma once
 // Nearest-neighbour search over L2-normalized embeddings (faiss, inner
-// product), persisted to a file beside the K/V store.
+// product), persisted to a file beside the K/V store. Exact (flat) search
+// reads every vector per query, which at store scale (100 000 entries x 1024
+// dimensions: 400 MB a query) costs tens of milliseconds, so a large index
+// can switch to a graph (HNSW): approximate top-1, a few hundred vectors read
+// per query. Exact (flat) search
+// reads every vector per query, which at store scale (100 000 entries x 1024
+// dimensions: 400 MB a query) costs tens of milliseconds, so a large index
+// can switch to a graph (HNSW): approximate top-1, a few hundred vectors read
+// per query.
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace kvr {
@@ -17,6 +26,14 @@ class EmbeddingIndex {
   int dimension() const;
   int size() const;
   void add(const std::vector<float>& embedding);  // row = size() before the call
+  std::vector<float> vector(int row) const;       // the embedding stored at `row`
+
+  static constexpr int kGraphFrom = 2000;  // entries from which useGraphIfLarge() switches
+  // Builds the HNSW graph over the vectors when there are at least kGraphFrom
+  // (search becomes approximate); later add()s extend the graph.
+  void useGraphIfLarge();
+  bool approximate() const;
+  std::string kind() const;  // "flat inner product" or "hnsw inner product (M 32, efSearch 64)"
 
   struct Hit {
     int row = -1;

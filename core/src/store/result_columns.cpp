@@ -176,6 +176,18 @@ std::vector<ResultColumn> makeColumns() {
              "online mode: admitted, present, skipped or refused: why ('' offline)", {4}),
       column("resident_bytes", &R::residentBytes, "K/V store bytes after the prompt", {4}),
       storeSamplesColumn(),
+      column("cost_decision", &R::costDecision,
+             "cost model: recycle or decline ('' when off or nothing to reuse)", {5}),
+      column("cost_planned_reuse", &R::costPlannedReuse,
+             "cost model: k the planner offered (declined prompts reuse 0)", {5}),
+      column("predicted_baseline_ttft_s", &R::predictedBaselineTtftSeconds,
+             "cost model: predicted baseline TTFT", {5}),
+      column("predicted_recycled_ttft_s", &R::predictedRecycledTtftSeconds,
+             "cost model: predicted recycled TTFT (load + prefill of the rest)", {5}),
+      column("declined_recycled_ttft_s", &R::declinedRecycledTtftSeconds,
+             "cost model: measured TTFT of the recycled path it declined", {5}),
+      column("cost_model_right", &R::costModelRight,
+             "cost model: 1 when the decision agreed with the path measured faster", {5}),
   };
 }
 

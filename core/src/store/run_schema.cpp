@@ -219,6 +219,13 @@ void migrateSchema(Database& db, int from) {
       }
     }
   }
+  if (from < 5) {  // 5: the cost model's prediction and decision per prompt
+    for (const ResultColumn& c : resultColumns()) {
+      if (c.sinceVersion == 5) {
+        db.exec("ALTER TABLE prompt_results ADD COLUMN " + c.name + " " + c.sqlDeclaration());
+      }
+    }
+  }
   db.exec("PRAGMA user_version = " + std::to_string(RunStore::kSchemaVersion));
 }
 

@@ -1,0 +1,55 @@
+#pragma once
+// The K/V store at scale, behind `kvrecycle-cli bench-store` (issue 11 item 6):
+// N synthetic entries written through the real KVStore write path (small K/V
+// of short token sequences shaped like conversations: sessions of turns that
+// extend one another), then what a run pays to open the store (entry list,
+// ledger, every entry's tokens, the embedding index, the prefix trie) and the
+// reuse planner's lookup per prompt (prefix trie + faiss top-1), with the
+// process's resident memory before and after the open.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "kvrecycle/kv_dtype.h"
+
+namespace kvr {
+
+class Model;
+
+struct StoreBenchConfig {
+  int entries = 1000;
+  std::filesystem::path directory;  // entries already there (same model and N) are reused
+  int queries = 2000;               // lookups timed
+  int opens = 3;                    // store opens timed (median)
+  int writers = 8;                  // threads writing entry files (each one fsyncs)
+  KVDtype dtype = KVDtype::F32;
+  unsigned seed = 1;
+};
+
+struct StoreBenchResult {
+  int entries = 0;
+  int written = 0;  // entries this call wrote (the rest were already in the store)
+  int64_t storeBytes = 0;
+  double createSeconds = 0;  // writing the missing entries and the index
+  // A store open, median over config.opens, and its parts.
+  double openSeconds = 0;
+  double listSeconds = 0;    // KVStore + entry ids
+  double ledgerSeconds = 0;  // store_state.json, reconciled with the files
+  double tokensSeconds = 0;  // every entry's header: token ids and text
+  double indexSeconds = 0;   // the persisted faiss index and its vectors
+  double trieSeconds = 0;    // the reuse planner: prefix trie over all entries
+  int queries = 0;
+  int hits = 0;  // lookups that found a reusable prefix
+  double lookupP50Seconds = 0;
+  double lookupP99Seconds = 0;
+  double lookupMaxSeconds = 0;
+  int64_t rssBeforeOpenBytes = 0;
+  int64_t rssAfterOpenBytes = 0;
+  std::string index;  // the faiss index type used
+};
+
+StoreBenchResult runStoreBench(const Model& model, const StoreBenchConfig& config,
+                               const std::function<void(const std::string&)>& log = {});
+
+}  // namespace kvr
