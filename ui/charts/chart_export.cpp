@@ -14,6 +14,9 @@
 #include <stdexcept>
 
 #include "charts/latency_chart.h"
+#include "charts/pareto_chart.h"
+#include "charts/resident_bytes_chart.h"
+#include "charts/turn_ttft_chart.h"
 #include "charts/result_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
@@ -158,9 +161,24 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
   LatencyChart latency;
   SpeedupChart speedup;
   SimilarityChart similarity;
-  const std::pair<ResultChart*, QString> charts[] = {{&latency, QStringLiteral("latency")},
-                                                     {&speedup, QStringLiteral("speedup")},
-                                                     {&similarity, QStringLiteral("similarity")}};
+  TurnTtftChart turns;
+  ResidentBytesChart resident;
+  ParetoChart pareto;
+  QList<std::pair<ResultChart*, QString>> charts = {{&latency, QStringLiteral("latency")},
+                                                    {&speedup, QStringLiteral("speedup")},
+                                                    {&similarity, QStringLiteral("similarity")}};
+  // The K/V store's figures where the runs have their data.
+  bool turnsMeasured = false;
+  bool storeSampled = false;
+  for (const RunSeries& run : runs) {
+    for (const kvr::PromptResult& r : run.results) {
+      turnsMeasured = turnsMeasured || r.turn > 0;
+      storeSampled = storeSampled || !r.storeSamples.empty();
+    }
+  }
+  if (turnsMeasured) charts.append({&turns, QStringLiteral("ttft_per_turn")});
+  if (storeSampled) charts.append({&resident, QStringLiteral("resident_bytes")});
+  if (storeSampled && runs.size() > 1) charts.append({&pareto, QStringLiteral("pareto")});
   QStringList paths;
   for (const auto& [chart, name] : charts) {
     chart->setRuns(runs);

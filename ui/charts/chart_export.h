@@ -40,10 +40,12 @@ std::optional<QSize> parseChartSize(const QString& text);
 void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QSize size,
                  double pdfWidthInches = kPdfFullWidthInches);
 
-// Draws the three charts of `runs` off-screen (needs a QApplication; works
-// with QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity
-// as .png, .pdf and .svg into `directory`, creating it if missing. Returns
-// the nine paths. Call from the GUI thread.
+// Draws the charts of `runs` off-screen (needs a QApplication; works with
+// QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity as
+// .png, .pdf and .svg into `directory`, creating it if missing; also
+// ttft_per_turn when a run has conversation turns, resident_bytes when it
+// has store samples, and pareto for two or more runs with store samples.
+// Returns the paths. Call from the GUI thread.
 QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
                             double pdfWidthInches = kPdfFullWidthInches);
 

@@ -25,6 +25,9 @@ inline QString formatFraction(double fraction) {
   return quantityText(QuantityKind::Fraction, fraction);
 }
 
+// Bytes in binary units: "512 B", "64.0 KiB", "1.50 MiB", "2.00 GiB"; "-" when not finite.
+QString formatBytes(double bytes);
+
 // `text` on one line, cut to `maxChars` with an ellipsis: prompt ids and
 // texts in tooltips and chart labels.
 QString elidedText(const std::string& text, int maxChars);

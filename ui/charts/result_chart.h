@@ -69,7 +69,8 @@ class ResultChart : public QWidget {
   // The caption under the title names the runs (label, model, policy, date);
   // the exporter shows it so a figure says what it shows.
   void setCaptionShown(bool shown);
-  QString caption() const;
+  // Charts with a figure of their own to state (a footprint) add a line to it.
+  virtual QString caption() const;
 
   // The QCustomPlot version the charts draw with, for the About dialog.
   static QString plotLibraryVersion();

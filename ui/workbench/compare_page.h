@@ -18,6 +18,9 @@ class RunStoreService;
 class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
+class TurnTtftChart;
+class ResidentBytesChart;
+class ParetoChart;
 
 class ComparePage : public QWidget {
   Q_OBJECT
@@ -28,6 +31,8 @@ class ComparePage : public QWidget {
   void setRuns(const QList<ComparedRun>& runs);
   const RunComparison& comparison() const { return comparison_; }
   QList<ResultChart*> charts() const;
+  // TTFT per turn and resident bytes overlaid, and the Pareto view (one point per run).
+  QList<ResultChart*> storeCharts() const;
   QTableWidget* metricsTable() const { return metrics_; }
   QTableWidget* configTable() const { return config_; }
   QTableWidget* promptTable() const { return prompts_; }
@@ -53,6 +58,9 @@ class ComparePage : public QWidget {
   LatencyChart* latency_;
   SpeedupChart* speedup_;
   SimilarityChart* similarity_;
+  TurnTtftChart* turns_;
+  ResidentBytesChart* resident_;
+  ParetoChart* pareto_;
 };
 
 }  // namespace kvr::ui

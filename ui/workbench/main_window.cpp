@@ -30,6 +30,7 @@
 #include "workbench/history_page.h"
 #include "workbench/recent_files_menu.h"
 #include "workbench/run_page.h"
+#include "workbench/store_settings_panel.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
@@ -138,6 +139,8 @@ void MainWindow::buildMenus() {
     setup_->loadSampleSets(QStringLiteral("long_prefix_cache.csv"),
                            QStringLiteral("long_prefix_test.csv"));
   });
+  samples->addAction(tr("Conversation, online (3 sessions x 6 turns)"), setup_,
+                     &SetupPage::loadConversationSample);
   file->addSeparator();
   file->addAction(tr("Open &model directory…"), QKeySequence(tr("Ctrl+M")), setup_,
                   &SetupPage::openModelDialog);
@@ -270,6 +273,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     return;
   }
   setup_->settings()->saveSettings();
+  setup_->storeSettings()->saveSettings();
   QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
   QSettings().setValue(QStringLiteral("window/state"), saveState());
   if (run_->running()) engine_->requestCancel();

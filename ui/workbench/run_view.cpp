@@ -11,8 +11,10 @@
 #include <QVBoxLayout>
 
 #include "charts/latency_chart.h"
+#include "charts/resident_bytes_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/turn_ttft_chart.h"
 #include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
 #include "workbench/results_model.h"
@@ -34,10 +36,14 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
   similarity_ = new SimilarityChart(this);
+  turns_ = new TurnTtftChart(this);
+  resident_ = new ResidentBytesChart(this);
   auto* charts = new QTabWidget(this);
   charts->addTab(latency_, tr("Latency per prompt"));
-  charts->addTab(speedup_, tr("End-to-end speedup vs reuse depth"));
+  charts->addTab(speedup_, tr("Speedup vs reuse depth"));
   charts->addTab(similarity_, tr("Similarity and exactness"));
+  charts->addTab(turns_, tr("TTFT per turn"));
+  charts->addTab(resident_, tr("Resident K/V"));
 
   results_ = new ResultsModel(this);
   proxy_ = new QSortFilterProxyModel(this);
@@ -60,9 +66,7 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
   compactRows(table_);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           &RunView::showSelected);
-  for (ResultChart* chart :
-       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
-        static_cast<ResultChart*>(similarity_)}) {
+  for (ResultChart* chart : this->charts() + storeCharts()) {
     connect(chart, &ResultChart::resultClicked, this,
             [this](int /*run*/, int index) { selectResult(index); });
   }
@@ -114,51 +118,56 @@ QList<ResultChart*> RunView::charts() const {
   return {latency_, speedup_, similarity_};
 }
 
+QList<ResultChart*> RunView::storeCharts() const {
+  return {turns_, resident_};
+}
+
 RunSeries RunView::series() const {
-  return RunSeries{label_, results_->results(), description_};
+  RunSeries series = run_;
+  series.results = results_->results();
+  return series;
 }
 
 void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results) {
   runId_ = run.id;
-  label_ = runLabel(run);
-  description_ = runDescription(run);
+  run_ = runSeries(ComparedRun{run, {}});
   title_->setText(
       tr("<b>%1</b> &mdash; %2, %3, model %4%5")
-          .arg(label_.toHtmlEscaped(), QString::fromStdString(run.createdAt),
+          .arg(run_.label.toHtmlEscaped(), QString::fromStdString(run.createdAt),
                QString::fromUtf8(kvr::runStatusName(run.status)),
                QString::fromStdString(run.modelPath).toHtmlEscaped(),
                run.synthetic ? tr(" (synthetic weights: text meaningless)") : QString()));
   diff_->setSyntheticNote(run.synthetic);
-  const QList<RunSeries> series{{label_, results, description_}};
-  for (ResultChart* chart : charts()) chart->setRuns(series);
+  RunSeries series = run_;
+  series.results = results;
+  for (ResultChart* chart : charts() + storeCharts()) chart->setRuns({series});
   results_->setResults(std::move(results));
   fitColumns(table_, -1, 240);
   refreshSummary();
   diff_->showResult(nullptr);
 }
 
-void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic,
-                           const QString& description) {
+void RunView::beginLiveRun(qint64 runId, const RunSeries& run, bool synthetic) {
   runId_ = runId;
-  label_ = label;
-  description_ = description;
-  title_->setText(tr("<b>%1</b> &mdash; running").arg(label.toHtmlEscaped()));
+  run_ = run;
+  run_.results.clear();
+  title_->setText(tr("<b>%1</b> &mdash; running").arg(run_.label.toHtmlEscaped()));
   diff_->setSyntheticNote(synthetic);
-  for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}, description}});
+  for (ResultChart* chart : charts() + storeCharts()) chart->setRuns({run_});
   results_->setResults({});
   refreshSummary();
   diff_->showResult(nullptr);
 }
 
 void RunView::appendResult(const kvr::PromptResult& result) {
-  for (ResultChart* chart : charts()) chart->appendResult(result);
+  for (ResultChart* chart : charts() + storeCharts()) chart->appendResult(result);
   results_->appendResult(result);
   if (results_->rowCount() == 1) fitColumns(table_, -1, 240);  // room for real values
   refreshSummary();
 }
 
 void RunView::setStatus(const QString& status) {
-  title_->setText(tr("<b>%1</b> &mdash; %2").arg(label_.toHtmlEscaped(), status));
+  title_->setText(tr("<b>%1</b> &mdash; %2").arg(run_.label.toHtmlEscaped(), status));
   fitColumns(table_, -1, 240);
 }
 
@@ -196,7 +205,7 @@ void RunView::showSelected() {
   const QModelIndex current = table_->currentIndex();
   const int row = current.isValid() ? proxy_->mapToSource(current).row() : -1;
   diff_->showResult(results_->resultAt(row));
-  for (ResultChart* chart : charts()) chart->highlightResult(0, row);
+  for (ResultChart* chart : charts() + storeCharts()) chart->highlightResult(0, row);
 }
 
 void RunView::selectResult(int index) {

@@ -23,6 +23,8 @@ namespace kvr::ui {
 class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
+class TurnTtftChart;
+class ResidentBytesChart;
 class ResultChart;
 class ResultsModel;
 class OutputDiffView;
@@ -35,17 +37,20 @@ class RunView : public QWidget {
   void setTokenizer(const kvr::Gpt2Tokenizer* tokenizer);
   // A stored run, exactly as it was recorded.
   void showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results);
-  // A run in progress: cleared now, filled by appendResult.
-  void beginLiveRun(qint64 runId, const QString& label, bool synthetic, const QString& description);
+  // A run in progress: cleared now, filled by appendResult. `run` names it
+  // (label, description, store budget and policy); its results are ignored.
+  void beginLiveRun(qint64 runId, const RunSeries& run, bool synthetic);
   void appendResult(const kvr::PromptResult& result);
   void setStatus(const QString& status);
   void setPlaceholder(const QString& text);  // shown before any run
 
   qint64 runId() const { return runId_; }
-  QString label() const { return label_; }
+  QString label() const { return run_.label; }
   // What is on screen as the charts and exports draw it.
   RunSeries series() const;
+  // The three recycling charts, then the K/V store's (TTFT per turn, resident bytes).
   QList<ResultChart*> charts() const;
+  QList<ResultChart*> storeCharts() const;
   ResultsModel* resultsModel() const { return results_; }
   QTableView* resultsTable() const { return table_; }
   OutputDiffView* diffView() const { return diff_; }
@@ -58,13 +63,14 @@ class RunView : public QWidget {
   void selectResult(int index);  // a chart point was clicked
 
   qint64 runId_ = 0;
-  QString label_;
-  QString description_;
+  RunSeries run_;  // label, description, budget and policy; results live in results_
   QLabel* title_;
   QLabel* noiseBanner_;  // shown when more than a fifth of the prompts are noisy
   LatencyChart* latency_;
   SpeedupChart* speedup_;
   SimilarityChart* similarity_;
+  TurnTtftChart* turns_;
+  ResidentBytesChart* resident_;
   ResultsModel* results_;
   QSortFilterProxyModel* proxy_;
   QLineEdit* filter_;

@@ -12,6 +12,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -22,6 +23,7 @@
 #include "workbench/engine_session.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/run_settings_panel.h"
+#include "workbench/store_settings_panel.h"
 #include "workbench/table_fit.h"
 
 namespace kvr::ui {
@@ -61,8 +63,14 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   QWidget* modelBox = buildModelBox();
   auto* settingsBox = new QGroupBox(tr("Experiment"), this);
   auto* settingsLayout = new QVBoxLayout(settingsBox);
-  settings_ = new RunSettingsPanel(settingsBox);
-  settingsLayout->addWidget(settings_);
+  // Two tabs: the generation settings and the K/V store's; one column of both
+  // would not fit a 720 px screen.
+  auto* settingsTabs = new QTabWidget(settingsBox);
+  settings_ = new RunSettingsPanel(settingsTabs);
+  store_ = new StoreSettingsPanel(settingsTabs);
+  settingsTabs->addTab(settings_, tr("Generation"));
+  settingsTabs->addTab(store_, tr("K/V store"));
+  settingsLayout->addWidget(settingsTabs);
 
   auto* prompts = new QSplitter(Qt::Horizontal, this);
   prompts->addWidget(cacheBox);
@@ -75,6 +83,13 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   layout->addLayout(right_, 1);
   updatePromptLabels();
   settings_->restoreSettings();
+  store_->restoreSettings();
+  connect(store_, &StoreSettingsPanel::conversationSampleRequested, this,
+          &SetupPage::loadConversationSample);
+  connect(store_, &StoreSettingsPanel::modeChanged, this, [this] {
+    updatePromptLabels();
+    emit promptSetsChanged();  // online runs need no cache set
+  });
 
   connect(engine_, &EngineSession::modelReadyChanged, this, &SetupPage::showModel);
   connect(engine_, &EngineSession::modelLoaded, this,
@@ -215,6 +230,14 @@ void SetupPage::loadSampleSets(const QString& cacheFile, const QString& testFile
   loadPromptFile(sampleFile(testFile), PromptRole::Test);
 }
 
+void SetupPage::loadConversationSample() {
+  if (!loadPromptFile(sampleFile(QStringLiteral("conversation_test.csv")), PromptRole::Test)) return;
+  cacheModel_->setPromptSet({}, {});
+  store_->useConversation();
+  updatePromptLabels();
+  emit promptSetsChanged();
+}
+
 void SetupPage::loadModel(const QString& directory) {
   engine_->loadModel(directory, settings_->device());
 }
@@ -246,7 +269,7 @@ void SetupPage::loadDefaults() {
 }
 
 bool SetupPage::promptsReady() const {
-  return cacheModel_->rowCount() > 0 && testModel_->rowCount() > 0;
+  return (cacheModel_->rowCount() > 0 || store_->online()) && testModel_->rowCount() > 0;
 }
 
 RunRequest SetupPage::runRequest() const {
@@ -254,13 +277,16 @@ RunRequest SetupPage::runRequest() const {
   request.cachePrompts = cacheModel_->promptSet();
   request.testPrompts = testModel_->promptSet();
   request.config = settings_->config();
+  store_->applyTo(request.config);
   request.config.cachePromptsSource = request.cachePrompts.source;
   request.config.testPromptsSource = request.testPrompts.source;
   return request;
 }
 
 void SetupPage::updatePromptLabels() {
-  cacheLabel_->setText(promptSetText(cacheModel_));
+  cacheLabel_->setText(cacheModel_->rowCount() == 0 && store_->online()
+                           ? tr("none loaded (optional online: admitted before the tests)")
+                           : promptSetText(cacheModel_));
   testLabel_->setText(promptSetText(testModel_));
 }
 

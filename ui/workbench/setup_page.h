@@ -17,6 +17,7 @@ namespace kvr::ui {
 class EngineSession;
 class PromptSetModel;
 class RunSettingsPanel;
+class StoreSettingsPanel;
 
 class SetupPage : public QWidget {
   Q_OBJECT
@@ -29,6 +30,8 @@ class SetupPage : public QWidget {
   // Names with "cache" or "test" say which set a file is; otherwise the user is asked.
   void openPromptFiles(const QStringList& paths);
   void loadSampleSets(const QString& cacheFile, const QString& testFile);
+  // The bundled conversation: its turns as the test set, no cache set, online mode.
+  void loadConversationSample();
 
   // The model is loaded on the device the settings name.
   void loadModel(const QString& directory);
@@ -44,8 +47,11 @@ class SetupPage : public QWidget {
   PromptSetModel* cachePrompts() const { return cacheModel_; }
   PromptSetModel* testPrompts() const { return testModel_; }
   RunSettingsPanel* settings() const { return settings_; }
-  bool promptsReady() const;  // both sets hold prompts
+  StoreSettingsPanel* storeSettings() const { return store_; }
+  // Test prompts, and cache prompts unless the run is online (where they are optional).
+  bool promptsReady() const;
   // Both prompt sets and the settings; database and K/V store are the caller's.
+  // Throws kvr::Error naming a setting that is not valid (a budget that is not a size).
   RunRequest runRequest() const;
 
  signals:
@@ -68,6 +74,7 @@ class SetupPage : public QWidget {
   QLabel* modelInfo_ = nullptr;
   QLabel* syntheticNote_ = nullptr;
   RunSettingsPanel* settings_;
+  StoreSettingsPanel* store_;
   QVBoxLayout* right_ = nullptr;
 };
 
