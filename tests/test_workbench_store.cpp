@@ -188,18 +188,18 @@ class TestWorkbenchStore : public QObject {
     const auto steps = kvr::ui::residentSteps(results);
     QVERIFY(steps.size() >= results.size());  // at least one sample per prompt
     for (const auto& s : steps) {
-      QVERIFY2(s.residentBytes <= budget,
-               qPrintable(QStringLiteral("%1 > %2 at %3 s")
-                              .arg(s.residentBytes)
-                              .arg(budget)
-                              .arg(s.seconds)));
+      QVERIFY2(
+          s.residentBytes <= budget,
+          qPrintable(
+              QStringLiteral("%1 > %2 at %3 s").arg(s.residentBytes).arg(budget).arg(s.seconds)));
     }
     const kvr::RunSummary summary = kvr::summarizeResults(results);
-    qInfo("unbounded peak %lld B, budget %lld B, budgeted peak %lld B, %d evictions, %d "
-          "truncations, hit rate %.2f",
-          static_cast<long long>(peak), static_cast<long long>(budget),
-          static_cast<long long>(summary.peakResidentBytes), summary.evictions,
-          summary.truncations, summary.hitRate);
+    qInfo(
+        "unbounded peak %lld B, budget %lld B, budgeted peak %lld B, %d evictions, %d "
+        "truncations, hit rate %.2f",
+        static_cast<long long>(peak), static_cast<long long>(budget),
+        static_cast<long long>(summary.peakResidentBytes), summary.evictions, summary.truncations,
+        summary.hitRate);
     QVERIFY(summary.evictions + summary.truncations > 0);  // the budget did bind
     for (const auto& r : results) {
       if (r.exactnessTested()) QVERIFY2(r.exactMatch, r.promptId.c_str());

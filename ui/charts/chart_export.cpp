@@ -16,10 +16,10 @@
 #include "charts/latency_chart.h"
 #include "charts/pareto_chart.h"
 #include "charts/resident_bytes_chart.h"
-#include "charts/turn_ttft_chart.h"
 #include "charts/result_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/turn_ttft_chart.h"
 
 namespace kvr::ui {
 

@@ -36,12 +36,8 @@ void ParetoChart::build() {
     summaries << kvr::summarizeResults(run.results);
     top = std::max(top, summaries.back().footprintByteSeconds);
   }
-  scale_ = 1;
-  while (top / scale_ >= 1024.0 && scale_ < 1024.0 * 1024.0 * 1024.0) scale_ *= 1024.0;
-  const QString unit = scale_ >= 1024.0 * 1024.0 * 1024.0 ? QStringLiteral("GiB")
-                       : scale_ >= 1024.0 * 1024.0        ? QStringLiteral("MiB")
-                       : scale_ >= 1024.0                 ? QStringLiteral("KiB")
-                                                          : QStringLiteral("B");
+  scale_ = binaryUnitScale(top);
+  const QString unit = binaryUnitName(scale_);
   plot()->xAxis->setLabel(tr("K/V footprint: resident bytes x seconds (%1·s)").arg(unit));
 
   QStringList inLegend;

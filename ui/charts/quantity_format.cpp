@@ -27,6 +27,19 @@ QString formatBytes(double bytes) {
   return QStringLiteral("%1 %2").arg(value, 0, 'f', decimals).arg(QLatin1String(units[unit]));
 }
 
+double binaryUnitScale(double largest) {
+  double scale = 1;
+  while (largest / scale >= 1024.0 && scale < 1024.0 * 1024.0 * 1024.0) scale *= 1024.0;
+  return scale;
+}
+
+QString binaryUnitName(double scale) {
+  if (scale >= 1024.0 * 1024.0 * 1024.0) return QStringLiteral("GiB");
+  if (scale >= 1024.0 * 1024.0) return QStringLiteral("MiB");
+  if (scale >= 1024.0) return QStringLiteral("KiB");
+  return QStringLiteral("B");
+}
+
 QString elidedText(const std::string& text, int maxChars) {
   QString t = QString::fromStdString(text).simplified();
   if (t.size() > maxChars) t = t.left(maxChars - 1) + QChar(0x2026);

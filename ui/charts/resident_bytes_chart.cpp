@@ -9,17 +9,6 @@
 #include "charts/store_series.h"
 
 namespace kvr::ui {
-namespace {
-
-QString unitName(double scale) {
-  if (scale >= 1024.0 * 1024.0 * 1024.0) return QStringLiteral("GiB");
-  if (scale >= 1024.0 * 1024.0) return QStringLiteral("MiB");
-  if (scale >= 1024.0) return QStringLiteral("KiB");
-  return QStringLiteral("B");
-}
-
-}  // namespace
-
 QString footprintText(const std::vector<kvr::PromptResult>& results) {
   const kvr::RunSummary s = kvr::summarizeResults(results);
   // Byte-seconds print like bytes, with "·s": the unit reads as the area.
@@ -33,11 +22,7 @@ QString footprintText(const std::vector<kvr::PromptResult>& results) {
 ResidentBytesChart::ResidentBytesChart(QWidget* parent)
     : ResultChart(tr("Resident K/V bytes over the run"), parent) {
   plot()->xAxis->setLabel(tr("Time since the run started (s)"));
-  emptyNote_ = new QCPItemText(plot());
-  emptyNote_->setSelectable(false);
-  emptyNote_->position->setType(QCPItemPosition::ptAxisRectRatio);
-  emptyNote_->position->setCoords(0.5, 0.5);
-  emptyNote_->setText(tr("This run recorded no store samples."));
+  emptyNote_ = addCentreNote(tr("This run recorded no store samples."));
   rebuild();
 }
 
@@ -46,13 +31,12 @@ void ResidentBytesChart::chooseScale() {
   for (const RunSeries& run : runs()) {
     top = std::max(top, static_cast<double>(run.storeBudgetBytes));
     for (const ResidentStep& s : residentSteps(run.results)) {
-      top = std::max({top, static_cast<double>(s.residentBytes),
-                      static_cast<double>(s.unboundedBytes)});
+      top = std::max(
+          {top, static_cast<double>(s.residentBytes), static_cast<double>(s.unboundedBytes)});
     }
   }
-  scale_ = 1;
-  while (top / scale_ >= 1024.0 && scale_ < 1024.0 * 1024.0 * 1024.0) scale_ *= 1024.0;
-  plot()->yAxis->setLabel(tr("Resident K/V (%1)").arg(unitName(scale_)));
+  scale_ = binaryUnitScale(top);
+  plot()->yAxis->setLabel(tr("Resident K/V (%1)").arg(binaryUnitName(scale_)));
 }
 
 void ResidentBytesChart::build() {
@@ -65,10 +49,10 @@ void ResidentBytesChart::build() {
     const std::vector<ResidentStep> steps = residentSteps(series.results);
     any = any || !steps.empty();
     const QColor color = seriesColor(overlay ? run : 0);
-    const QString prefix = overlay ? (series.label.isEmpty() ? tr("Run %1").arg(run + 1)
-                                                             : series.label) +
-                                         QStringLiteral(": ")
-                                   : QString();
+    const QString prefix =
+        overlay ? (series.label.isEmpty() ? tr("Run %1").arg(run + 1) : series.label) +
+                      QStringLiteral(": ")
+                : QString();
     QCPGraph* resident = plot()->addGraph();
     resident->setName(prefix + tr("resident, %1").arg(footprintText(series.results)));
     resident->setLineStyle(QCPGraph::lsStepLeft);
@@ -119,12 +103,10 @@ int ResidentBytesChart::resultIndexAt(int run, const QCPAbstractPlottable* /*plo
 }
 
 std::optional<QPointF> ResidentBytesChart::pointOf(int run, int index) const {
-  if (run < 0 || run >= runs().size() || index < 0 ||
-      index >= static_cast<int>(runs()[run].results.size()))
-    return std::nullopt;
-  const auto& samples = runs()[run].results[static_cast<size_t>(index)].storeSamples;
-  if (samples.empty()) return std::nullopt;
-  return QPointF(samples.back().seconds, static_cast<double>(samples.back().residentBytes) / scale_);
+  const kvr::PromptResult* r = resultAt(run, index);
+  if (r == nullptr || r->storeSamples.empty()) return std::nullopt;
+  const kvr::StoreSample& last = r->storeSamples.back();
+  return QPointF(last.seconds, static_cast<double>(last.residentBytes) / scale_);
 }
 
 void ResidentBytesChart::fitRanges() {
@@ -136,8 +118,8 @@ void ResidentBytesChart::fitRanges() {
     for (const ResidentStep& s : residentSteps(run.results)) {
       first = std::min(first, s.seconds);
       last = std::max(last, s.seconds);
-      top = std::max({top, static_cast<double>(s.residentBytes),
-                      static_cast<double>(s.unboundedBytes)});
+      top = std::max(
+          {top, static_cast<double>(s.residentBytes), static_cast<double>(s.unboundedBytes)});
     }
   }
   plot()->xAxis->setRange(first, last > first ? last * 1.02 : first + 1.0);

@@ -99,6 +99,11 @@ class ResultChart : public QWidget {
   virtual int resultIndexAt(int run, const QCPAbstractPlottable* plottable, double key,
                             double value) const;
 
+  // Result `index` of run `run`, or nullptr when there is none.
+  const kvr::PromptResult* resultAt(int run, int index) const;
+  // A note centred on the data area (what an empty chart lacks); hidden until shown.
+  QCPItemText* addCentreNote(const QString& text);
+
   // Plottables whose data count is the run's point count.
   void addPrimary(int run, QCPAbstractPlottable* plottable);
   // Plottables that answer hover tooltips for a run.

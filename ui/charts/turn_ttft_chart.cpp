@@ -17,11 +17,7 @@ TurnTtftChart::TurnTtftChart(QWidget* parent)
   ticker->setTickStep(1.0);
   ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
   plot()->xAxis->setTicker(ticker);
-  emptyNote_ = new QCPItemText(plot());
-  emptyNote_->setSelectable(false);
-  emptyNote_->position->setType(QCPItemPosition::ptAxisRectRatio);
-  emptyNote_->position->setCoords(0.5, 0.5);
-  emptyNote_->setText(
+  emptyNote_ = addCentreNote(
       tr("No conversation turns in this run.\nLoad the conversation sample (Setup, K/V store) "
          "and run online."));
   rebuild();
@@ -36,9 +32,9 @@ void TurnTtftChart::addArm(int run, const QString& name, bool recycled, bool ove
     styleOverlayGraph(graph, run, recycled ? 2 : 1, !recycled);
   } else {
     graph->setPen(QPen(color, 2));
-    graph->setScatterStyle(QCPScatterStyle(
-        recycled ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, QPen(color, 1.8),
-        recycled ? QBrush(color) : QBrush(backgroundColor()), 8));
+    graph->setScatterStyle(
+        QCPScatterStyle(recycled ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle,
+                        QPen(color, 1.8), recycled ? QBrush(color) : QBrush(backgroundColor()), 8));
   }
   if (!recycled) {  // baseline dashed in the compare view, so the arms stay apart
     QPen pen = graph->pen();
@@ -103,12 +99,9 @@ int TurnTtftChart::resultIndexAt(int run, const QCPAbstractPlottable* /*plottabl
 }
 
 std::optional<QPointF> TurnTtftChart::pointOf(int run, int index) const {
-  if (run < 0 || run >= runs().size() || index < 0 ||
-      index >= static_cast<int>(runs()[run].results.size()))
-    return std::nullopt;
-  const kvr::PromptResult& r = runs()[run].results[static_cast<size_t>(index)];
-  if (r.turn <= 0) return std::nullopt;
-  return QPointF(r.turn, r.recycledTtftSeconds);
+  const kvr::PromptResult* r = resultAt(run, index);
+  if (r == nullptr || r->turn <= 0) return std::nullopt;
+  return QPointF(r->turn, r->recycledTtftSeconds);
 }
 
 void TurnTtftChart::fitRanges() {

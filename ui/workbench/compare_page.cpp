@@ -10,8 +10,8 @@
 
 #include "charts/latency_chart.h"
 #include "charts/pareto_chart.h"
-#include "charts/resident_bytes_chart.h"
 #include "charts/quantity_format.h"
+#include "charts/resident_bytes_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
 #include "charts/turn_ttft_chart.h"

@@ -30,12 +30,12 @@
 #include "workbench/history_page.h"
 #include "workbench/recent_files_menu.h"
 #include "workbench/run_page.h"
-#include "workbench/store_settings_panel.h"
 #include "workbench/run_settings_panel.h"
 #include "workbench/run_store_service.h"
 #include "workbench/run_view.h"
 #include "workbench/setup_page.h"
 #include "workbench/splitter_memory.h"
+#include "workbench/store_settings_panel.h"
 #include "workbench/window_geometry.h"
 
 namespace kvr::ui {

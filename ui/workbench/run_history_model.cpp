@@ -172,9 +172,9 @@ QVariant RunHistoryModel::headerData(int section, Qt::Orientation orientation, i
   if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole)) {
     return {};
   }
-  static const char* const names[ColumnCount] = {
-      "id",         "name",    "created",      "model", "policy", "status", "prompts",
-      "exact rate", "speedup", "TTFT speedup", "store", "tags"};
+  static const char* const names[ColumnCount] = {"id",      "name",         "created", "model",
+                                                 "policy",  "status",       "prompts", "exact rate",
+                                                 "speedup", "TTFT speedup", "store",   "tags"};
   return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

@@ -11,9 +11,11 @@
 #include <QVBoxLayout>
 
 #include "charts/latency_chart.h"
+#include "charts/quantity_format.h"
 #include "charts/resident_bytes_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/store_series.h"
 #include "charts/turn_ttft_chart.h"
 #include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
@@ -186,7 +188,20 @@ void RunView::refreshSummary() {
          "or with more repeats.")
           .arg(summary.noisyPrompts)
           .arg(summary.prompts));
-  const auto rows = kvr::summaryRows(summary);
+  auto rows = kvr::summaryRows(summary);
+  if (!kvr::ui::residentSteps(results_->results()).empty()) {  // the K/V store's readings
+    const auto text = [](const QString& t) { return t.toStdString(); };
+    rows.push_back({"Hit rate", text(formatFraction(summary.hitRate))});
+    rows.push_back({"TTFT saved", text(formatSeconds(summary.ttftSavedSeconds))});
+    rows.push_back(
+        {"Peak resident K/V", text(formatBytes(static_cast<double>(summary.peakResidentBytes)))});
+    rows.push_back({"K/V footprint", text(formatBytes(summary.footprintByteSeconds) + "·s")});
+    rows.push_back({"Footprint vs unbounded", text(formatFraction(summary.footprintRatio))});
+    rows.push_back({"Admitted / evicted / truncated", text(QStringLiteral("%1 / %2 / %3")
+                                                               .arg(summary.admissions)
+                                                               .arg(summary.evictions)
+                                                               .arg(summary.truncations))});
+  }
   const bool none = results_->rowCount() == 0;  // a dash, not "0 %", before any result
   summary_->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {

@@ -65,12 +65,12 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   auto* settingsLayout = new QVBoxLayout(settingsBox);
   // Two tabs: the generation settings and the K/V store's; one column of both
   // would not fit a 720 px screen.
-  auto* settingsTabs = new QTabWidget(settingsBox);
-  settings_ = new RunSettingsPanel(settingsTabs);
-  store_ = new StoreSettingsPanel(settingsTabs);
-  settingsTabs->addTab(settings_, tr("Generation"));
-  settingsTabs->addTab(store_, tr("K/V store"));
-  settingsLayout->addWidget(settingsTabs);
+  settingsTabs_ = new QTabWidget(settingsBox);
+  settings_ = new RunSettingsPanel(settingsTabs_);
+  store_ = new StoreSettingsPanel(settingsTabs_);
+  settingsTabs_->addTab(settings_, tr("Generation"));
+  settingsTabs_->addTab(store_, tr("K/V store"));
+  settingsLayout->addWidget(settingsTabs_);
 
   auto* prompts = new QSplitter(Qt::Horizontal, this);
   prompts->addWidget(cacheBox);
@@ -231,9 +231,11 @@ void SetupPage::loadSampleSets(const QString& cacheFile, const QString& testFile
 }
 
 void SetupPage::loadConversationSample() {
-  if (!loadPromptFile(sampleFile(QStringLiteral("conversation_test.csv")), PromptRole::Test)) return;
+  if (!loadPromptFile(sampleFile(QStringLiteral("conversation_test.csv")), PromptRole::Test))
+    return;
   cacheModel_->setPromptSet({}, {});
   store_->useConversation();
+  settingsTabs_->setCurrentWidget(store_);  // show what changed: online, conversation turns
   updatePromptLabels();
   emit promptSetsChanged();
 }

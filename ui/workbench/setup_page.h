@@ -10,6 +10,7 @@
 
 class QAction;
 class QLabel;
+class QTabWidget;
 class QVBoxLayout;
 
 namespace kvr::ui {
@@ -75,6 +76,7 @@ class SetupPage : public QWidget {
   QLabel* syntheticNote_ = nullptr;
   RunSettingsPanel* settings_;
   StoreSettingsPanel* store_;
+  QTabWidget* settingsTabs_ = nullptr;
   QVBoxLayout* right_ = nullptr;
 };
 

@@ -90,7 +90,7 @@ StoreSettingsPanel::StoreSettingsPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Mode"), mode_);
   form->addRow(tr("Admit"), admitMinTokens_);
   form->addRow(QString(), conversation_);
-  form->addRow(tr("Store budget"), budget_);
+  form->addRow(tr("Store &budget"), budget_);
   form->addRow(QString(), budgetNote_);
   form->addRow(tr("Eviction"), eviction_);
   form->addRow(tr("K/V precision"), kvDtype_);
@@ -128,11 +128,11 @@ QString StoreSettingsPanel::budgetError() const {
 void StoreSettingsPanel::checkBudget() {
   const QString error = budgetError();
   const QString text = budget_->text().trimmed();
-  budget_->setStyleSheet(error.isEmpty() ? QString()
-                                         : QStringLiteral("QLineEdit { border: 1px solid #d62728; }"));
+  budget_->setStyleSheet(
+      error.isEmpty() ? QString() : QStringLiteral("QLineEdit { border: 1px solid #d62728; }"));
   if (!error.isEmpty()) {
-    budgetNote_->setText(QStringLiteral("<span style=\"color:#d62728\">%1</span>")
-                             .arg(error.toHtmlEscaped()));
+    budgetNote_->setText(
+        QStringLiteral("<span style=\"color:#d62728\">%1</span>").arg(error.toHtmlEscaped()));
   } else if (text.isEmpty()) {
     budgetNote_->setText(tr("<i>keeps the store's persisted budget</i>"));
   } else {
