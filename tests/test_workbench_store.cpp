@@ -129,6 +129,23 @@ class TestWorkbenchStore : public QObject {
     QVERIFY(!got.conversation);
   }
 
+  // The conversation box follows the test set loaded, not a setting restored from another one.
+  void conversationFollowsTheTestSet() {
+    StoreSettingsPanel panel;
+    panel.setFrom(storeConfig());
+    kvr::PromptSet study;
+    study.prompts = {{"t01", "Does money buy happiness?"}, {"t02", "What is the best way?"}};
+    panel.followTestSet(study);
+    kvr::ExperimentConfig c;
+    panel.applyTo(c);
+    QVERIFY(!c.conversation);
+    kvr::PromptSet turns;
+    turns.prompts = {{"s1-t1", "Hello<|endoftext|>"}, {"s12-t3", "Hi<|endoftext|>"}};
+    panel.followTestSet(turns);
+    panel.applyTo(c);
+    QVERIFY(c.conversation);
+  }
+
   void invalidBudgetSaysWhatIsWrong() {
     StoreSettingsPanel panel;
     auto* budget = panel.findChild<QLineEdit*>();

@@ -42,7 +42,7 @@ void ResidentBytesChart::chooseScale() {
 void ResidentBytesChart::build() {
   chooseScale();
   const bool overlay = isOverlay();
-  setLegendColumns(overlay ? 2 : 3);
+  setLegendColumns(overlay ? 1 : 3);
   bool any = false;
   for (int run = 0; run < runs().size(); ++run) {
     const RunSeries& series = runs()[run];
@@ -53,31 +53,41 @@ void ResidentBytesChart::build() {
         overlay ? (series.label.isEmpty() ? tr("Run %1").arg(run + 1) : series.label) +
                       QStringLiteral(": ")
                 : QString();
+    // Compare view: one legend entry per run, naming its budget; the
+    // unbounded stores would double the lines and the legend.
+    QString name = overlay ? prefix + footprintText(series.results)
+                           : tr("resident, %1").arg(footprintText(series.results));
+    if (overlay && series.storeBudgetBytes > 0) {
+      name += tr(", budget %1").arg(formatBytes(series.storeBudgetBytes));
+    }
     QCPGraph* resident = plot()->addGraph();
-    resident->setName(prefix + tr("resident, %1").arg(footprintText(series.results)));
+    resident->setName(name);
     resident->setLineStyle(QCPGraph::lsStepLeft);
     resident->setPen(QPen(color, 2, overlay ? seriesDash(run) : Qt::SolidLine));
     if (!overlay) {
       QColor fill = color;
       fill.setAlphaF(0.18);  // the footprint is this area
       resident->setBrush(fill);
+      QCPGraph* unbounded = plot()->addGraph();
+      unbounded->setName(tr("unbounded store"));
+      unbounded->setLineStyle(QCPGraph::lsStepLeft);
+      QColor faint = textColor();
+      faint.setAlphaF(0.5);
+      unbounded->setPen(QPen(faint, 1, Qt::DashLine));
+      for (const ResidentStep& s : steps) {
+        unbounded->addData(s.seconds, static_cast<double>(s.unboundedBytes) / scale_);
+      }
     }
-    QCPGraph* unbounded = plot()->addGraph();
-    unbounded->setName(prefix + tr("unbounded store"));
-    unbounded->setLineStyle(QCPGraph::lsStepLeft);
-    QColor faint = overlay ? color : textColor();
-    faint.setAlphaF(0.5);
-    unbounded->setPen(QPen(faint, 1, Qt::DashLine));
     for (const ResidentStep& s : steps) {
       resident->addData(s.seconds, static_cast<double>(s.residentBytes) / scale_);
-      unbounded->addData(s.seconds, static_cast<double>(s.unboundedBytes) / scale_);
     }
     addPrimary(run, resident);
     addHover(run, resident);
     if (series.storeBudgetBytes > 0 && !steps.empty()) {
       QCPGraph* budget = plot()->addGraph();
-      budget->setName(prefix + tr("budget %1").arg(formatBytes(series.storeBudgetBytes)));
+      budget->setName(tr("budget %1").arg(formatBytes(series.storeBudgetBytes)));
       budget->setPen(QPen(overlay ? color : divergedColor(), 1.5, Qt::DashDotLine));
+      if (overlay) budget->removeFromLegend();  // named in the run's entry
       const double y = static_cast<double>(series.storeBudgetBytes) / scale_;
       budget->addData(std::min(0.0, steps.front().seconds), y);
       budget->addData(steps.back().seconds, y);

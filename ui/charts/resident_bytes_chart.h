@@ -4,7 +4,7 @@
 // started), the unbounded store on the same timeline dashed, and the budget as
 // a horizontal line. The footprint is the area under the step line; the legend
 // and the exported caption state it in byte-seconds. Compare view: one step
-// line (and budget) per run.
+// line and budget line per run, one legend entry each.
 #include "charts/result_chart.h"
 
 class QCPItemText;

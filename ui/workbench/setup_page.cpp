@@ -189,6 +189,7 @@ bool SetupPage::loadPromptFile(const QString& path, PromptRole role, bool showEr
     }
     return false;
   }
+  if (role == PromptRole::Test) store_->followTestSet(model->promptSet());
   if (!isSampleFile(path)) emit promptFileLoaded(path);
   emit logLine(tr("Loaded %1 prompts from %2").arg(model->rowCount()).arg(path));
   updatePromptLabels();

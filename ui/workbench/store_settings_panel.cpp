@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSpinBox>
 
@@ -112,6 +113,15 @@ bool StoreSettingsPanel::online() const {
 void StoreSettingsPanel::useConversation() {
   selectName(mode_, QStringLiteral("online"));
   conversation_->setChecked(true);
+}
+
+void StoreSettingsPanel::followTestSet(const kvr::PromptSet& test) {
+  static const QRegularExpression turnId(QStringLiteral("^s\\d+-t\\d+$"));
+  bool turns = !test.prompts.empty();
+  for (const kvr::Prompt& p : test.prompts) {
+    turns = turns && turnId.match(QString::fromStdString(p.id)).hasMatch();
+  }
+  conversation_->setChecked(turns);
 }
 
 QString StoreSettingsPanel::budgetError() const {

@@ -30,6 +30,9 @@ class StoreSettingsPanel : public QWidget {
   bool online() const;
   // Switches to online conversation turns (the bundled conversation sample).
   void useConversation();
+  // A new test set was loaded: it is taken as conversation turns exactly when
+  // every id reads s<S>-t<T>, so a restored setting cannot misread another set.
+  void followTestSet(const kvr::PromptSet& test);
   // "" when the budget text is a size (or empty), else why it is not.
   QString budgetError() const;
 
