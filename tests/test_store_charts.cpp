@@ -121,6 +121,21 @@ class TestStoreCharts : public QObject {
     QCOMPARE(chart.pointCount(), 0);
   }
 
+  // The compare view draws no unbounded stores, so they do not set its scale.
+  void residentOverlayScalesToWhatItDraws() {
+    auto unboundedMuchLarger = sampled(4, 1000);
+    for (auto& r : unboundedMuchLarger) {
+      for (auto& sample : r.storeSamples) sample.unboundedBytes = 100 * 1024 * 1024;
+    }
+    kvr::ui::ResidentBytesChart chart;
+    chart.setRuns({RunSeries{"a", unboundedMuchLarger}, RunSeries{"b", sampled(2, 500)}});
+    QCOMPARE(chart.pointCount(0), 8);
+    QCOMPARE(chart.pointCount(1), 4);
+    QCOMPARE(chart.byteScale(), 1024.0);  // 4000 bytes at most: KiB, not MiB
+    QVERIFY(chart.plot()->yAxis->range().upper < 5);
+    QCOMPARE(legendTexts(chart.plot()).size(), 2);  // one entry per run
+  }
+
   void paretoHasOnePointPerRunColouredByPolicy() {
     QList<RunSeries> runs;
     const QString policies[] = {"lru", "lfu", "lru", ""};

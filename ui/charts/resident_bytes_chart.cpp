@@ -26,16 +26,21 @@ ResidentBytesChart::ResidentBytesChart(QWidget* parent)
   rebuild();
 }
 
-void ResidentBytesChart::chooseScale() {
+double ResidentBytesChart::topBytes() const {
   double top = 0;
   for (const RunSeries& run : runs()) {
     top = std::max(top, static_cast<double>(run.storeBudgetBytes));
     for (const ResidentStep& s : residentSteps(run.results)) {
-      top = std::max(
-          {top, static_cast<double>(s.residentBytes), static_cast<double>(s.unboundedBytes)});
+      top = std::max(top, static_cast<double>(s.residentBytes));
+      // The unbounded store is drawn in the single-run view only.
+      if (!isOverlay()) top = std::max(top, static_cast<double>(s.unboundedBytes));
     }
   }
-  scale_ = binaryUnitScale(top);
+  return top;
+}
+
+void ResidentBytesChart::chooseScale() {
+  scale_ = binaryUnitScale(topBytes());
   plot()->yAxis->setLabel(tr("Resident K/V (%1)").arg(binaryUnitName(scale_)));
 }
 
@@ -122,16 +127,13 @@ std::optional<QPointF> ResidentBytesChart::pointOf(int run, int index) const {
 void ResidentBytesChart::fitRanges() {
   double first = 0;
   double last = 0;
-  double top = 0;
   for (const RunSeries& run : runs()) {
-    top = std::max(top, static_cast<double>(run.storeBudgetBytes));
     for (const ResidentStep& s : residentSteps(run.results)) {
       first = std::min(first, s.seconds);
       last = std::max(last, s.seconds);
-      top = std::max(
-          {top, static_cast<double>(s.residentBytes), static_cast<double>(s.unboundedBytes)});
     }
   }
+  const double top = topBytes();
   plot()->xAxis->setRange(first, last > first ? last * 1.02 : first + 1.0);
   plot()->yAxis->setRange(0, top > 0 ? top / scale_ * 1.1 : 1.0);
 }

@@ -30,6 +30,7 @@ class ResidentBytesChart : public ResultChart {
 
  private:
   void chooseScale();
+  double topBytes() const;  // the largest bytes drawn
 
   double scale_ = 1;
   QCPItemText* emptyNote_ = nullptr;
