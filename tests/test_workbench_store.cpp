@@ -242,7 +242,7 @@ class TestWorkbenchStore : public QObject {
         history->index(history->rowOfRun(runs_[1]), kvr::ui::RunHistoryModel::Store)
             .data()
             .toString();
-    QVERIFY2(budgeted.startsWith(QStringLiteral("online conversation, ")) &&
+    QVERIFY2(budgeted.startsWith(QStringLiteral("online chat, ")) &&
                  budgeted.contains(QStringLiteral("lru")) &&
                  budgeted.endsWith(QStringLiteral("fp32")),
              qPrintable(budgeted));

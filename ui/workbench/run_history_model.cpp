@@ -35,7 +35,7 @@ QString storeSummary(const kvr::RunRecord& run) {
   const int64_t budget = storeBudgetOf(run);
   QStringList parts{mode};
   if (configValue(run, "conversation") == QStringLiteral("true")) {
-    parts.front() += RunHistoryModel::tr(" conversation");
+    parts.front() += RunHistoryModel::tr(" chat");
   }
   // Without a budget the policy never acts: not worth the room.
   parts << (budget > 0 ? formatBytes(static_cast<double>(budget)) + QStringLiteral(" ") +
@@ -154,8 +154,12 @@ QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
                                   : QVariant(formatRatio(s.avgTtftSpeedup));
     case Store:
       if (role == Qt::ToolTipRole) {
-        return tr("mode %1, store budget %2, eviction %3, K/V precision %4")
-            .arg(configValue(*run, "mode"), formatBytes(static_cast<double>(storeBudgetOf(*run))),
+        return tr("mode %1%2, store budget %3, eviction %4, K/V precision %5")
+            .arg(configValue(*run, "mode"),
+                 configValue(*run, "conversation") == QStringLiteral("true")
+                     ? tr(" (conversation turns)")
+                     : QString(),
+                 formatBytes(static_cast<double>(storeBudgetOf(*run))),
                  configValue(*run, "eviction"), configValue(*run, "kv_dtype"));
       }
       return storeSummary(*run);

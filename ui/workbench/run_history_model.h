@@ -47,7 +47,7 @@ class RunHistoryModel : public QAbstractTableModel {
 QString configValue(const kvr::RunRecord& run, const char* key);
 // The resident K/V bytes the run's store was allowed (0: no budget, or not recorded).
 int64_t storeBudgetOf(const kvr::RunRecord& run);
-// The run's K/V store settings in a few words: "online, 64.0 MiB, lru, fp16";
+// The run's K/V store settings in a few words: "online chat, 64.0 MiB lru, fp16";
 // "-" for runs recorded before they existed.
 QString storeSummary(const kvr::RunRecord& run);
 // What a figure or a tooltip says about a run besides its name: model,
