@@ -142,7 +142,7 @@ class TestWorkbenchViews : public QObject {
     view.showRun(record(4, "cost"), {result(0), decided});
     QCOMPARE(view.charts().size(), 4);
     QCOMPARE(view.charts()[3]->pointCount(), 2);
-    view.beginLiveRun(5, "live", true, "");
+    view.beginLiveRun(5, kvr::ui::RunSeries{QStringLiteral("live"), {}}, true);
     QCOMPARE(view.charts().size(), 3);
     view.appendResult(result(0));
     QCOMPARE(view.charts().size(), 3);

@@ -17,9 +17,12 @@
 #include "charts/cost_model_chart.h"
 #include "charts/eviction_chart.h"
 #include "charts/latency_chart.h"
+#include "charts/pareto_chart.h"
+#include "charts/resident_bytes_chart.h"
 #include "charts/result_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/turn_ttft_chart.h"
 
 namespace kvr::ui {
 
@@ -180,17 +183,31 @@ QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directo
   SpeedupChart speedup;
   SimilarityChart similarity;
   CostModelChart costModel;
-  const std::pair<ResultChart*, QString> charts[] = {{&latency, QStringLiteral("latency")},
-                                                     {&speedup, QStringLiteral("speedup")},
-                                                     {&similarity, QStringLiteral("similarity")},
-                                                     {&costModel, QStringLiteral("cost_model")}};
-  // The cost model chart only for runs that used it.
+  TurnTtftChart turns;
+  ResidentBytesChart resident;
+  ParetoChart pareto;
+  QList<std::pair<ResultChart*, QString>> charts = {{&latency, QStringLiteral("latency")},
+                                                    {&speedup, QStringLiteral("speedup")},
+                                                    {&similarity, QStringLiteral("similarity")}};
+  // The cost model chart only for runs that used it; the K/V store's figures
+  // where the runs have their data.
   const bool usedCostModel = std::any_of(runs.begin(), runs.end(), [](const RunSeries& r) {
     return CostModelChart::usedCostModel(r.results);
   });
+  bool turnsMeasured = false;
+  bool storeSampled = false;
+  for (const RunSeries& run : runs) {
+    for (const kvr::PromptResult& r : run.results) {
+      turnsMeasured = turnsMeasured || r.turn > 0;
+      storeSampled = storeSampled || !r.storeSamples.empty();
+    }
+  }
+  if (usedCostModel) charts.append({&costModel, QStringLiteral("cost_model")});
+  if (turnsMeasured) charts.append({&turns, QStringLiteral("ttft_per_turn")});
+  if (storeSampled) charts.append({&resident, QStringLiteral("resident_bytes")});
+  if (storeSampled && runs.size() > 1) charts.append({&pareto, QStringLiteral("pareto")});
   QStringList paths;
   for (const auto& [chart, name] : charts) {
-    if (chart == &costModel && !usedCostModel) continue;
     chart->setRuns(runs);
     if (!size.isEmpty()) chart->resize(size);
     for (ChartFormat format : {ChartFormat::Png, ChartFormat::Pdf, ChartFormat::Svg}) {

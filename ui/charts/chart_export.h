@@ -49,10 +49,13 @@ void exportChart(ResultChart& chart, const QString& path, ChartFormat format, QS
 void exportPlot(QCustomPlot& plot, const QString& title, const QString& path, ChartFormat format,
                 QSize size, double pdfWidthInches = kPdfFullWidthInches);
 
-// Draws the three charts of `runs` off-screen (needs a QApplication; works
-// with QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity
-// as .png, .pdf and .svg into `directory`, creating it if missing. Returns
-// the nine paths. Call from the GUI thread.
+// Draws the charts of `runs` off-screen (needs a QApplication; works with
+// QT_QPA_PLATFORM=offscreen) and writes latency, speedup and similarity as
+// .png, .pdf and .svg into `directory`, creating it if missing; also
+// cost_model when a run used the cost model, ttft_per_turn when a run has
+// conversation turns, resident_bytes when it has store samples, and pareto
+// for two or more runs with store samples. Returns the paths. Call from the
+// GUI thread.
 QStringList exportAllCharts(const QList<RunSeries>& runs, const QString& directory, QSize size,
                             double pdfWidthInches = kPdfFullWidthInches);
 

@@ -25,6 +25,14 @@ inline QString formatFraction(double fraction) {
   return quantityText(QuantityKind::Fraction, fraction);
 }
 
+// Bytes in binary units: "512 B", "64.0 KiB", "1.50 MiB", "2.00 GiB"; "-" when not finite.
+QString formatBytes(double bytes);
+
+// The binary unit (1, 1024, 1024^2 or 1024^3 bytes) that keeps `largest`
+// below 1024 units, for chart axes, and its name ("B", "KiB", "MiB", "GiB").
+double binaryUnitScale(double largest);
+QString binaryUnitName(double scale);
+
 // `text` on one line, cut to `maxChars` with an ellipsis: prompt ids and
 // texts in tooltips and chart labels.
 QString elidedText(const std::string& text, int maxChars);

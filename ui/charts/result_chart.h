@@ -69,7 +69,8 @@ class ResultChart : public QWidget {
   // The caption under the title names the runs (label, model, policy, date);
   // the exporter shows it so a figure says what it shows.
   void setCaptionShown(bool shown);
-  QString caption() const;
+  // Charts with a figure of their own to state (a footprint) add a line to it.
+  virtual QString caption() const;
 
   // The QCustomPlot version the charts draw with, for the About dialog.
   static QString plotLibraryVersion();
@@ -97,6 +98,11 @@ class ResultChart : public QWidget {
   // hover plottable; the default treats the key as the prompt number (1..n).
   virtual int resultIndexAt(int run, const QCPAbstractPlottable* plottable, double key,
                             double value) const;
+
+  // Result `index` of run `run`, or nullptr when there is none.
+  const kvr::PromptResult* resultAt(int run, int index) const;
+  // A note centred on the data area (what an empty chart lacks); hidden until shown.
+  QCPItemText* addCentreNote(const QString& text);
 
   // Plottables whose data count is the run's point count.
   void addPrimary(int run, QCPAbstractPlottable* plottable);

@@ -102,6 +102,23 @@ void ResultChart::refreshOverlays() {
   }
 }
 
+const kvr::PromptResult* ResultChart::resultAt(int run, int index) const {
+  if (run < 0 || run >= runs_.size() || index < 0 ||
+      index >= static_cast<int>(runs_[run].results.size()))
+    return nullptr;
+  return &runs_[run].results[static_cast<size_t>(index)];
+}
+
+QCPItemText* ResultChart::addCentreNote(const QString& text) {
+  auto* note = new QCPItemText(plot_);
+  note->setSelectable(false);
+  note->position->setType(QCPItemPosition::ptAxisRectRatio);
+  note->position->setCoords(0.5, 0.5);
+  note->setText(text);
+  note->setVisible(false);
+  return note;
+}
+
 QString ResultChart::plotLibraryVersion() {
   return QStringLiteral(QCUSTOMPLOT_VERSION_STR);
 }

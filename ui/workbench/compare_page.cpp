@@ -11,9 +11,12 @@
 #include <algorithm>
 
 #include "charts/latency_chart.h"
+#include "charts/pareto_chart.h"
 #include "charts/quantity_format.h"
+#include "charts/resident_bytes_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/turn_ttft_chart.h"
 #include "workbench/eviction_view.h"
 #include "workbench/run_history_model.h"
 #include "workbench/run_store_service.h"
@@ -69,6 +72,9 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   latency_ = new LatencyChart(this);
   speedup_ = new SpeedupChart(this);
   similarity_ = new SimilarityChart(this);
+  turns_ = new TurnTtftChart(this);
+  resident_ = new ResidentBytesChart(this);
+  pareto_ = new ParetoChart(this);
 
   auto* configPane = new QWidget(this);
   auto* configLayout = new QVBoxLayout(configPane);
@@ -83,6 +89,9 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   charts->addTab(latency_, tr("Latency"));
   charts->addTab(speedup_, tr("Speedup vs reuse depth"));
   charts->addTab(similarity_, tr("Similarity and exactness"));
+  charts->addTab(turns_, tr("TTFT per turn"));
+  charts->addTab(resident_, tr("Resident K/V"));
+  charts->addTab(pareto_, tr("Pareto: saved vs footprint"));
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tables);
   split->addWidget(charts);
@@ -105,9 +114,7 @@ ComparePage::ComparePage(RunStoreService* store, QWidget* parent) : QWidget(pare
   // A prompt row marks its points; a clicked point selects its prompt row.
   connect(prompts_, &QTableWidget::currentCellChanged, this,
           [this](int row) { highlightPrompt(row); });
-  for (ResultChart* chart :
-       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
-        static_cast<ResultChart*>(similarity_)}) {
+  for (ResultChart* chart : this->charts() + QList<ResultChart*>{turns_, resident_}) {
     connect(chart, &ResultChart::resultClicked, this, [this, tables](int run, int index) {
       if (run < 0 || run >= series_.size() || index < 0 ||
           index >= static_cast<int>(series_[run].results.size()))
@@ -132,14 +139,20 @@ void ComparePage::highlightPrompt(int row) {
     for (size_t i = 0; i < results.size(); ++i) {
       if (row < 0 || QString::fromStdString(results[i].promptText) != text) continue;
       for (ResultChart* chart : charts()) chart->highlightResult(run, static_cast<int>(i));
+      turns_->highlightResult(run, static_cast<int>(i));
+      resident_->highlightResult(run, static_cast<int>(i));
       return;
     }
   }
-  for (ResultChart* chart : charts()) chart->highlightResult(0, -1);
+  for (ResultChart* chart : charts() + storeCharts()) chart->highlightResult(0, -1);
 }
 
 QList<ResultChart*> ComparePage::charts() const {
   return {latency_, speedup_, similarity_};
+}
+
+QList<ResultChart*> ComparePage::storeCharts() const {
+  return {turns_, resident_, pareto_};
 }
 
 QString ComparePage::label() const {
@@ -239,7 +252,7 @@ void ComparePage::setRuns(const QList<ComparedRun>& runs) {
 
   series_.clear();
   for (const ComparedRun& run : runs) series_ << runSeries(run);
-  for (ResultChart* chart : charts()) chart->setRuns(series_);
+  for (ResultChart* chart : charts() + storeCharts()) chart->setRuns(series_);
 }
 
 // Eviction runs measure footprint and fidelity, recycling runs speedup and

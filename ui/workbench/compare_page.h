@@ -20,6 +20,9 @@ class RunStoreService;
 class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
+class TurnTtftChart;
+class ResidentBytesChart;
+class ParetoChart;
 
 class ComparePage : public QWidget {
   Q_OBJECT
@@ -30,6 +33,8 @@ class ComparePage : public QWidget {
   void setRuns(const QList<ComparedRun>& runs);
   const RunComparison& comparison() const { return comparison_; }
   QList<ResultChart*> charts() const;
+  // TTFT per turn and resident bytes overlaid, and the Pareto view (one point per run).
+  QList<ResultChart*> storeCharts() const;
   QTableWidget* metricsTable() const { return metrics_; }
   QTableWidget* configTable() const { return config_; }
   QTableWidget* promptTable() const { return prompts_; }
@@ -66,6 +71,9 @@ class ComparePage : public QWidget {
   EvictionView* eviction_;
   QLabel* mixedKinds_;
   QStackedWidget* content_;
+  TurnTtftChart* turns_;
+  ResidentBytesChart* resident_;
+  ParetoChart* pareto_;
 };
 
 }  // namespace kvr::ui

@@ -17,8 +17,7 @@ const QString kTypeKey = QStringLiteral("experiment/type");
 
 }  // namespace
 
-ExperimentTypeBox::ExperimentTypeBox(RunSettingsPanel* recycling, EvictionSettingsPanel* eviction,
-                                     QWidget* parent)
+ExperimentTypeBox::ExperimentTypeBox(QWidget* recycling, QWidget* eviction, QWidget* parent)
     : QWidget(parent) {
   type_ = new QComboBox(this);
   type_->addItem(tr("Recycling"), QStringLiteral("recycling"));

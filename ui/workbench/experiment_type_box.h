@@ -10,14 +10,11 @@ class QStackedWidget;
 
 namespace kvr::ui {
 
-class EvictionSettingsPanel;
-class RunSettingsPanel;
-
 class ExperimentTypeBox : public QWidget {
   Q_OBJECT
  public:
-  ExperimentTypeBox(RunSettingsPanel* recycling, EvictionSettingsPanel* eviction,
-                    QWidget* parent = nullptr);
+  // The settings shown for each type.
+  ExperimentTypeBox(QWidget* recycling, QWidget* eviction, QWidget* parent = nullptr);
   ExperimentType type() const;
   void setType(ExperimentType type);
   void saveSettings() const;

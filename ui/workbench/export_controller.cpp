@@ -49,9 +49,10 @@ ExportController::ExportController(const Pages& pages, RunStoreService* store, Q
 
 QList<ResultChart*> ExportController::visibleCharts() const {
   const QWidget* current = pages_.tabs->currentWidget();
-  if (current == pages_.compare) return pages_.compare->charts();
-  if (current == pages_.history) return pages_.history->runView()->charts();
-  return pages_.run->runView()->charts();
+  if (current == pages_.compare) return pages_.compare->charts() + pages_.compare->storeCharts();
+  const RunView* view =
+      current == pages_.history ? pages_.history->runView() : pages_.run->runView();
+  return view->charts() + view->storeCharts();
 }
 
 EvictionView* ExportController::visibleEvictionView() const {

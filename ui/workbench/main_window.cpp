@@ -35,6 +35,7 @@
 #include "workbench/run_view.h"
 #include "workbench/setup_page.h"
 #include "workbench/splitter_memory.h"
+#include "workbench/store_settings_panel.h"
 #include "workbench/sweeps_page.h"
 #include "workbench/window_geometry.h"
 
@@ -144,6 +145,8 @@ void MainWindow::buildMenus() {
     setup_->loadSampleSets(QStringLiteral("long_prefix_cache.csv"),
                            QStringLiteral("long_prefix_test.csv"));
   });
+  samples->addAction(tr("Conversation, online (3 sessions x 6 turns)"), setup_,
+                     &SetupPage::loadConversationSample);
   file->addSeparator();
   file->addAction(tr("Open &model directory…"), QKeySequence(tr("Ctrl+M")), setup_,
                   &SetupPage::openModelDialog);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "charts/quantity_format.h"
 #include "kvrecycle/experiment.h"
 #include "workbench/run_history_model.h"
 
@@ -42,6 +43,15 @@ QList<MetricRow> metricRows(const QList<ComparedRun>& runs) {
        [](const kvr::RunSummary& s) { return s.latencyRecycledAvgSeconds; }},
       {"alpha (S = alpha k/m)", K::Fraction, [](const kvr::RunSummary& s) { return s.alpha; }},
       {"fallbacks", K::Count, [](const kvr::RunSummary& s) { return double(s.fallbacks); }},
+      // The K/V store under a budget (GUIDE §7).
+      {"hit rate", K::Fraction, [](const kvr::RunSummary& s) { return s.hitRate; }},
+      {"TTFT saved", K::Seconds, [](const kvr::RunSummary& s) { return s.ttftSavedSeconds; }},
+      {"peak resident K/V bytes", K::Count,
+       [](const kvr::RunSummary& s) { return double(s.peakResidentBytes); }},
+      {"footprint (byte-s)", K::Count,
+       [](const kvr::RunSummary& s) { return s.footprintByteSeconds; }},
+      {"footprint ratio vs unbounded", K::Fraction,
+       [](const kvr::RunSummary& s) { return s.footprintRatio; }},
   };
   // Recomputed from the results so running and stored runs agree; once per run.
   QList<kvr::RunSummary> summaries;
@@ -80,6 +90,11 @@ QList<ConfigRow> configRows(const QList<ComparedRun>& runs) {
       QStringList& list = values[it.key()];
       while (list.size() < i) list << QString();
       list << jsonText(it.value());
+      if (it.key() == QStringLiteral("store_budget_bytes")) {  // bytes as a reader counts them
+        const double bytes = it.value().toDouble();
+        list.back() = bytes > 0 ? QStringLiteral("%1 (%2)").arg(list.back(), formatBytes(bytes))
+                                : QStringLiteral("0 (none)");
+      }
     }
   }
   QList<ConfigRow> rows;
@@ -125,7 +140,10 @@ QString runLabel(const kvr::RunRecord& run) {
 }
 
 RunSeries runSeries(const ComparedRun& run) {
-  return RunSeries{runLabel(run.run), run.results, runDescription(run.run)};
+  RunSeries series{runLabel(run.run), run.results, runDescription(run.run)};
+  series.storeBudgetBytes = storeBudgetOf(run.run);
+  series.eviction = configValue(run.run, "eviction");
+  return series;
 }
 
 RunComparison compareRuns(const QList<ComparedRun>& runs) {

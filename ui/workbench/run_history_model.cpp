@@ -22,6 +22,30 @@ QString configValue(const kvr::RunRecord& run, const char* key) {
   return {};
 }
 
+int64_t storeBudgetOf(const kvr::RunRecord& run) {
+  const QJsonObject config =
+      QJsonDocument::fromJson(QByteArray::fromStdString(run.configJson)).object();
+  // A double holds every budget a disk could hold exactly (below 2^53 bytes).
+  const double bytes = config.value(QLatin1String("store_budget_bytes")).toDouble();
+  return bytes > 0 ? static_cast<int64_t>(bytes) : 0;
+}
+
+QString storeSummary(const kvr::RunRecord& run) {
+  const QString mode = configValue(run, "mode");
+  if (mode.isEmpty()) return QStringLiteral("-");
+  const int64_t budget = storeBudgetOf(run);
+  QStringList parts{mode};
+  if (configValue(run, "conversation") == QStringLiteral("true")) {
+    parts.front() += RunHistoryModel::tr(" chat");
+  }
+  // Without a budget the policy never acts: not worth the room.
+  parts << (budget > 0 ? formatBytes(static_cast<double>(budget)) + QStringLiteral(" ") +
+                             configValue(run, "eviction")
+                       : RunHistoryModel::tr("no budget"));
+  parts << configValue(run, "kv_dtype");
+  return parts.join(QStringLiteral(", "));
+}
+
 namespace {
 
 QString modelName(const kvr::RunRecord& run) {
@@ -143,6 +167,17 @@ QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
     case TtftSpeedup:
       return role == Qt::UserRole ? QVariant(s.avgTtftSpeedup)
                                   : QVariant(formatRatio(s.avgTtftSpeedup));
+    case Store:
+      if (role == Qt::ToolTipRole) {
+        return tr("mode %1%2, store budget %3, eviction %4, K/V precision %5")
+            .arg(configValue(*run, "mode"),
+                 configValue(*run, "conversation") == QStringLiteral("true")
+                     ? tr(" (conversation turns)")
+                     : QString(),
+                 formatBytes(static_cast<double>(storeBudgetOf(*run))),
+                 configValue(*run, "eviction"), configValue(*run, "kv_dtype"));
+      }
+      return storeSummary(*run);
     case Tags: {
       QStringList tags;
       for (const auto& t : run->tags) tags << QString::fromStdString(t);
@@ -158,7 +193,7 @@ QVariant RunHistoryModel::headerData(int section, Qt::Orientation orientation, i
   }
   static const char* const names[ColumnCount] = {"id",      "name",         "created", "model",
                                                  "policy",  "status",       "prompts", "exact rate",
-                                                 "speedup", "TTFT speedup", "tags"};
+                                                 "speedup", "TTFT speedup", "store",   "tags"};
   return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // All runs of the run store as a table: name, date, model, policy, status and key metrics.
 #include <QAbstractTableModel>
+#include <cstdint>
 #include <vector>
 
 #include "kvrecycle/results.h"
@@ -21,6 +22,7 @@ class RunHistoryModel : public QAbstractTableModel {
     ExactRate,
     Speedup,
     TtftSpeedup,
+    Store,
     Tags,
     ColumnCount
   };
@@ -43,6 +45,11 @@ class RunHistoryModel : public QAbstractTableModel {
 
 // A value from a run's configuration JSON, as text ("" when absent).
 QString configValue(const kvr::RunRecord& run, const char* key);
+// The resident K/V bytes the run's store was allowed (0: no budget, or not recorded).
+int64_t storeBudgetOf(const kvr::RunRecord& run);
+// The run's K/V store settings in a few words: "online chat, 64.0 MiB lru, fp16";
+// "-" for runs recorded before they existed.
+QString storeSummary(const kvr::RunRecord& run);
 // What a figure or a tooltip says about a run besides its name: model,
 // policy and date ("dialogpt-small (synthetic), policy paper, 2026-11-23 08:45 UTC").
 QString runDescription(const kvr::RunRecord& run);

@@ -27,6 +27,7 @@
 #include "workbench/run_worker.h"
 #include "workbench/setup_page.h"
 #include "workbench/stall_profiler.h"
+#include "workbench/store_settings_panel.h"
 
 namespace kvr::ui {
 
@@ -115,7 +116,8 @@ void RunPage::updateRunActions() {
 QString RunPage::readinessText() const {
   const bool eviction = setup_->experimentType() == ExperimentType::Eviction;
   QStringList missing;
-  if (!eviction && setup_->cachePrompts()->rowCount() == 0) missing << tr("cache prompts");
+  if (!eviction && setup_->cachePrompts()->rowCount() == 0 && !setup_->storeSettings()->online())
+    missing << tr("cache prompts");
   if (setup_->testPrompts()->rowCount() == 0) missing << tr("test prompts");
   if (!engine_->modelReady()) missing << tr("a model");
   if (!missing.isEmpty()) {
@@ -143,10 +145,11 @@ bool RunPage::startRun() {
     return false;
   }
   if (setup_->experimentType() == ExperimentType::Eviction) return startEviction();
-  RunRequest request = setup_->runRequest();
-  request.config.storeDirectory = store_->kvStoreDirectory().toStdString();
-  request.databasePath = store_->databasePath();
-  try {
+  RunRequest request;
+  try {  // a setting that is not valid (a budget that is not a size) says which
+    request = setup_->runRequest();
+    request.config.storeDirectory = store_->kvStoreDirectory().toStdString();
+    request.databasePath = store_->databasePath();
     kvr::validateExperimentConfig(request.config);
   } catch (const std::exception& e) {
     QMessageBox::warning(window(), tr("Cannot run"), QString::fromUtf8(e.what()));
@@ -230,20 +233,18 @@ void RunPage::cancelRun() {
 
 void RunPage::onRunStarted(qint64 runId) {
   liveRunId_ = runId;
-  QString label = tr("#%1").arg(runId);
-  QString description;
-  try {  // the worker has recorded the run: name it as History will
+  RunSeries run{tr("#%1").arg(runId), {}};
+  try {  // the worker has recorded the run: name it as History will, with its budget in force
     if (const std::optional<ComparedRun> stored = store_->loadRun(runId)) {
-      label = runLabel(stored->run);
-      description = runDescription(stored->run);
+      run = runSeries(ComparedRun{stored->run, {}});
     }
   } catch (const std::exception& e) {
     emit logLine(QString::fromUtf8(e.what()));
   }
   if (evicting_) {
-    liveEviction_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
+    liveEviction_->beginLiveRun(runId, run.label, engine_->modelInfo().synthetic, run.description);
   } else {
-    liveRun_->beginLiveRun(runId, label, engine_->modelInfo().synthetic, description);
+    liveRun_->beginLiveRun(runId, run, engine_->modelInfo().synthetic);
   }
   emit logLine(tr("Run %1 started").arg(runId));
 }

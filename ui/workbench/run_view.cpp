@@ -12,8 +12,12 @@
 
 #include "charts/cost_model_chart.h"
 #include "charts/latency_chart.h"
+#include "charts/quantity_format.h"
+#include "charts/resident_bytes_chart.h"
 #include "charts/similarity_chart.h"
 #include "charts/speedup_chart.h"
+#include "charts/store_series.h"
+#include "charts/turn_ttft_chart.h"
 #include "kvrecycle/run_export.h"
 #include "workbench/output_diff_view.h"
 #include "workbench/results_model.h"
@@ -37,11 +41,15 @@ RunView::RunView(QWidget* parent, Room room) : QWidget(parent) {
   similarity_ = new SimilarityChart(this);
   costModel_ = new CostModelChart(this);
   costModel_->hide();
+  turns_ = new TurnTtftChart(this);
+  resident_ = new ResidentBytesChart(this);
   auto* charts = new QTabWidget(this);
   chartTabs_ = charts;
   charts->addTab(latency_, tr("Latency per prompt"));
-  charts->addTab(speedup_, tr("End-to-end speedup vs reuse depth"));
+  charts->addTab(speedup_, tr("Speedup vs reuse depth"));
   charts->addTab(similarity_, tr("Similarity and exactness"));
+  charts->addTab(turns_, tr("TTFT per turn"));
+  charts->addTab(resident_, tr("Resident K/V"));
 
   results_ = new ResultsModel(this);
   proxy_ = new QSortFilterProxyModel(this);
@@ -64,9 +72,7 @@ RunView::RunView(QWidget* parent, Room room) : QWidget(parent) {
   compactRows(table_);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           &RunView::showSelected);
-  for (ResultChart* chart :
-       {static_cast<ResultChart*>(latency_), static_cast<ResultChart*>(speedup_),
-        static_cast<ResultChart*>(similarity_), static_cast<ResultChart*>(costModel_)}) {
+  for (ResultChart* chart : this->charts() + storeCharts() + QList<ResultChart*>{costModel_}) {
     connect(chart, &ResultChart::resultClicked, this,
             [this](int /*run*/, int index) { selectResult(index); });
   }
@@ -137,39 +143,44 @@ void RunView::showCostModelChart(bool shown) {
   }
 }
 
+QList<ResultChart*> RunView::storeCharts() const {
+  return {turns_, resident_};
+}
+
 RunSeries RunView::series() const {
-  return RunSeries{label_, results_->results(), description_};
+  RunSeries series = run_;
+  series.results = results_->results();
+  return series;
 }
 
 void RunView::showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results) {
   runId_ = run.id;
-  label_ = runLabel(run);
-  description_ = runDescription(run);
+  run_ = runSeries(ComparedRun{run, {}});
   title_->setText(
       tr("<b>%1</b> &mdash; %2, %3, model %4%5")
-          .arg(label_.toHtmlEscaped(), QString::fromStdString(run.createdAt),
+          .arg(run_.label.toHtmlEscaped(), QString::fromStdString(run.createdAt),
                QString::fromUtf8(kvr::runStatusName(run.status)),
                QString::fromStdString(run.modelPath).toHtmlEscaped(),
                run.synthetic ? tr(" (synthetic weights: text meaningless)") : QString()));
   diff_->setSyntheticNote(run.synthetic);
-  const QList<RunSeries> series{{label_, results, description_}};
+  RunSeries series = run_;
+  series.results = results;
   showCostModelChart(CostModelChart::usedCostModel(results));
-  for (ResultChart* chart : charts()) chart->setRuns(series);
+  for (ResultChart* chart : charts() + storeCharts()) chart->setRuns({series});
   results_->setResults(std::move(results));
   fitColumns(table_, -1, 240);
   refreshSummary();
   diff_->showResult(nullptr);
 }
 
-void RunView::beginLiveRun(qint64 runId, const QString& label, bool synthetic,
-                           const QString& description) {
+void RunView::beginLiveRun(qint64 runId, const RunSeries& run, bool synthetic) {
   runId_ = runId;
-  label_ = label;
-  description_ = description;
-  title_->setText(tr("<b>%1</b> &mdash; running").arg(label.toHtmlEscaped()));
+  run_ = run;
+  run_.results.clear();
+  title_->setText(tr("<b>%1</b> &mdash; running").arg(run_.label.toHtmlEscaped()));
   diff_->setSyntheticNote(synthetic);
   showCostModelChart(false);  // until a result carries a decision
-  for (ResultChart* chart : charts()) chart->setRuns({RunSeries{label, {}, description}});
+  for (ResultChart* chart : charts() + storeCharts()) chart->setRuns({run_});
   results_->setResults({});
   refreshSummary();
   diff_->showResult(nullptr);
@@ -180,14 +191,14 @@ void RunView::appendResult(const kvr::PromptResult& result) {
     showCostModelChart(true);  // drawn from every result so far
     costModel_->setRuns({series()});
   }
-  for (ResultChart* chart : charts()) chart->appendResult(result);
+  for (ResultChart* chart : charts() + storeCharts()) chart->appendResult(result);
   results_->appendResult(result);
   if (results_->rowCount() == 1) fitColumns(table_, -1, 240);  // room for real values
   refreshSummary();
 }
 
 void RunView::setStatus(const QString& status) {
-  title_->setText(tr("<b>%1</b> &mdash; %2").arg(label_.toHtmlEscaped(), status));
+  title_->setText(tr("<b>%1</b> &mdash; %2").arg(run_.label.toHtmlEscaped(), status));
   fitColumns(table_, -1, 240);
 }
 
@@ -206,7 +217,20 @@ void RunView::refreshSummary() {
          "or with more repeats.")
           .arg(summary.noisyPrompts)
           .arg(summary.prompts));
-  const auto rows = kvr::summaryRows(summary);
+  auto rows = kvr::summaryRows(summary);
+  if (!kvr::ui::residentSteps(results_->results()).empty()) {  // the K/V store's readings
+    const auto text = [](const QString& t) { return t.toStdString(); };
+    rows.push_back({"Hit rate", text(formatFraction(summary.hitRate))});
+    rows.push_back({"TTFT saved", text(formatSeconds(summary.ttftSavedSeconds))});
+    rows.push_back(
+        {"Peak resident K/V", text(formatBytes(static_cast<double>(summary.peakResidentBytes)))});
+    rows.push_back({"K/V footprint", text(formatBytes(summary.footprintByteSeconds) + "·s")});
+    rows.push_back({"Footprint vs unbounded", text(formatFraction(summary.footprintRatio))});
+    rows.push_back({"Admitted / evicted / truncated", text(QStringLiteral("%1 / %2 / %3")
+                                                               .arg(summary.admissions)
+                                                               .arg(summary.evictions)
+                                                               .arg(summary.truncations))});
+  }
   const bool none = results_->rowCount() == 0;  // a dash, not "0 %", before any result
   summary_->setRowCount(static_cast<int>(rows.size()));
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
@@ -225,7 +249,7 @@ void RunView::showSelected() {
   const QModelIndex current = table_->currentIndex();
   const int row = current.isValid() ? proxy_->mapToSource(current).row() : -1;
   diff_->showResult(results_->resultAt(row));
-  for (ResultChart* chart : charts()) chart->highlightResult(0, row);
+  for (ResultChart* chart : charts() + storeCharts()) chart->highlightResult(0, row);
 }
 
 void RunView::selectResult(int index) {

@@ -25,6 +25,8 @@ class LatencyChart;
 class SpeedupChart;
 class SimilarityChart;
 class CostModelChart;
+class TurnTtftChart;
+class ResidentBytesChart;
 class ResultChart;
 class ResultsModel;
 class OutputDiffView;
@@ -41,17 +43,20 @@ class RunView : public QWidget {
   void setTokenizer(const kvr::Gpt2Tokenizer* tokenizer);
   // A stored run, exactly as it was recorded.
   void showRun(const kvr::RunRecord& run, std::vector<kvr::PromptResult> results);
-  // A run in progress: cleared now, filled by appendResult.
-  void beginLiveRun(qint64 runId, const QString& label, bool synthetic, const QString& description);
+  // A run in progress: cleared now, filled by appendResult. `run` names it
+  // (label, description, store budget and policy); its results are ignored.
+  void beginLiveRun(qint64 runId, const RunSeries& run, bool synthetic);
   void appendResult(const kvr::PromptResult& result);
   void setStatus(const QString& status);
   void setPlaceholder(const QString& text);  // shown before any run
 
   qint64 runId() const { return runId_; }
-  QString label() const { return label_; }
+  QString label() const { return run_.label; }
   // What is on screen as the charts and exports draw it.
   RunSeries series() const;
+  // The three recycling charts, then the K/V store's (TTFT per turn, resident bytes).
   QList<ResultChart*> charts() const;
+  QList<ResultChart*> storeCharts() const;
   ResultsModel* resultsModel() const { return results_; }
   QTableView* resultsTable() const { return table_; }
   OutputDiffView* diffView() const { return diff_; }
@@ -64,8 +69,7 @@ class RunView : public QWidget {
   void selectResult(int index);  // a chart point was clicked
 
   qint64 runId_ = 0;
-  QString label_;
-  QString description_;
+  RunSeries run_;  // label, description, budget and policy; results live in results_
   QLabel* title_;
   QLabel* noiseBanner_;  // shown when more than a fifth of the prompts are noisy
   LatencyChart* latency_;
@@ -75,6 +79,8 @@ class RunView : public QWidget {
   CostModelChart* costModel_;
   QTabWidget* chartTabs_;
   void showCostModelChart(bool shown);
+  TurnTtftChart* turns_;
+  ResidentBytesChart* resident_;
   ResultsModel* results_;
   QSortFilterProxyModel* proxy_;
   QLineEdit* filter_;

@@ -10,8 +10,11 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
+#include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -24,6 +27,7 @@
 #include "workbench/experiment_type_box.h"
 #include "workbench/prompt_set_model.h"
 #include "workbench/run_settings_panel.h"
+#include "workbench/store_settings_panel.h"
 #include "workbench/table_fit.h"
 
 namespace kvr::ui {
@@ -63,17 +67,36 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   QWidget* modelBox = buildModelBox();
   auto* settingsBox = new QGroupBox(tr("Experiment"), this);
   auto* settingsLayout = new QVBoxLayout(settingsBox);
-  settings_ = new RunSettingsPanel(settingsBox);
+  // Recycling's settings in two tabs, generation and the K/V store's (one
+  // column of both would not fit a 720 px screen); eviction's in one panel.
+  settingsTabs_ = new QTabWidget(settingsBox);
+  settings_ = new RunSettingsPanel(settingsTabs_);
+  store_ = new StoreSettingsPanel(settingsTabs_);
+  settingsTabs_->addTab(settings_, tr("Generation"));
+  settingsTabs_->addTab(store_, tr("K/V store"));
   eviction_ = new EvictionSettingsPanel(settingsBox);
-  type_ = new ExperimentTypeBox(settings_, eviction_, settingsBox);
+  type_ = new ExperimentTypeBox(settingsTabs_, eviction_, settingsBox);
   settingsLayout->addWidget(type_);
 
   auto* prompts = new QSplitter(Qt::Horizontal, this);
   prompts->addWidget(cacheBox);
   prompts->addWidget(testBox);
+  // Model and experiment settings scroll when the screen is short (1280x720
+  // with a model's description loaded); the Run button below stays in view.
+  auto* column = new QWidget(this);
+  auto* columnLayout = new QVBoxLayout(column);
+  columnLayout->setContentsMargins(0, 0, 0, 0);
+  columnLayout->addWidget(modelBox);
+  columnLayout->addWidget(settingsBox, 1);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidget(column);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setMinimumWidth(column->minimumSizeHint().width() +
+                          style()->pixelMetric(QStyle::PM_ScrollBarExtent));
   right_ = new QVBoxLayout;
-  right_->addWidget(modelBox);
-  right_->addWidget(settingsBox, 1);
+  right_->addWidget(scroll, 1);
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(prompts, 3);
   layout->addLayout(right_, 1);
@@ -91,6 +114,13 @@ SetupPage::SetupPage(EngineSession* engine, QWidget* parent)
   };
   connect(type_, &ExperimentTypeBox::typeChanged, this, showType);
   showType(type_->type());
+  store_->restoreSettings();
+  connect(store_, &StoreSettingsPanel::conversationSampleRequested, this,
+          &SetupPage::loadConversationSample);
+  connect(store_, &StoreSettingsPanel::modeChanged, this, [this] {
+    updatePromptLabels();
+    emit promptSetsChanged();  // online runs need no cache set
+  });
 
   connect(engine_, &EngineSession::modelReadyChanged, this, &SetupPage::showModel);
   connect(engine_, &EngineSession::modelLoaded, this,
@@ -190,6 +220,7 @@ bool SetupPage::loadPromptFile(const QString& path, PromptRole role, bool showEr
     }
     return false;
   }
+  if (role == PromptRole::Test) store_->followTestSet(model->promptSet());
   if (!isSampleFile(path)) emit promptFileLoaded(path);
   emit logLine(tr("Loaded %1 prompts from %2").arg(model->rowCount()).arg(path));
   updatePromptLabels();
@@ -231,6 +262,17 @@ void SetupPage::loadSampleSets(const QString& cacheFile, const QString& testFile
   loadPromptFile(sampleFile(testFile), PromptRole::Test);
 }
 
+void SetupPage::loadConversationSample() {
+  if (!loadPromptFile(sampleFile(QStringLiteral("conversation_test.csv")), PromptRole::Test))
+    return;
+  cacheModel_->setPromptSet({}, {});
+  store_->useConversation();
+  type_->setType(ExperimentType::Recycling);  // a conversation is a recycling workload
+  settingsTabs_->setCurrentWidget(store_);    // show what changed: online, conversation turns
+  updatePromptLabels();
+  emit promptSetsChanged();
+}
+
 void SetupPage::loadModel(const QString& directory) {
   engine_->loadModel(directory, settings_->device());
 }
@@ -267,7 +309,7 @@ ExperimentType SetupPage::experimentType() const {
 
 bool SetupPage::promptsReady() const {
   if (experimentType() == ExperimentType::Eviction) return testModel_->rowCount() > 0;
-  return cacheModel_->rowCount() > 0 && testModel_->rowCount() > 0;
+  return (cacheModel_->rowCount() > 0 || store_->online()) && testModel_->rowCount() > 0;
 }
 
 EvictionRequest SetupPage::evictionRequest() const {
@@ -279,6 +321,7 @@ EvictionRequest SetupPage::evictionRequest() const {
 
 void SetupPage::saveSettings() const {
   settings_->saveSettings();
+  store_->saveSettings();
   eviction_->saveSettings();
   type_->saveSettings();
 }
@@ -288,13 +331,16 @@ RunRequest SetupPage::runRequest() const {
   request.cachePrompts = cacheModel_->promptSet();
   request.testPrompts = testModel_->promptSet();
   request.config = settings_->config();
+  store_->applyTo(request.config);
   request.config.cachePromptsSource = request.cachePrompts.source;
   request.config.testPromptsSource = request.testPrompts.source;
   return request;
 }
 
 void SetupPage::updatePromptLabels() {
-  cacheLabel_->setText(promptSetText(cacheModel_));
+  cacheLabel_->setText(cacheModel_->rowCount() == 0 && store_->online()
+                           ? tr("none loaded (optional online: admitted before the tests)")
+                           : promptSetText(cacheModel_));
   testLabel_->setText(promptSetText(testModel_));
 }
 

@@ -10,6 +10,7 @@
 
 class QAction;
 class QLabel;
+class QTabWidget;
 class QVBoxLayout;
 
 namespace kvr::ui {
@@ -19,6 +20,7 @@ class EvictionSettingsPanel;
 class ExperimentTypeBox;
 class PromptSetModel;
 class RunSettingsPanel;
+class StoreSettingsPanel;
 
 class SetupPage : public QWidget {
   Q_OBJECT
@@ -31,6 +33,8 @@ class SetupPage : public QWidget {
   // Names with "cache" or "test" say which set a file is; otherwise the user is asked.
   void openPromptFiles(const QStringList& paths);
   void loadSampleSets(const QString& cacheFile, const QString& testFile);
+  // The bundled conversation: its turns as the test set, no cache set, online mode.
+  void loadConversationSample();
 
   // The model is loaded on the device the settings name.
   void loadModel(const QString& directory);
@@ -46,12 +50,15 @@ class SetupPage : public QWidget {
   PromptSetModel* cachePrompts() const { return cacheModel_; }
   PromptSetModel* testPrompts() const { return testModel_; }
   RunSettingsPanel* settings() const { return settings_; }
+  StoreSettingsPanel* storeSettings() const { return store_; }
   EvictionSettingsPanel* evictionSettings() const { return eviction_; }
   ExperimentTypeBox* experimentTypeBox() const { return type_; }
   ExperimentType experimentType() const;
-  // Recycling needs both sets; eviction measures the test prompts only.
+  // Recycling needs the test prompts, and cache prompts unless the run is
+  // online (where they are optional); eviction measures the test prompts only.
   bool promptsReady() const;
   // Both prompt sets and the settings; database and K/V store are the caller's.
+  // Throws kvr::Error naming a setting that is not valid (a budget that is not a size).
   RunRequest runRequest() const;
   // The test prompts and the eviction settings; throws kvr::Error for a bad budget list.
   EvictionRequest evictionRequest() const;
@@ -78,6 +85,8 @@ class SetupPage : public QWidget {
   QLabel* modelInfo_ = nullptr;
   QLabel* syntheticNote_ = nullptr;
   RunSettingsPanel* settings_;
+  StoreSettingsPanel* store_;
+  QTabWidget* settingsTabs_ = nullptr;
   EvictionSettingsPanel* eviction_;
   ExperimentTypeBox* type_;
   QVBoxLayout* right_ = nullptr;
