@@ -41,6 +41,7 @@ kvr::ExperimentConfig storeConfig() {
   c.storeBudgetBytes = 3 * 1024 * 1024;
   c.eviction = kvr::EvictionPolicy::Lfu;
   c.kvDtype = kvr::KVDtype::Int8;
+  c.costModel = true;
   return c;
 }
 
@@ -51,6 +52,7 @@ void checkSameStore(const kvr::ExperimentConfig& a, const kvr::ExperimentConfig&
   QCOMPARE(a.storeBudgetBytes, b.storeBudgetBytes);
   QCOMPARE(a.eviction, b.eviction);
   QCOMPARE(a.kvDtype, b.kvDtype);
+  QCOMPARE(a.costModel, b.costModel);
 }
 
 }  // namespace

@@ -83,6 +83,13 @@ StoreSettingsPanel::StoreSettingsPanel(QWidget* parent) : QWidget(parent) {
       tr("Precision new entries are stored in; loads dequantise to fp32 and the exactness "
          "columns then report the fidelity against fp32"));
 
+  costModel_ = new QCheckBox(tr("recycle only when the cost model predicts a saving"), this);
+  costModel_->setObjectName(QStringLiteral("costModel"));
+  costModel_->setToolTip(tr(
+      "Calibrates prefill and K/V load times for this model and machine once (stored beside\n"
+      "the K/V store), predicts each prompt's recycled and baseline TTFT, and declines to\n"
+      "recycle when loading would not pay; the Run view then charts prediction vs measurement."));
+
   auto* sample = new QPushButton(tr("&Load the conversation sample"), this);
   sample->setToolTip(tr("3 sessions x 6 turns as the test set, no cache set, online mode"));
   connect(sample, &QPushButton::clicked, this, &StoreSettingsPanel::conversationSampleRequested);
@@ -95,6 +102,7 @@ StoreSettingsPanel::StoreSettingsPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(QString(), budgetNote_);
   form->addRow(tr("Eviction"), eviction_);
   form->addRow(tr("K/V precision"), kvDtype_);
+  form->addRow(tr("Cost model"), costModel_);
   form->addRow(sample);
 
   connect(mode_, &QComboBox::currentIndexChanged, this, [this] {
@@ -170,6 +178,7 @@ void StoreSettingsPanel::applyTo(kvr::ExperimentConfig& c) const {
   }
   c.eviction = kvr::parseEvictionPolicy(eviction_->currentData().toString().toStdString());
   c.kvDtype = kvr::parseKVDtype(kvDtype_->currentData().toString().toStdString());
+  c.costModel = costModel_->isChecked();
 }
 
 void StoreSettingsPanel::setFrom(const kvr::ExperimentConfig& c) {
@@ -179,6 +188,7 @@ void StoreSettingsPanel::setFrom(const kvr::ExperimentConfig& c) {
   budget_->setText(budgetText(c.storeBudgetBytes));
   selectName(eviction_, QString::fromUtf8(kvr::evictionPolicyName(c.eviction)));
   selectName(kvDtype_, QString::fromUtf8(kvr::kvDtypeName(c.kvDtype)));
+  costModel_->setChecked(c.costModel);
   updateEnabled();
 }
 
@@ -191,6 +201,7 @@ void StoreSettingsPanel::saveSettings() const {
   s.setValue(QStringLiteral("budget"), budget_->text().trimmed());  // as typed, even if invalid
   s.setValue(QStringLiteral("eviction"), eviction_->currentData());
   s.setValue(QStringLiteral("kvDtype"), kvDtype_->currentData());
+  s.setValue(QStringLiteral("costModel"), costModel_->isChecked());
 }
 
 void StoreSettingsPanel::restoreSettings() {
@@ -203,6 +214,7 @@ void StoreSettingsPanel::restoreSettings() {
   budget_->setText(s.value(QStringLiteral("budget")).toString());
   selectName(eviction_, s.value(QStringLiteral("eviction"), eviction_->currentData()).toString());
   selectName(kvDtype_, s.value(QStringLiteral("kvDtype"), kvDtype_->currentData()).toString());
+  costModel_->setChecked(s.value(QStringLiteral("costModel"), false).toBool());
   updateEnabled();
 }
 

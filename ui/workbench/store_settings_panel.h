@@ -55,6 +55,7 @@ class StoreSettingsPanel : public QWidget {
   QLabel* budgetNote_;
   QComboBox* eviction_;
   QComboBox* kvDtype_;
+  QCheckBox* costModel_;
 };
 
 // The budget as the budget field shows it: "" (keep the store's), "none", "64M", "1536K", "1000".
