@@ -1,9 +1,11 @@
 #include "charts/eviction_chart.h"
 
 #include <qcustomplot.h>
+
 #include <QMouseEvent>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include "charts/plot_palette.h"
 
 #include <algorithm>
 #include <cmath>
@@ -183,23 +185,10 @@ void EvictionChart::highlightRow(int run, int index) {
 
 void EvictionChart::applyColors() {
   const QColor text = publication_ ? QColor(Qt::black) : palette().color(QPalette::WindowText);
-  const QColor background = publication_ ? QColor(Qt::white) : palette().color(QPalette::Base);
-  QColor grid = text;
-  grid.setAlphaF(0.18);
-  plot_->setBackground(QBrush(background));
-  for (QCPAxis* axis : plot_->axisRect()->axes()) {
-    axis->setBasePen(QPen(text, 1));
-    axis->setTickPen(QPen(text, 1));
-    axis->setSubTickPen(QPen(text, 1));
-    axis->setTickLabelColor(text);
-    axis->setLabelColor(text);
-    axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-  }
+  applyPlotPalette(*plot_, text,
+                   publication_ ? QColor(Qt::white) : palette().color(QPalette::Base));
   title_->setTextColor(text);
   caption_->setTextColor(text);
-  plot_->legend->setBrush(QBrush(background));
-  plot_->legend->setBorderPen(Qt::NoPen);
-  plot_->legend->setTextColor(text);
 }
 
 void EvictionChart::rebuild() {

@@ -3,10 +3,12 @@
 #include "charts/quantity_format.h"
 
 #include <qcustomplot.h>
+
 #include <QEvent>
 #include <QMouseEvent>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include "charts/plot_palette.h"
 
 #include <algorithm>
 #include <cmath>
@@ -265,26 +267,11 @@ void ResultChart::rebuild() {
 
 void ResultChart::applyPalette() {
   const QColor text = textColor();
-  const QColor background = backgroundColor();
-  QColor grid = text;
-  grid.setAlphaF(0.18);
+  applyPlotPalette(*plot_, text, backgroundColor());
   QColor zero = text;
   zero.setAlphaF(0.45);
-
-  plot_->setBackground(QBrush(background));
-  for (QCPAxis* axis : plot_->axisRect()->axes()) {
-    axis->setBasePen(QPen(text, 1));
-    axis->setTickPen(QPen(text, 1));
-    axis->setSubTickPen(QPen(text, 1));
-    axis->setTickLabelColor(text);
-    axis->setLabelColor(text);
-    axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-    axis->grid()->setZeroLinePen(QPen(zero, 1));
-  }
+  for (QCPAxis* axis : plot_->axisRect()->axes()) axis->grid()->setZeroLinePen(QPen(zero, 1));
   title_->setTextColor(text);
-  plot_->legend->setBrush(QBrush(background));
-  plot_->legend->setBorderPen(Qt::NoPen);
-  plot_->legend->setTextColor(text);
 }
 
 void ResultChart::scheduleReplot() {

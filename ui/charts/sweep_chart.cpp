@@ -1,8 +1,10 @@
 #include "charts/sweep_chart.h"
 
 #include <qcustomplot.h>
+
 #include <QMouseEvent>
 #include <QVBoxLayout>
+#include "charts/plot_palette.h"
 
 #include <algorithm>
 #include <cmath>
@@ -196,23 +198,10 @@ void SweepChart::highlightCell(int cell) {
 
 void SweepChart::applyColors() {
   const QColor text = textColor();
-  const QColor background = publication_ ? QColor(Qt::white) : palette().color(QPalette::Base);
-  QColor grid = text;
-  grid.setAlphaF(0.18);
-  plot_->setBackground(QBrush(background));
-  for (QCPAxis* axis : plot_->axisRect()->axes()) {
-    axis->setBasePen(QPen(text, 1));
-    axis->setTickPen(QPen(text, 1));
-    axis->setSubTickPen(QPen(text, 1));
-    axis->setTickLabelColor(text);
-    axis->setLabelColor(text);
-    axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-  }
+  applyPlotPalette(*plot_, text,
+                   publication_ ? QColor(Qt::white) : palette().color(QPalette::Base));
   title_->setTextColor(text);
   caption_->setTextColor(text);
-  plot_->legend->setBrush(QBrush(background));
-  plot_->legend->setBorderPen(Qt::NoPen);
-  plot_->legend->setTextColor(text);
 }
 
 void SweepChart::exportTo(const QString& path, QSize size) {
