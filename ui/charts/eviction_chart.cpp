@@ -94,19 +94,8 @@ EvictionChart::EvictionChart(QWidget* parent) : QWidget(parent), plot_(new QCust
   caption_->setMargins(QMargins(0, 0, 0, 0));
   plot_->plotLayout()->addElement(1, 0, caption_);
   plot_->plotLayout()->setRowStretchFactor(1, 0.001);
-  plot_->axisRect()->insetLayout()->take(plot_->legend);
-  auto* legendRow = new QCPLayoutGrid;
-  legendRow->setMargins(QMargins(6, 0, 6, 6));
-  plot_->plotLayout()->addElement(3, 0, legendRow);
-  legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(3, 0.001);
-  plot_->legend->setVisible(true);
-  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(5);
-  plot_->legend->setSelectableParts(QCPLegend::spNone);
-  plot_->legend->setIconSize(22, 11);
+  placeLegendBelow(*plot_, 3, 5);
   plot_->legend->setRowSpacing(0);
-  plot_->legend->setColumnSpacing(12);
   plot_->xAxis->setLabel(tr("KV footprint ratio (live entries summed over steps / full's)"));
 
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);

@@ -68,25 +68,14 @@ ResultChart::ResultChart(const QString& title, QWidget* parent)
   title_->setVisible(false);
   caption_->setVisible(false);
 
-  plot_->axisRect()->insetLayout()->take(plot_->legend);
-  auto* legendRow = new QCPLayoutGrid;
-  legendRow->setMargins(QMargins(6, 0, 6, 6));
-  plot_->plotLayout()->addElement(1, 0, legendRow);
-  legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
+  placeLegendBelow(*plot_, 1, 2);
+  plot_->legend->setRowSpacing(0);
 
   highlightLabel_ = new QCPItemText(plot_);
   highlightLabel_->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
   highlightLabel_->setPadding(QMargins(3, 1, 3, 1));
   highlightLabel_->setSelectable(false);
   highlightLabel_->setVisible(false);
-  plot_->legend->setVisible(true);
-  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(2);
-  plot_->legend->setSelectableParts(QCPLegend::spNone);
-  plot_->legend->setIconSize(22, 11);  // compact: more height for the data
-  plot_->legend->setRowSpacing(0);
-  plot_->legend->setColumnSpacing(12);
 
   plot_->xAxis2->setVisible(true);
   plot_->yAxis2->setVisible(true);

@@ -41,18 +41,7 @@ SweepChart::SweepChart(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot
   plot_->plotLayout()->addElement(1, 0, caption_);
   plot_->plotLayout()->setRowStretchFactor(1, 0.001);
 
-  plot_->axisRect()->insetLayout()->take(plot_->legend);
-  auto* legendRow = new QCPLayoutGrid;
-  legendRow->setMargins(QMargins(6, 0, 6, 6));
-  plot_->plotLayout()->addElement(3, 0, legendRow);
-  legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(3, 0.001);
-  plot_->legend->setVisible(true);
-  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(3);
-  plot_->legend->setSelectableParts(QCPLegend::spNone);
-  plot_->legend->setIconSize(22, 11);
-  plot_->legend->setColumnSpacing(12);
+  placeLegendBelow(*plot_, 3, 3);
 
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   // Points drawn on top of each other (equal medians) answer together.

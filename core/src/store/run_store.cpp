@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "io/process_liveness.h"
@@ -338,7 +339,21 @@ RunStore::RunStore(const std::filesystem::path& path, bool readOnly)
     : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->readOnly = readOnly;
-  impl_->guarded("cannot open the database", [&] { impl_->open(); });
+  impl_->guarded("cannot open the database", [&] {
+    // Two processes opening a new database race for its switch to WAL, which
+    // SQLite can report as busy without waiting; the loser tries again (~5 s at most).
+    constexpr int kAttempts = 100;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        impl_->open();
+        return;
+      } catch (const DbError& e) {
+        if (!e.busy() || attempt == kAttempts) throw;
+        impl_->db.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  });
 }
 
 RunStore::~RunStore() = default;

@@ -25,6 +25,9 @@ bool DbError::notADatabase() const {
 bool DbError::foreignKeyViolation() const {
   return code_ == SQLITE_CONSTRAINT_FOREIGNKEY;
 }
+bool DbError::busy() const {
+  return (code_ & 0xFF) == SQLITE_BUSY || (code_ & 0xFF) == SQLITE_LOCKED;
+}
 bool DbError::uniqueViolation() const {
   return code_ == SQLITE_CONSTRAINT_PRIMARYKEY || code_ == SQLITE_CONSTRAINT_UNIQUE;
 }

@@ -25,6 +25,7 @@ class DbError : public Error {
   bool notADatabase() const;         // the file is not a SQLite database
   bool foreignKeyViolation() const;  // a FOREIGN KEY constraint failed
   bool uniqueViolation() const;      // a PRIMARY KEY or UNIQUE constraint failed
+  bool busy() const;                 // another connection holds a lock SQLite would not wait for
 
  private:
   int code_;
