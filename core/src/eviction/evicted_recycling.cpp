@@ -5,6 +5,7 @@
 
 #include "eviction/evicted_prefix.h"
 #include "experiment/prompt_tokens.h"
+#include "kv/prefix_trie.h"
 #include "kvrecycle/error.h"
 #include "kvrecycle/stats.h"
 
@@ -26,20 +27,6 @@ struct Match {
   int reuse = 0;   // shared tokens reused (leaving at least one to compute)
 };
 
-// The cache prompt sharing the longest token prefix, as the longest-prefix policy picks.
-Match longestSharedPrefix(const std::vector<int>& prompt,
-                          const std::vector<std::vector<int>>& cache) {
-  Match best;
-  for (size_t c = 0; c < cache.size(); ++c) {
-    const auto end =
-        prompt.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size() - 1, cache[c].size()));
-    const int shared = static_cast<int>(std::mismatch(prompt.begin(), end, cache[c].begin()).first -
-                                        prompt.begin());
-    if (shared > best.reuse) best = {static_cast<int>(c), shared};
-  }
-  return best;
-}
-
 std::string settingFolder(const EvictionSettings& s) {
   return std::string(evictionMethodName(s.method)) + "-" + std::to_string(s.budget);
 }
@@ -55,10 +42,15 @@ std::vector<EvictedRecyclingRow> runEvictedRecycling(const Model& model,
   const std::vector<EvictionSettings> grid = evictionGrid(config);
   const auto cache = tokenizeAll(model, cachePrompts, config.promptTemplate, 0);
   const auto tests = tokenizeAll(model, testPrompts, config.promptTemplate, config.maxNewTokens);
+  // The cache prompt sharing the longest token prefix, as the longest-prefix policy picks.
+  PrefixTrie trie;
+  for (size_t c = 0; c < cache.size(); ++c) trie.insert(cache[c], static_cast<int>(c));
   std::vector<Match> matches;
   std::vector<EvictedPass> baselines;
   for (const std::vector<int>& prompt : tests) {
-    matches.push_back(longestSharedPrefix(prompt, cache));
+    const PrefixTrie::Match shared = trie.longestPrefix(prompt);
+    const int reuse = std::min(shared.length, static_cast<int>(prompt.size()) - 1);
+    matches.push_back(reuse >= 1 ? Match{shared.entry, reuse} : Match{});
     if (matches.back().cache < 0) {
       baselines.emplace_back();  // nothing to reuse: not measured
       continue;
