@@ -4,12 +4,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
 #include "experiment/conversation.h"
 #include "experiment/footprint.h"
 #include "experiment/store_samples_json.h"
+#include "kv/entry_catalogue.h"
 #include "kv/resident_store.h"
 #include "kv/store_ledger.h"
 #include "kvrecycle/error.h"
@@ -169,6 +171,74 @@ class TestStoreBudget : public QObject {
     fs::remove(info.path);  // a file removed behind its back is forgotten, and that is saved
     { kvr::ResidentStore store(kv, *model_, {kvr::EvictionPolicy::Lru, kvr::kKeepStoreBudget}); }
     QVERIFY(kvr::StoreLedger::load(ledgerFile).entries().empty());
+  }
+
+  // A store open reads every entry's tokens from the catalogue, which is a
+  // cache of the headers: it follows files added, removed or broken behind its
+  // back, and a corrupt catalogue is rebuilt, never trusted.
+  void catalogueFollowsTheFilesAndSurvivesCorruption() {
+    const fs::path storeDir = dir("catalogue");
+    kvr::KVStore kv(storeDir);
+    const auto a = kv.save(*model_, *filled(*model_, kvr::test::randomTokens(21, 10)), "first");
+    const auto b = kv.save(*model_, *filled(*model_, kvr::test::randomTokens(22, 14)), "second");
+    std::vector<std::string> said;
+    const auto log = [&said](const std::string& line) { said.push_back(line); };
+    const fs::path file = storeDir / kvr::kEntryCatalogueFile;
+    const auto tokensOf = [](const std::vector<kvr::CatalogueEntry>& entries,
+                             const std::string& id) -> std::vector<int> {
+      for (const auto& e : entries) {
+        if (e.id == id) return e.tokens;
+      }
+      return {};
+    };
+    auto entries = kvr::readEntryCatalogue(kv, log);
+    QCOMPARE(entries.size(), size_t{2});
+    QCOMPARE(tokensOf(entries, a.entryId), a.tokenIds);
+    QCOMPARE(tokensOf(entries, b.entryId), b.tokenIds);
+    QVERIFY(fs::exists(file));
+    QCOMPARE(kvr::loadCatalogueFile(file).size(), size_t{2});
+    // The catalogue, not the headers, answers the next open: a catalogue whose
+    // record of `a` names other tokens (same size) is believed.
+    auto doctored = kvr::loadCatalogueFile(file);
+    for (auto& e : doctored) {
+      if (e.id == a.entryId) e.tokens = {1, 2, 3};
+    }
+    kvr::saveCatalogueFile(file, doctored);
+    QCOMPARE(tokensOf(kvr::readEntryCatalogue(kv, log), a.entryId), (std::vector<int>{1, 2, 3}));
+    // Removed and added behind its back: forgotten and learned, and saved.
+    fs::remove(b.path);
+    const auto c = kv.save(*model_, *filled(*model_, kvr::test::randomTokens(23, 8)), "third");
+    entries = kvr::readEntryCatalogue(kv, log);
+    QCOMPARE(entries.size(), size_t{2});
+    QCOMPARE(tokensOf(entries, c.entryId), c.tokenIds);
+    QCOMPARE(kvr::loadCatalogueFile(file).size(), size_t{2});
+    // A flipped byte fails the checksum: rebuilt from the headers, and said.
+    {
+      std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(20);
+      f.put('\x7f');
+    }
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::loadCatalogueFile(file));
+    said.clear();
+    entries = kvr::readEntryCatalogue(kv, log);
+    QCOMPARE(tokensOf(entries, a.entryId), a.tokenIds);
+    QVERIFY(!said.empty() && said[0].find("entry catalogue") != std::string::npos);
+    QCOMPARE(kvr::loadCatalogueFile(file).size(), size_t{2});
+    // A truncated catalogue is refused the same way.
+    fs::resize_file(file, fs::file_size(file) / 2);
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::loadCatalogueFile(file));
+    // An unreadable entry is listed by its size, logged, and not catalogued.
+    { std::ofstream(storeDir / "broken.safetensors") << "not a safetensors file"; }
+    said.clear();
+    entries = kvr::readEntryCatalogue(kv, log);
+    QCOMPARE(entries.size(), size_t{3});
+    const auto broken = std::find_if(entries.begin(), entries.end(),
+                                     [](const auto& e) { return e.id == "broken"; });
+    QVERIFY(broken != entries.end() && !broken->readable && broken->bytes > 0);
+    QVERIFY(std::any_of(said.begin(), said.end(), [](const std::string& s) {
+      return s.find("unreadable entry") != std::string::npos;
+    }));
+    QCOMPARE(kvr::loadCatalogueFile(file).size(), size_t{2});
   }
 
   void neverEvictsAnEntryInUse() {

@@ -12,6 +12,12 @@ namespace fs = std::filesystem;
 
 ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
                              std::function<void(const std::string&)> log)
+    : ResidentStore(kvStore, model, std::move(settings), readEntryCatalogue(kvStore, log),
+                    std::move(log)) {}
+
+ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
+                             const std::vector<CatalogueEntry>& catalogue,
+                             std::function<void(const std::string&)> log)
     : kvStore_(kvStore),
       model_(model),
       policy_(settings.policy),
@@ -23,22 +29,11 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   ledger_.setSavingEstimate(std::move(settings.savedSeconds));
   std::vector<StoredFile> files;
   bool learned = false;  // files the ledger did not know (as they are): remembered below
-  for (const std::string& id : kvStore_.entryIds()) {
-    StoredFile f{id, 0, 0};
-    std::error_code ec;
-    f.bytes = static_cast<int64_t>(fs::file_size(kvStore_.pathFor(id), ec));
-    if (ec) continue;  // removed meanwhile
-    if (const LedgerEntry* known = ledger_.find(id); known != nullptr && known->bytes == f.bytes) {
-      f.tokens = known->tokens;
-    } else {
-      learned = true;
-      try {
-        f.tokens = static_cast<int>(kvStore_.inspect(id).tokenIds.size());
-      } catch (const Error& e) {
-        // Unreadable files still take space: keep them accountable (and evictable).
-        if (log_) log_(std::string("K/V store: unreadable entry counted by size: ") + e.what());
-      }
-    }
+  for (const CatalogueEntry& entry : catalogue) {
+    // Unreadable files (no tokens) still take space: accountable and evictable.
+    StoredFile f{entry.id, entry.bytes, static_cast<int>(entry.tokens.size())};
+    const LedgerEntry* known = ledger_.find(entry.id);
+    learned = learned || known == nullptr || known->bytes != f.bytes;
     files.push_back(f);
   }
   const bool forgot = files.size() != ledger_.entries().size();
@@ -54,8 +49,7 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   resumeSampling();
   sample("start");
   // Nothing is written until something changed: opening a store leaves it as
-  // it was. Files the ledger learned are written, or every later open would
-  // read their headers again (at 100 000 entries, seconds).
+  // it was.
   if (newBudget || evicted || learned || forgot) persist();
 }
 

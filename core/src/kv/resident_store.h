@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/entry_catalogue.h"
 #include "kv/store_ledger.h"
 #include "kvrecycle/kv_store.h"
 #include "kvrecycle/results.h"
@@ -34,6 +35,10 @@ class ResidentStore {
     std::function<double(int depth)> savedSeconds{};
   };
   ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
+                std::function<void(const std::string&)> log = {});
+  // The same over the store's entries as readEntryCatalogue() listed them.
+  ResidentStore(KVStore& kvStore, const Model& model, Settings settings,
+                const std::vector<CatalogueEntry>& catalogue,
                 std::function<void(const std::string&)> log = {});
 
   int64_t budget() const { return ledger_.budget(); }
