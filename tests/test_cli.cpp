@@ -411,7 +411,7 @@ class TestCli : public QObject {
     QCOMPARE(lines.size(), 1);
     const QJsonObject j = QJsonDocument::fromJson(lines[0]).object();
     for (const char* key :
-         {"open_s", "open_list_s", "open_ledger_s", "open_tokens_s", "open_index_s", "open_trie_s",
+         {"open_s", "open_catalogue_s", "open_ledger_s", "open_index_s", "open_trie_s",
           "lookup_p50_s", "lookup_p99_s", "lookup_max_s", "rss_before_open_bytes",
           "rss_after_open_bytes", "store_bytes", "create_s", "threads", "cpu_model",
           "torch_version", "kvrecycle_version"}) {
@@ -423,6 +423,12 @@ class TestCli : public QObject {
     QVERIFY(j["hits"].toInt() > 0 && j["hits"].toInt() <= 100);
     QVERIFY(j["lookup_p50_s"].toDouble() <= j["lookup_p99_s"].toDouble());
     QVERIFY(j["store_bytes"].toDouble() > 0);
+    // Below the graph's threshold the index is exact, so its recall is whole.
+    QCOMPARE(j["index"].toString(), QString("flat inner product"));
+    QCOMPARE(j["recall_queries"].toInt() + j["unrelated_recall_queries"].toInt(), 100);
+    QVERIFY(j["recall_queries"].toInt() > 50);  // 4 in 5 continue a stored entry
+    QCOMPARE(j["recall_at_1"].toDouble(), 1.0);
+    QCOMPARE(j["unrelated_recall_at_1"].toDouble(), 1.0);
     QCOMPARE(QDir(dir).entryList({"*.safetensors"}).size(), 200);
     // A second call reuses the entries.
     const Run again = cli(args);

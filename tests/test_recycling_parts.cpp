@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 
 #include <cmath>
 
@@ -93,6 +94,53 @@ class TestRecyclingParts : public QObject {
     QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, 256));
   }
 
+  // The index searches with the engine's SIMD dot products, not faiss's own:
+  // its top-k must be the one plain arithmetic gives, flat, saved and loaded,
+  // and exact search under a graph too. 1027 dimensions: a tail past the vector width.
+  void simdSearchFindsTheExactTopK() {
+    const int n = 600, dim = 1027, k = 5;
+    std::mt19937 random(11);
+    std::normal_distribution<float> normal;
+    kvr::EmbeddingIndex index(dim);
+    std::vector<std::vector<float>> rows;
+    for (int i = 0; i < n; ++i) {
+      std::vector<float> v(dim);
+      for (float& x : v) x = normal(random);
+      index.add(v);
+      rows.push_back(std::move(v));
+    }
+    const auto expected = [&](const std::vector<float>& q) {
+      std::vector<std::pair<double, int>> all;
+      for (int i = 0; i < n; ++i) {
+        double s = 0;
+        for (int j = 0; j < dim; ++j) s += double(q[j]) * rows[i][j];
+        all.emplace_back(-s, i);
+      }
+      std::sort(all.begin(), all.end());
+      return all;
+    };
+    QTemporaryDir dir;
+    const std::filesystem::path file = dir.filePath("simd.faiss").toStdString();
+    index.save(file);
+    const kvr::EmbeddingIndex loaded = kvr::EmbeddingIndex::load(file, dim);
+    for (int t = 0; t < 20; ++t) {
+      std::vector<float> q(dim);
+      for (float& x : q) x = normal(random);
+      const auto truth = expected(q);
+      for (const kvr::EmbeddingIndex* which : {&std::as_const(index), &loaded}) {
+        const auto hits = which->search(q, k);
+        QCOMPARE(hits.size(), size_t{k});
+        for (int i = 0; i < k; ++i) {
+          QCOMPARE(hits[i].row, truth[i].second);
+          QVERIFY(std::abs(hits[i].score + truth[i].first) <
+                  1e-3 * std::abs(truth[i].first) + 1e-3);
+        }
+        QCOMPARE(which->searchExact(q, 1)[0].row, truth[0].second);
+      }
+    }
+    QCOMPARE(index.search(rows[0], n + 10).size(), size_t{n});  // k past the size: all of them
+  }
+
   // At store scale the index becomes a graph: vectors kept (reconstructible),
   // each stored vector still its own nearest neighbour, persisted as a graph.
   void largeIndexUsesAGraph() {
@@ -114,7 +162,10 @@ class TestRecyclingParts : public QObject {
     QVERIFY(index.approximate());
     QVERIFY(QString::fromStdString(index.kind()).startsWith("hnsw"));
     QCOMPARE(index.size(), n);
-    QCOMPARE(index.vector(1000), rows[1]);
+    const std::vector<float> stored = index.vector(1000);  // fp16 in the graph
+    QCOMPARE(stored.size(), rows[1].size());
+    for (size_t i = 0; i < stored.size(); ++i) QVERIFY(std::abs(stored[i] - rows[1][i]) < 1e-3f);
+    QVERIFY(QString::fromStdString(index.kind()).contains("fp16"));
     int found = 0;
     for (size_t r = 0; r < rows.size(); ++r) {
       found += index.search(rows[r], 1)[0].row == static_cast<int>(r * 1000) ? 1 : 0;
@@ -126,6 +177,12 @@ class TestRecyclingParts : public QObject {
     const kvr::EmbeddingIndex loaded = kvr::EmbeddingIndex::load(file, dim);
     QVERIFY(loaded.approximate());
     QCOMPARE(loaded.size(), n);
+    int foundLoaded = 0;  // the loaded graph searches over its swapped-in storage
+    for (size_t r = 0; r < rows.size(); ++r) {
+      foundLoaded += loaded.search(rows[r], 1)[0].row == static_cast<int>(r * 1000) ? 1 : 0;
+      QCOMPARE(loaded.searchExact(rows[r], 1)[0].row, static_cast<int>(r * 1000));
+    }
+    QVERIFY(foundLoaded >= static_cast<int>(rows.size()) - 1);
     kvr::EmbeddingIndex small(dim);
     small.add(rows[0]);
     small.useGraphIfLarge();

@@ -53,9 +53,8 @@ void registerBenchStore(CLI::App& app, Action& action) {
       line["kv_dtype"] = kvDtypeName(config.dtype);
       line["create_s"] = r.createSeconds;
       line["open_s"] = r.openSeconds;  // median of `opens`, its parts below
-      line["open_list_s"] = r.listSeconds;
+      line["open_catalogue_s"] = r.catalogueSeconds;
       line["open_ledger_s"] = r.ledgerSeconds;
-      line["open_tokens_s"] = r.tokensSeconds;
       line["open_index_s"] = r.indexSeconds;
       line["open_trie_s"] = r.trieSeconds;
       line["opens"] = config.opens;
@@ -65,6 +64,10 @@ void registerBenchStore(CLI::App& app, Action& action) {
       line["lookup_p99_s"] = r.lookupP99Seconds;
       line["lookup_max_s"] = r.lookupMaxSeconds;
       line["index"] = r.index;
+      line["recall_at_1"] = r.recallAt1;
+      line["recall_queries"] = r.recallQueries;
+      line["unrelated_recall_at_1"] = r.unrelatedRecallAt1;
+      line["unrelated_recall_queries"] = r.unrelatedRecallQueries;
       line["rss_before_open_bytes"] = r.rssBeforeOpenBytes;
       line["rss_after_open_bytes"] = r.rssAfterOpenBytes;
       line["goal_lookup_p99_met"] = r.lookupP99Seconds < 1e-3;
@@ -73,7 +76,7 @@ void registerBenchStore(CLI::App& app, Action& action) {
       addMachineInfo(line, *model);
       std::cerr << "bench-store: " << r.entries << " entries, open " << r.openSeconds * 1e3
                 << " ms, lookup p50 " << r.lookupP50Seconds * 1e6 << " us, p99 "
-                << r.lookupP99Seconds * 1e6 << " us, RSS +"
+                << r.lookupP99Seconds * 1e6 << " us, recall@1 " << r.recallAt1 << ", RSS +"
                 << (r.rssAfterOpenBytes - r.rssBeforeOpenBytes) / (1024 * 1024) << " MiB"
                 << std::endl;
       printJson(line);

@@ -2,9 +2,10 @@
 // The K/V store at scale, behind `kvrecycle-cli bench-store` (issue 11 item 6):
 // N synthetic entries written through the real KVStore write path (small K/V
 // of short token sequences shaped like conversations: sessions of turns that
-// extend one another), then what a run pays to open the store (entry list,
-// ledger, every entry's tokens, the embedding index, the prefix trie) and the
-// reuse planner's lookup per prompt (prefix trie + faiss top-1), with the
+// extend one another), then what a run pays to open the store (the entry
+// catalogue: every entry's size and tokens; the ledger; the embedding index;
+// the prefix trie) and the reuse planner's lookup per prompt (prefix trie +
+// faiss top-1), the faiss top-1's recall against exact search, and the
 // process's resident memory before and after the open.
 #include <cstdint>
 #include <filesystem>
@@ -34,16 +35,21 @@ struct StoreBenchResult {
   double createSeconds = 0;  // writing the missing entries and the index
   // A store open, median over config.opens, and its parts.
   double openSeconds = 0;
-  double listSeconds = 0;    // KVStore + entry ids
-  double ledgerSeconds = 0;  // store_state.json, reconciled with the files
-  double tokensSeconds = 0;  // every entry's header: token ids and text
-  double indexSeconds = 0;   // the persisted faiss index and its vectors
-  double trieSeconds = 0;    // the reuse planner: prefix trie over all entries
+  double catalogueSeconds = 0;  // every entry's size, token ids and text (entry_catalogue.bin)
+  double ledgerSeconds = 0;     // store_state.json, reconciled with the files
+  double indexSeconds = 0;      // the persisted faiss index and its rows' entries
+  double trieSeconds = 0;       // the reuse planner: prefix trie over all entries
   int queries = 0;
   int hits = 0;  // lookups that found a reusable prefix
   double lookupP50Seconds = 0;
   double lookupP99Seconds = 0;
   double lookupMaxSeconds = 0;
+  // Share of queries whose top-1 from the index scores as the exact top-1, on
+  // a sample searched exactly too: prompts continuing a stored entry, and unrelated ones.
+  int recallQueries = 0;
+  double recallAt1 = 0;
+  int unrelatedRecallQueries = 0;
+  double unrelatedRecallAt1 = 0;
   int64_t rssBeforeOpenBytes = 0;
   int64_t rssAfterOpenBytes = 0;
   std::string index;  // the faiss index type used

@@ -37,7 +37,8 @@ ReusePlan ReusePlanner::plan(const std::vector<int>& tokens,
   if (match.entry >= 0 && reuse >= std::max(1, minReuse_)) {
     plan.entry = match.entry;
     plan.reuse = reuse;
-    plan.promptSimilarity = cosineSimilarity(embedding, cached_[match.entry].embedding);
+    // From the index's copy: at store scale the entries need not carry their vectors.
+    plan.promptSimilarity = cosineSimilarity(embedding, index_.vector(match.entry));
   }
   return plan;
 }

@@ -25,6 +25,7 @@ class ReusePlanner {
   ReusePlanner(ReusePolicy policy, int minReuse, const std::vector<CachedPrompt>& cached,
                EmbeddingIndex index);
   ReusePlan plan(const std::vector<int>& tokens, const std::vector<float>& embedding) const;
+  const EmbeddingIndex& index() const { return index_; }
 
  private:
   ReusePolicy policy_;

@@ -4,9 +4,11 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "experiment/cached_prompt.h"
 #include "experiment/reuse_planner.h"
+#include "kv/entry_catalogue.h"
 #include "kv/resident_store.h"
 #include "kvrecycle/embedders.h"
 #include "kvrecycle/error.h"
@@ -130,25 +132,25 @@ void openStore(const Model& model, const StoreBenchConfig& config, const Embedde
   opened.entries.clear();
   Stopwatch clock;
   KVStore store(config.directory);
-  const std::vector<std::string> ids = store.entryIds();
-  times.listSeconds = clock.seconds();
+  const std::vector<CatalogueEntry> catalogue = readEntryCatalogue(store, {});
+  times.catalogueSeconds = clock.seconds();
   clock = Stopwatch();
-  ResidentStore resident(store, model, {EvictionPolicy::Lru, kKeepStoreBudget, config.dtype, {}});
+  ResidentStore resident(store, model, {EvictionPolicy::Lru, kKeepStoreBudget, config.dtype, {}},
+                         catalogue);
   times.ledgerSeconds = clock.seconds();
-  clock = Stopwatch();
-  // The index rows follow the synthetic order, so entries are read in it.
-  for (int i = 0; i < config.entries; ++i) {
-    const std::string id =
-        KVStore::entryIdFor(model.fingerprint(), entryTokens(model, config.seed, i), config.dtype);
-    const KVEntryInfo info = store.inspect(id);
-    opened.entries.push_back({id, info.text, info.tokenIds, id, {}});
-  }
-  times.tokensSeconds = clock.seconds();
   clock = Stopwatch();
   EmbeddingIndex index =
       EmbeddingIndex::load(indexPath(config.directory, config), embedder.dimension());
-  for (int i = 0; i < index.size(); ++i) {
-    opened.entries[static_cast<size_t>(i)].embedding = index.vector(i);
+  // The index rows follow the synthetic order: entries are put in it.
+  std::unordered_map<std::string, const CatalogueEntry*> byId;
+  for (const CatalogueEntry& e : catalogue) byId.emplace(e.id, &e);
+  for (int i = 0; i < config.entries; ++i) {
+    const std::string id =
+        KVStore::entryIdFor(model.fingerprint(), entryTokens(model, config.seed, i), config.dtype);
+    const auto it = byId.find(id);
+    if (it == byId.end() || !it->second->readable)
+      throw Error("bench-store: entry " + id + " is missing");
+    opened.entries.push_back({id, it->second->text, it->second->tokens, id, {}});
   }
   times.indexSeconds = clock.seconds();
   opened.index = index.kind();
@@ -191,9 +193,9 @@ StoreBenchResult runStoreBench(const Model& model, const StoreBenchConfig& confi
     return summarize(std::move(v)).median;
   };
   for (double StoreBenchResult::*field :
-       {&StoreBenchResult::openSeconds, &StoreBenchResult::listSeconds,
-        &StoreBenchResult::ledgerSeconds, &StoreBenchResult::tokensSeconds,
-        &StoreBenchResult::indexSeconds, &StoreBenchResult::trieSeconds}) {
+       {&StoreBenchResult::openSeconds, &StoreBenchResult::catalogueSeconds,
+        &StoreBenchResult::ledgerSeconds, &StoreBenchResult::indexSeconds,
+        &StoreBenchResult::trieSeconds}) {
     result.*field = median(field);
   }
 
@@ -202,14 +204,17 @@ StoreBenchResult runStoreBench(const Model& model, const StoreBenchConfig& confi
   std::mt19937 random(config.seed);
   std::vector<std::vector<int>> queries;
   std::vector<std::vector<float>> embeddings;
+  std::vector<bool> related;  // continues a stored entry
   for (int q = 0; q < config.queries; ++q) {
+    const bool unrelated = random() % 5 == 0;
     std::vector<int> tokens =
-        entryTokens(model, config.seed + (random() % 5 == 0 ? 1u : 0u),
+        entryTokens(model, config.seed + (unrelated ? 1u : 0u),
                     static_cast<int>(random() % static_cast<unsigned>(config.entries)));
     tokens.resize(1 + random() % tokens.size());
     for (int t = 0; t < 3; ++t) tokens.push_back(static_cast<int>(random() % 50000));
     embeddings.push_back(embedder->embed(textOf(model, tokens)));
     queries.push_back(std::move(tokens));
+    related.push_back(!unrelated);
   }
   std::vector<double> seconds;
   for (int q = 0; q < config.queries; ++q) {
@@ -219,6 +224,25 @@ StoreBenchResult runStoreBench(const Model& model, const StoreBenchConfig& confi
     seconds.push_back(clock.seconds());
     result.hits += plan.entry >= 0 ? 1 : 0;
   }
+  // The index's top-1 against the exact one (ties count as found), on a sample
+  // (exact search reads every vector), apart for prompts that continue a
+  // stored entry and for unrelated ones, whose best match is a weak one among
+  // many nearly as weak.
+  const EmbeddingIndex& index = opened.planner->index();
+  int found[2] = {0, 0}, asked[2] = {0, 0};
+  for (int q = 0; q < std::min(config.queries, 400); ++q) {
+    const auto& e = embeddings[static_cast<size_t>(q)];
+    const auto approximate = index.search(e, 1);
+    const auto exact = index.searchExact(e, 1);
+    const int kind = related[static_cast<size_t>(q)] ? 0 : 1;
+    ++asked[kind];
+    found[kind] +=
+        !exact.empty() && !approximate.empty() && approximate[0].score >= exact[0].score - 1e-5f;
+  }
+  result.recallQueries = asked[0];
+  result.recallAt1 = asked[0] > 0 ? static_cast<double>(found[0]) / asked[0] : 1.0;
+  result.unrelatedRecallQueries = asked[1];
+  result.unrelatedRecallAt1 = asked[1] > 0 ? static_cast<double>(found[1]) / asked[1] : 1.0;
   std::sort(seconds.begin(), seconds.end());
   const auto at = [&seconds](double p) {
     return seconds[std::min(seconds.size() - 1, static_cast<size_t>(p * seconds.size()))];

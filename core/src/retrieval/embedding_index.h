@@ -4,10 +4,6 @@
 // reads every vector per query, which at store scale (100 000 entries x 1024
 // dimensions: 400 MB a query) costs tens of milliseconds, so a large index
 // can switch to a graph (HNSW): approximate top-1, a few hundred vectors read
-// per query. Exact (flat) search
-// reads every vector per query, which at store scale (100 000 entries x 1024
-// dimensions: 400 MB a query) costs tens of milliseconds, so a large index
-// can switch to a graph (HNSW): approximate top-1, a few hundred vectors read
 // per query.
 #include <filesystem>
 #include <memory>
@@ -40,6 +36,9 @@ class EmbeddingIndex {
     float score = 0;  // inner product = cosine for normalized vectors
   };
   std::vector<Hit> search(const std::vector<float>& query, int k) const;
+  // The exact answer, reading every vector even when the index is a graph: to
+  // measure the graph's recall, never on a prompt's path.
+  std::vector<Hit> searchExact(const std::vector<float>& query, int k) const;
 
   void save(const std::filesystem::path& path) const;  // atomic
   // Throws kvr::Error naming the file when it is unreadable or of another dimension.
