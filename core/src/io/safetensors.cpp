@@ -144,16 +144,6 @@ SafetensorsHeader parseSafetensorsHeader(const uint8_t* prefix, size_t prefixSiz
   return header;
 }
 
-void SafetensorsFile::prefault(const uint8_t* from, size_t bytes) const {
-#ifndef MADV_POPULATE_READ
-  constexpr int MADV_POPULATE_READ = 22;  // Linux 5.14; older kernels refuse it, harmlessly
-#endif
-  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<uintptr_t>(from) & ~(page - 1);
-  const auto end = reinterpret_cast<uintptr_t>(from) + bytes;
-  if (bytes > 0) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
-}
-
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(path.string() + ": cannot open: " + std::strerror(errno));

@@ -49,9 +49,6 @@ class SafetensorsFile {
   const uint8_t* data(const TensorInfo& info) const;
   // The whole file, e.g. for fingerprinting.
   const uint8_t* bytes() const { return base_; }
-  // Maps the pages of [from, from + bytes) in one call (a hint: without it,
-  // each 4 KiB page faults on first touch, which halves a warm load's rate).
-  void prefault(const uint8_t* from, size_t bytes) const;
   uint64_t size() const { return size_; }
 
  private:
