@@ -201,15 +201,20 @@ void scanSearch(faiss::Index::idx_t n, const float* x, faiss::Index::idx_t d,
   }
 }
 
+// Moves the stored codes of `from` into the empty `into`, leaving `from` empty.
+void moveCodes(faiss::IndexFlatCodes& from, faiss::IndexFlatCodes& into) {
+  into.codes.swap(from.codes);
+  into.ntotal = from.ntotal;
+  from.ntotal = 0;
+}
+
 }  // namespace
 
 SimdFlatIP::SimdFlatIP(idx_t dimension) : faiss::IndexFlatIP(dimension) {}
 
 std::unique_ptr<SimdFlatIP> SimdFlatIP::takeVectors(faiss::IndexFlat& plain) {
   auto fast = std::make_unique<SimdFlatIP>(plain.d);
-  fast->codes.swap(plain.codes);
-  fast->ntotal = plain.ntotal;
-  plain.ntotal = 0;
+  moveCodes(plain, *fast);
   return fast;
 }
 
@@ -231,10 +236,6 @@ faiss::FlatCodesDistanceComputer* SimdFlatIP::get_FlatCodesDistanceComputer() co
   return new SimdIPDistance(*this);
 }
 
-}  // namespace kvr
-
-namespace kvr {
-
 SimdHalfIP::SimdHalfIP(int dimension)
     : faiss::IndexScalarQuantizer(dimension, faiss::ScalarQuantizer::QT_fp16,
                                   faiss::METRIC_INNER_PRODUCT) {
@@ -247,9 +248,7 @@ std::unique_ptr<SimdHalfIP> SimdHalfIP::takeCodes(faiss::IndexScalarQuantizer& p
     return nullptr;
   }
   auto fast = std::make_unique<SimdHalfIP>(static_cast<int>(plain.d));
-  fast->codes.swap(plain.codes);
-  fast->ntotal = plain.ntotal;
-  plain.ntotal = 0;
+  moveCodes(plain, *fast);
   return fast;
 }
 
