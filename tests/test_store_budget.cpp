@@ -96,7 +96,7 @@ class TestStoreBudget : public QObject {
   }
 
   void ledgerPersists() {
-    const fs::path file = dir("ledger") / "state.json";
+    const fs::path file = dir("ledger") / kvr::StoreLedger::kFileName;
     fs::create_directories(file.parent_path());
     kvr::StoreLedger ledger = threeEntries();
     ledger.setBudget(4096);
@@ -115,7 +115,37 @@ class TestStoreBudget : public QObject {
     } catch (const kvr::Error& e) {
       QVERIFY(std::string(e.what()).find(file.string()) != std::string::npos);
     }
-    QCOMPARE(kvr::StoreLedger::load(dir("ledger") / "missing.json").residentBytes(), int64_t{0});
+    QCOMPARE(kvr::StoreLedger::load(dir("ledger") / "missing.bin").residentBytes(), int64_t{0});
+    // A flipped byte fails the checksum (a binary file has no slack to notice it otherwise).
+    ledger.save(file);
+    {
+      std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(30);
+      f.put('\x55');
+    }
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::StoreLedger::load(file));
+  }
+
+  // Stores of version 0.1 kept their ledger as JSON: read once, then replaced.
+  void legacyJsonLedgerIsMigrated() {
+    const fs::path storeDir = dir("legacy");
+    fs::create_directories(storeDir);
+    std::ofstream(storeDir / kvr::StoreLedger::kLegacyFileName)
+        << R"({"format": "kvrecycle-store-state", "version": 1, "budget_bytes": 5000,
+              "tick": 4, "seconds_per_prefill_token": 0.002, "entries": [
+              {"id": "x", "bytes": 1200, "tokens": 30, "admitted_tick": 1, "last_use_tick": 4,
+               "uses": 3, "hits": 2, "max_hit_depth": 20, "saved_s": 0.04}]})";
+    const fs::path file = storeDir / kvr::StoreLedger::kFileName;
+    const kvr::StoreLedger legacy = kvr::StoreLedger::load(file);
+    QCOMPARE(legacy.budget(), int64_t{5000});
+    QCOMPARE(legacy.find("x")->hits, int64_t{2});
+    QCOMPARE(legacy.find("x")->maxHitDepth, 20);
+    legacy.save(file);
+    QVERIFY(!fs::exists(storeDir / kvr::StoreLedger::kLegacyFileName));
+    const kvr::StoreLedger back = kvr::StoreLedger::load(file);
+    QCOMPARE(back.find("x")->savedSeconds, 0.04);
+    QCOMPARE(back.find("x")->lastUseTick, uint64_t{4});
+    QCOMPARE(back.secondsPerPrefillToken(), 0.002);
   }
 
   void admissionsStayWithinTheBudgetAcrossRestarts() {

@@ -1,11 +1,14 @@
 #pragma once
 // What a store open needs of every entry (size, token ids, text) without
 // reading 100 000 entry headers: a binary catalogue beside the entries
-// (entry_catalogue.bin), checked against the directory at each open. Entries
-// it lacks, or whose file size changed, are read from their headers; entries
-// whose file is gone are dropped; the file is rewritten (atomically) only
-// when it learned or forgot something. It is a cache of the headers, never
-// the truth: a missing, stale or corrupt catalogue costs time, not entries.
+// (entry_catalogue.bin), checked against the directory listing at each open.
+// Entries it lacks are read from their headers; entries whose file is gone are
+// dropped; the file is rewritten (atomically) only when it learned or forgot
+// something. It is a cache of the headers, never the truth: a missing, stale
+// or corrupt catalogue costs time, not entries. Entry files are immutable (an
+// id names its content; writes are atomic renames), so a listed name the
+// catalogue knows keeps its catalogued size without a stat; a file changed in
+// place behind the store's back is found by the integrity checks of its load.
 #include <cstdint>
 #include <filesystem>
 #include <functional>

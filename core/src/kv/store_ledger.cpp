@@ -7,26 +7,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kvrecycle/atomic_write.h"
+#include "io/checksummed_record.h"
 #include "kvrecycle/error.h"
 
 namespace kvr {
 namespace {
 
-constexpr const char* kFormat = "kvrecycle-store-state";
-constexpr int kVersion = 1;
-
-nlohmann::json entryJson(const LedgerEntry& e) {
-  return {{"id", e.id},
-          {"bytes", e.bytes},
-          {"tokens", e.tokens},
-          {"admitted_tick", e.admittedTick},
-          {"last_use_tick", e.lastUseTick},
-          {"uses", e.uses},
-          {"hits", e.hits},
-          {"max_hit_depth", e.maxHitDepth},
-          {"saved_s", e.savedSeconds}};
-}
+constexpr const char* kFormat = "kvrecycle-store-state";  // the legacy JSON's
+// Binary layout (io/checksummed_record.h): int64 budget, uint64 tick, double
+// seconds per prefill token, uint32 count, then per entry in id order: id
+// (uint32 length, bytes), int64 bytes, int32 tokens, uint64 admitted tick,
+// uint64 last-use tick, int64 uses, int64 hits, int32 max hit depth, double
+// seconds saved.
+constexpr char kMagic[8] = {'K', 'V', 'R', 'L', 'E', 'D', 'G', '1'};
 
 LedgerEntry entryFrom(const nlohmann::json& j) {
   LedgerEntry e;
@@ -47,7 +40,7 @@ LedgerEntry entryFrom(const nlohmann::json& j) {
 
 }  // namespace
 
-StoreLedger StoreLedger::load(const std::filesystem::path& file) {
+StoreLedger StoreLedger::loadLegacyJson(const std::filesystem::path& file) {
   StoreLedger ledger;
   std::ifstream in(file, std::ios::binary);
   if (!in) return ledger;
@@ -57,7 +50,7 @@ StoreLedger StoreLedger::load(const std::filesystem::path& file) {
     const nlohmann::json j = nlohmann::json::parse(text.str());
     if (j.at("format").get<std::string>() != kFormat) throw Error("not a K/V store state file");
     const int version = j.at("version").get<int>();
-    if (version != kVersion) {
+    if (version != 1) {
       throw Error("store state version " + std::to_string(version) + " is not supported");
     }
     ledger.budget_ = j.at("budget_bytes").get<int64_t>();
@@ -76,16 +69,61 @@ StoreLedger StoreLedger::load(const std::filesystem::path& file) {
   return ledger;
 }
 
+StoreLedger StoreLedger::load(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) {
+    return loadLegacyJson(file.parent_path() / kLegacyFileName);
+  }
+  StoreLedger ledger;
+  io::RecordReader r(file, kMagic, "K/V store state");
+  ledger.budget_ = r.get<int64_t>();
+  ledger.tick_ = r.get<uint64_t>();
+  ledger.secondsPerToken_ = r.get<double>();
+  const auto count = r.get<uint32_t>();
+  constexpr size_t kLeastEntryBytes = 4 + 8 + 4 + 8 * 4 + 4 + 8;  // all but the id's characters
+  if (count > r.left() / kLeastEntryBytes) r.fail("is truncated");
+  if (ledger.budget_ < 0) r.fail("has a negative budget");
+  for (uint32_t i = 0; i < count; ++i) {
+    LedgerEntry e;
+    e.id = r.getString();
+    e.bytes = r.get<int64_t>();
+    e.tokens = r.get<int32_t>();
+    e.admittedTick = r.get<uint64_t>();
+    e.lastUseTick = r.get<uint64_t>();
+    e.uses = r.get<int64_t>();
+    e.hits = r.get<int64_t>();
+    e.maxHitDepth = r.get<int32_t>();
+    e.savedSeconds = r.get<double>();
+    if (e.id.empty() || e.bytes < 0 || e.tokens < 0 || e.maxHitDepth < 0) {
+      r.fail("has entry '" + e.id + "' with a negative size or no id");
+    }
+    // Saved in id order: each goes at the end, no search.
+    ledger.entries_.emplace_hint(ledger.entries_.end(), e.id, e);
+  }
+  if (!r.done()) r.fail("has trailing bytes");
+  return ledger;
+}
+
 void StoreLedger::save(const std::filesystem::path& file) const {
-  nlohmann::json entries = nlohmann::json::array();
-  for (const auto& [id, e] : entries_) entries.push_back(entryJson(e));
-  const nlohmann::json j = {{"format", kFormat},
-                            {"version", kVersion},
-                            {"budget_bytes", budget_},
-                            {"tick", tick_},
-                            {"seconds_per_prefill_token", secondsPerToken_},
-                            {"entries", entries}};
-  writeFileAtomically(file, j.dump(1));
+  io::RecordWriter out(kMagic);
+  out.put(budget_);
+  out.put(tick_);
+  out.put(secondsPerToken_);
+  out.put(static_cast<uint32_t>(entries_.size()));
+  for (const auto& [id, e] : entries_) {
+    out.putString(e.id);
+    out.put(e.bytes);
+    out.put(static_cast<int32_t>(e.tokens));
+    out.put(e.admittedTick);
+    out.put(e.lastUseTick);
+    out.put(e.uses);
+    out.put(e.hits);
+    out.put(static_cast<int32_t>(e.maxHitDepth));
+    out.put(e.savedSeconds);
+  }
+  out.writeTo(file);
+  // The binary file replaces the JSON of version 0.1 stores.
+  std::error_code ignored;
+  std::filesystem::remove(file.parent_path() / kLegacyFileName, ignored);
 }
 
 void StoreLedger::setBudget(int64_t bytes) {
