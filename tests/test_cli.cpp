@@ -422,6 +422,7 @@ class TestCli : public QObject {
     QCOMPARE(j["queries"].toInt(), 100);
     QVERIFY(j["hits"].toInt() > 0 && j["hits"].toInt() <= 100);
     QVERIFY(j["lookup_p50_s"].toDouble() <= j["lookup_p99_s"].toDouble());
+    QCOMPARE(j["lookup_p99_rounds_s"].toArray().size(), 3);  // the median round is reported
     QVERIFY(j["store_bytes"].toDouble() > 0);
     // Below the graph's threshold the index is exact, so its recall is whole.
     QCOMPARE(j["index"].toString(), QString("flat inner product"));

@@ -4,6 +4,8 @@
 #include <QtTest>
 
 #include <cmath>
+#include <fstream>
+#include <functional>
 #include <random>
 #include <utility>
 
@@ -183,6 +185,58 @@ class TestRecyclingParts : public QObject {
       QCOMPARE(loaded.searchExact(rows[r], 1)[0].row, static_cast<int>(r * 1000));
     }
     QVERIFY(foundLoaded >= static_cast<int>(rows.size()) - 1);
+    // The saved graph is the same graph: same answers, best first, scores included.
+    int agreeWithExact = 0;
+    for (int t = 0; t < 50; ++t) {
+      std::vector<float> q(dim);
+      for (float& x : q) x = normal(random);
+      const auto before = index.search(q, 5), after = loaded.search(q, 5);
+      QCOMPARE(after.size(), size_t{5});
+      for (size_t i = 0; i < before.size(); ++i) {
+        QCOMPARE(after[i].row, before[i].row);
+        QCOMPARE(after[i].score, before[i].score);
+        if (i > 0) QVERIFY(after[i].score <= after[i - 1].score);
+      }
+      agreeWithExact += after[0].row == loaded.searchExact(q, 1)[0].row ? 1 : 0;
+    }
+    QVERIFY2(agreeWithExact >= 48, std::to_string(agreeWithExact).c_str());  // recall@1 on 50
+    // Its vectors are mapped from the file; an add copies them first and extends the graph.
+    kvr::EmbeddingIndex grown = kvr::EmbeddingIndex::load(file, dim);
+    std::vector<float> extra(dim, 0.f);
+    extra[0] = 1.f;
+    grown.add(extra);
+    QCOMPARE(grown.size(), n + 1);
+    QCOMPARE(grown.search(extra, 1)[0].row, n);
+    QCOMPARE(grown.vector(1000), loaded.vector(1000));
+    // A damaged file is an error naming it, never a search out of bounds.
+    const auto damaged = [&](const std::function<void(std::fstream&)>& damage) {
+      const std::filesystem::path copy = dir.filePath("damaged.faiss").toStdString();
+      std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
+      {
+        std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+        damage(f);
+      }
+      try {
+        kvr::EmbeddingIndex::load(copy, dim);
+      } catch (const kvr::Error& e) {
+        return std::string(e.what()).find(copy.string()) != std::string::npos;
+      }
+      return false;
+    };
+    const auto flipAt = [](std::streamoff at) {
+      return [at](std::fstream& f) {
+        f.seekg(at);
+        const char c = static_cast<char>(f.get());
+        f.seekp(at);
+        f.put(static_cast<char>(c ^ 0x20));
+      };
+    };
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(file));
+    QVERIFY(damaged(flipAt(200)));       // in the graph
+    QVERIFY(damaged(flipAt(size - 3)));  // in the vectors
+    QVERIFY(damaged(flipAt(20)));        // in the header
+    std::filesystem::resize_file(file, static_cast<uintmax_t>(size - 100));
+    QVERIFY_THROWS_EXCEPTION(kvr::Error, kvr::EmbeddingIndex::load(file, dim));
     kvr::EmbeddingIndex small(dim);
     small.add(rows[0]);
     small.useGraphIfLarge();

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "kvrecycle/kv_dtype.h"
 
@@ -22,6 +23,7 @@ struct StoreBenchConfig {
   int entries = 1000;
   std::filesystem::path directory;  // entries already there (same model and N) are reused
   int queries = 2000;               // lookups timed
+  int rounds = 3;                   // times the queries are timed (median round reported)
   int opens = 3;                    // store opens timed (median)
   int writers = 8;                  // threads writing entry files (each one fsyncs)
   KVDtype dtype = KVDtype::F32;
@@ -36,14 +38,16 @@ struct StoreBenchResult {
   // A store open, median over config.opens, and its parts.
   double openSeconds = 0;
   double catalogueSeconds = 0;  // every entry's size, token ids and text (entry_catalogue.bin)
-  double ledgerSeconds = 0;     // store_state.json, reconciled with the files
+  double ledgerSeconds = 0;     // store_state.bin, reconciled with the files
   double indexSeconds = 0;      // the persisted faiss index and its rows' entries
   double trieSeconds = 0;       // the reuse planner: prefix trie over all entries
   int queries = 0;
-  int hits = 0;  // lookups that found a reusable prefix
-  double lookupP50Seconds = 0;
+  int hits = 0;                 // lookups that found a reusable prefix
+  double lookupP50Seconds = 0;  // median over the rounds of each round's
   double lookupP99Seconds = 0;
-  double lookupMaxSeconds = 0;
+  double lookupMaxSeconds = 0;  // over all rounds
+  std::vector<double> lookupP99PerRound;
+  int64_t lookupPageFaults = 0;  // during all rounds (0 when the index stayed in memory)
   // Share of queries whose top-1 from the index scores as the exact top-1, on
   // a sample searched exactly too: prompts continuing a stored entry, and unrelated ones.
   int recallQueries = 0;

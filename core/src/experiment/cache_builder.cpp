@@ -91,7 +91,10 @@ EmbeddingIndex loadOrBuildIndex(const std::vector<CachedPrompt>& cached, const E
   if (std::filesystem::exists(path)) {
     try {
       EmbeddingIndex index = EmbeddingIndex::load(path, embedder.dimension());
-      if (index.size() == static_cast<int>(cached.size())) return index;
+      if (index.size() == static_cast<int>(cached.size())) {
+        if (index.fileIsOutdated()) index.save(path);  // so that the next open maps it
+        return index;
+      }
     } catch (const Error& e) {
       say(callbacks, std::string("rebuilding index: ") + e.what());
     }

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "kvrecycle/error.h"
+#include "retrieval/graph_search.h"
+#include "retrieval/half_graph_file.h"
 #include "retrieval/simd_storage.h"
 
 namespace kvr {
@@ -38,7 +40,7 @@ std::unique_ptr<faiss::IndexHNSW> emptyGraph(int dimension) {
 // flat fp32 (flat indexes, and graphs saved before fp16) or fp16.
 void useSimdStorage(std::unique_ptr<faiss::Index>& index) {
   if (faiss::IndexHNSW* graph = graphOf(index.get())) {
-    if (!graph->own_fields) return;
+    if (!graph->own_fields || dynamic_cast<SimdHalfIP*>(graph->storage) != nullptr) return;
     if (auto* flat = dynamic_cast<faiss::IndexFlatIP*>(graph->storage)) {
       graph->storage = SimdFlatIP::takeVectors(*flat).release();
       delete flat;
@@ -57,7 +59,12 @@ void useSimdStorage(std::unique_ptr<faiss::Index>& index) {
 
 struct EmbeddingIndex::Impl {
   std::unique_ptr<faiss::Index> index;
+  bool outdatedFile = false;
 };
+
+bool EmbeddingIndex::fileIsOutdated() const {
+  return impl_->outdatedFile;
+}
 
 void EmbeddingIndex::useGraphIfLarge() {
   if (approximate() || size() < kGraphFrom) return;
@@ -114,12 +121,16 @@ std::vector<float> EmbeddingIndex::vector(int row) const {
 
 namespace {
 
-std::vector<EmbeddingIndex::Hit> searchIn(const faiss::Index& index,
-                                          const std::vector<float>& query, int k) {
+void checkQuery(const std::vector<float>& query, const faiss::Index& index) {
   if (query.size() != static_cast<size_t>(index.d)) {
     throw Error("query of dimension " + std::to_string(query.size()) +
                 " for an index of dimension " + std::to_string(index.d));
   }
+}
+
+std::vector<EmbeddingIndex::Hit> searchIn(const faiss::Index& index,
+                                          const std::vector<float>& query, int k) {
+  checkQuery(query, index);
   k = std::min<int>(k, static_cast<int>(index.ntotal));
   if (k <= 0) return {};
   std::vector<float> scores(static_cast<size_t>(k));
@@ -136,7 +147,16 @@ std::vector<EmbeddingIndex::Hit> searchIn(const faiss::Index& index,
 
 std::vector<EmbeddingIndex::Hit> EmbeddingIndex::search(const std::vector<float>& query,
                                                         int k) const {
-  return searchIn(*impl_->index, query, k);
+  const faiss::IndexHNSW* graph = graphOf(impl_->index.get());
+  const auto* half = graph != nullptr ? dynamic_cast<const SimdHalfIP*>(graph->storage) : nullptr;
+  if (half == nullptr) return searchIn(*impl_->index, query, k);
+  checkQuery(query, *graph);
+  std::vector<Hit> hits;
+  for (const GraphHit& h :
+       searchHalfGraph(graph->hnsw, *half, query.data(), k, graph->hnsw.efSearch)) {
+    hits.push_back({static_cast<int>(h.row), h.score});
+  }
+  return hits;
 }
 
 std::vector<EmbeddingIndex::Hit> EmbeddingIndex::searchExact(const std::vector<float>& query,
@@ -146,6 +166,12 @@ std::vector<EmbeddingIndex::Hit> EmbeddingIndex::searchExact(const std::vector<f
 }
 
 void EmbeddingIndex::save(const std::filesystem::path& path) const {
+  if (const faiss::IndexHNSW* graph = graphOf(impl_->index.get())) {
+    if (const auto* half = dynamic_cast<const SimdHalfIP*>(graph->storage)) {
+      saveHalfGraph(*graph, *half, path);
+      return;
+    }
+  }
   const std::string temp = path.string() + ".tmp." + std::to_string(::getpid());
   try {
     faiss::write_index(impl_->index.get(), temp.c_str());
@@ -160,8 +186,15 @@ void EmbeddingIndex::save(const std::filesystem::path& path) const {
 
 EmbeddingIndex EmbeddingIndex::load(const std::filesystem::path& path, int expectedDimension) {
   std::unique_ptr<faiss::Index> index;
+  const bool halfGraphFile = isHalfGraphFile(path);
   try {
-    index.reset(faiss::read_index(path.c_str()));
+    if (halfGraphFile) {
+      index = loadHalfGraph(path);
+    } else {
+      index.reset(faiss::read_index(path.c_str()));
+    }
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     const std::string what = e.what();
     throw Error(path.string() + ": cannot read index: " + what.substr(0, what.find('\n')));
@@ -179,6 +212,8 @@ EmbeddingIndex EmbeddingIndex::load(const std::filesystem::path& path, int expec
                 std::to_string(index->d) + ", expected " + std::to_string(expectedDimension) + ")");
   }
   EmbeddingIndex result(expectedDimension);
+  result.impl_->outdatedFile =
+      !halfGraphFile && graph != nullptr && dynamic_cast<SimdHalfIP*>(graph->storage) != nullptr;
   result.impl_->index = std::move(index);
   return result;
 }

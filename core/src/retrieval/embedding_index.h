@@ -43,6 +43,9 @@ class EmbeddingIndex {
   void save(const std::filesystem::path& path) const;  // atomic
   // Throws kvr::Error naming the file when it is unreadable or of another dimension.
   static EmbeddingIndex load(const std::filesystem::path& path, int expectedDimension);
+  // Loaded from a file of an older layout that a save would make faster to
+  // load (a graph whose vectors are read, not mapped).
+  bool fileIsOutdated() const;
 
  private:
   struct Impl;

@@ -1,6 +1,7 @@
 #include "retrieval/simd_storage.h"
 
 #include <faiss/impl/DistanceComputer.h>
+#include <faiss/impl/FaissAssert.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/mapped_file.h"
 #include "model/cpu/kernels.h"
 
 namespace kvr {
@@ -129,7 +131,7 @@ const HalfDots& bestHalfDots() {
 
 struct HalfIPDistance : faiss::FlatCodesDistanceComputer {
   explicit HalfIPDistance(const SimdHalfIP& index)
-      : FlatCodesDistanceComputer(index.codes.data(), index.code_size),
+      : FlatCodesDistanceComputer(index.codeData(), index.code_size),
         dimension(static_cast<int>(index.d)),
         dots(bestHalfDots()) {}
 
@@ -259,7 +261,7 @@ void SimdHalfIP::search(idx_t n, const float* x, idx_t k, float* distances, idx_
     return;
   }
   const auto dot = bestHalfDots().query;
-  const auto* base = reinterpret_cast<const uint16_t*>(codes.data());
+  const auto* base = reinterpret_cast<const uint16_t*>(codeData());
   scanSearch(n, x, d, ntotal, k, distances, labels,
              [&](const float* q, idx_t start, int count, float* out) {
                for (int i = 0; i < count; ++i) {
@@ -270,6 +272,60 @@ void SimdHalfIP::search(idx_t n, const float* x, idx_t k, float* distances, idx_
 
 faiss::FlatCodesDistanceComputer* SimdHalfIP::get_FlatCodesDistanceComputer() const {
   return new HalfIPDistance(*this);
+}
+
+float SimdHalfIP::innerProduct(const float* query, idx_t row) const {
+  return bestHalfDots().query(
+      query, reinterpret_cast<const uint16_t*>(codeData() + static_cast<size_t>(row) * code_size),
+      static_cast<int>(d));
+}
+
+std::unique_ptr<SimdHalfIP> SimdHalfIP::overMapping(int dimension, idx_t rows,
+                                                    std::shared_ptr<const io::MappedFile> file,
+                                                    const uint8_t* codes) {
+  auto index = std::make_unique<SimdHalfIP>(dimension);
+  index->mapping_ = std::move(file);
+  index->mappedCodes_ = codes;
+  index->ntotal = rows;
+  return index;
+}
+
+void SimdHalfIP::copyMappedCodes() {
+  if (mappedCodes_ == nullptr) return;
+  codes.assign(mappedCodes_, mappedCodes_ + static_cast<size_t>(ntotal) * code_size);
+  mappedCodes_ = nullptr;
+  mapping_.reset();
+}
+
+void SimdHalfIP::add(idx_t n, const float* x) {
+  copyMappedCodes();
+  faiss::IndexScalarQuantizer::add(n, x);
+}
+
+void SimdHalfIP::reset() {
+  mappedCodes_ = nullptr;
+  mapping_.reset();
+  faiss::IndexScalarQuantizer::reset();
+}
+
+void SimdHalfIP::reconstruct(idx_t key, float* recons) const {
+  reconstruct_n(key, 1, recons);
+}
+
+void SimdHalfIP::reconstruct_n(idx_t first, idx_t count, float* recons) const {
+  FAISS_THROW_IF_NOT(first >= 0 && count >= 0 && first + count <= ntotal);
+  sa_decode(count, codeData() + static_cast<size_t>(first) * code_size, recons);
+}
+
+size_t SimdHalfIP::remove_ids(const faiss::IDSelector& selector) {
+  copyMappedCodes();
+  return faiss::IndexScalarQuantizer::remove_ids(selector);
+}
+
+void SimdHalfIP::merge_from(faiss::Index& other, idx_t addId) {
+  copyMappedCodes();
+  if (auto* half = dynamic_cast<SimdHalfIP*>(&other)) half->copyMappedCodes();
+  faiss::IndexScalarQuantizer::merge_from(other, addId);
 }
 
 }  // namespace kvr
