@@ -39,12 +39,20 @@ class TestCpuForward : public QObject {
   Q_OBJECT
 
  private slots:
+  void vectorKernelsMatchPortableOnes_data() {
+    QTest::addColumn<QString>("set");
+    QTest::newRow("avx2") << "avx2";
+    QTest::newRow("avx512") << "avx512";
+  }
+
   void vectorKernelsMatchPortableOnes() {
-    const kvr::cpu::Kernels* fast = kvr::cpu::avx2Kernels();
-    if (fast == nullptr) QSKIP("this CPU has no AVX2 + FMA");
+    QFETCH(QString, set);
+    const kvr::cpu::Kernels* fast =
+        set == "avx2" ? kvr::cpu::avx2Kernels() : kvr::cpu::avx512Kernels();
+    if (fast == nullptr) QSKIP("this CPU lacks the instruction set");
     const kvr::cpu::Kernels& plain = kvr::cpu::genericKernels();
     // Odd shapes reach every tail: rows not a multiple of 4, columns of 16 or 8.
-    for (const int cols : {7, 37, 64, 773}) {
+    for (const int cols : {7, 37, 64, 80, 773}) {  // 80: AVX-512's steps of 32 and a 16
       const int rows = 13;
       const auto w = randomFloats(static_cast<size_t>(rows) * cols, 1);
       const auto x = randomFloats(static_cast<size_t>(cols), 2);
@@ -57,8 +65,8 @@ class TestCpuForward : public QObject {
           QVERIFY2(maxRelativeDiff(y1, y2) < 1e-5f, qPrintable(QString("cols %1").arg(cols)));
           QCOMPARE(y1[0], y2[0]);  // rows before r0 untouched
         }
-        // Five tokens at once (two pairs and a single), output stride 15.
-        const int tokens = 5, ldy = 15;
+        // Seven tokens at once (blocks of four, two and one), output stride 15.
+        const int tokens = 7, ldy = 15;
         const auto xs = randomFloats(static_cast<size_t>(tokens) * cols, 7);
         std::vector<float> z1 = randomFloats(static_cast<size_t>(tokens) * ldy, 8), z2 = z1;
         fast->gemmRows(w.data(), xs.data(), tokens, bias.data(), z1.data(), ldy, cols, 2, rows,

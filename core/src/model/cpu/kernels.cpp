@@ -52,7 +52,7 @@ void expGeneric(float* x, int n) {
 }  // namespace
 
 const Kernels& genericKernels() {
-  static const Kernels kernels{"generic",     gemvRowsGeneric,    gemmRowsGeneric,
+  static const Kernels kernels{"generic",     gemvRowsGeneric,    gemmRowsGeneric, 40,
                                scoresGeneric, weightedSumGeneric, expGeneric};
   return kernels;
 }
@@ -61,6 +61,9 @@ const Kernels& bestKernels() {
   static const Kernels& chosen = []() -> const Kernels& {
     const char* forced = std::getenv("KVR_CPU_KERNELS");
     if (forced != nullptr && std::strcmp(forced, "generic") == 0) return genericKernels();
+    const Kernels* avx512 = avx512Kernels();
+    const bool avx2Forced = forced != nullptr && std::strcmp(forced, "avx2") == 0;
+    if (avx512 != nullptr && !avx2Forced) return *avx512;
     const Kernels* avx2 = avx2Kernels();
     return avx2 != nullptr ? *avx2 : genericKernels();
   }();

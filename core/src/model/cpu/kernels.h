@@ -1,14 +1,14 @@
 #pragma once
 // Vector kernels of the torch-free CPU forward (model/cpu/forward_cpu.cpp).
 // One table of function pointers per instruction set, chosen once at run time
-// from what the CPU supports (AVX2 + FMA, else portable C++), so one binary
+// from what the CPU supports (AVX-512, else AVX2 + FMA, else portable C++), so one binary
 // runs on every x86-64 machine. No torch here.
 #include <cstddef>
 
 namespace kvr::cpu {
 
 struct Kernels {
-  const char* name;  // "avx2-fma" or "generic"
+  const char* name;  // "avx512", "avx2-fma" or "generic"
   // y[r] = bias[r] + W[r, :] . x for rows [r0, r1) of a row-major [rows, cols]
   // matrix (bias may be null); with accumulate, y[r] += that instead. Reads
   // every weight of those rows exactly once: the decode step's matrix-vector.
@@ -20,6 +20,9 @@ struct Kernels {
   // without the packing a BLAS GEMM does per call.
   void (*gemmRows)(const float* w, const float* x, int tokens, const float* bias, float* y, int ldy,
                    int cols, int r0, int r1, bool accumulate);
+  // Beyond this many tokens a BLAS GEMM (whose packing pays off) beats
+  // gemmRows; 0: never (gemmRows then takes any prefill, in chunks).
+  int gemmRowsMaxTokens;
   // out[t] = scale * q . keys[t, :] for t in [0, count): one query's attention
   // scores over a head's contiguous [count, dim] keys.
   void (*scores)(const float* q, const float* keys, int count, int dim, float scale, float* out);
@@ -28,9 +31,12 @@ struct Kernels {
   void (*exp)(float* x, int n);  // in place, |rel err| < 2e-7
 };
 
-// The best kernels this CPU runs; KVR_CPU_KERNELS=generic forces the portable ones.
+// The best kernels this CPU runs; KVR_CPU_KERNELS=generic forces the portable
+// ones, KVR_CPU_KERNELS=avx2 the AVX2 ones (to compare on an AVX-512 CPU).
 const Kernels& bestKernels();
 const Kernels& genericKernels();
 const Kernels* avx2Kernels();  // null when the CPU lacks AVX2 or FMA
+// AVX2's, with AVX-512 matrix kernels; null when the CPU lacks AVX-512 F/DQ.
+const Kernels* avx512Kernels();
 
 }  // namespace kvr::cpu
