@@ -16,7 +16,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fuzz_dir="$root/tests/fuzz"
-all_harnesses=(fuzz_csv fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_kv_entry fuzz_torch_save)
+all_harnesses=(fuzz_csv fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_kv_entry fuzz_torch_save fuzz_store_files)
 
 usage() {
   echo "usage: $0 [--seconds N] [--build-dir DIR] [HARNESS...]" >&2

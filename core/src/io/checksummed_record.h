@@ -24,7 +24,7 @@ class RecordWriter {
     out_.append(reinterpret_cast<const char*>(&value), sizeof value);
   }
   void putBytes(const void* data, size_t size) {
-    out_.append(static_cast<const char*>(data), size);
+    if (size > 0) out_.append(static_cast<const char*>(data), size);  // data may be null then
   }
   void putString(std::string_view s) {  // uint32 length, bytes
     put(static_cast<uint32_t>(s.size()));

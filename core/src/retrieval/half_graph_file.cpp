@@ -35,7 +35,7 @@ struct MemoryReader : faiss::IOReader {
   MemoryReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   size_t operator()(void* ptr, size_t size, size_t items) override {
     const size_t whole = size == 0 ? 0 : std::min(items, (size_ - at_) / size);
-    std::memcpy(ptr, data_ + at_, whole * size);
+    if (whole > 0) std::memcpy(ptr, data_ + at_, whole * size);  // faiss passes null for none
     at_ += whole * size;
     return whole;
   }
