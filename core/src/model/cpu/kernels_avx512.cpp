@@ -4,6 +4,9 @@
 // kernels (attention, exp) are the AVX2 ones: they are not where time goes.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "model/cpu/kernels.h"
 
 #define KVR_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
@@ -147,11 +150,47 @@ KVR_AVX512 void gemmRowsAvx512(const float* w, const float* x, int tokens, const
   }
 }
 
+// FMAs per second over 8 independent chains (best of 3 short runs), for
+// 512-bit and for 256-bit vectors.
+#define KVR_FMA_RATE(Vector, fma, set1)                                                            \
+  double best = 0;                                                                                 \
+  for (int round = 0; round < 3; ++round) {                                                        \
+    Vector v0 = set1(0.5f), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;         \
+    const Vector m = set1(0.999f), a = set1(1e-4f);                                                \
+    const auto t0 = std::chrono::steady_clock::now();                                              \
+    for (int i = 0; i < 20000; ++i) {                                                              \
+      v0 = fma(v0, m, a), v1 = fma(v1, m, a), v2 = fma(v2, m, a), v3 = fma(v3, m, a);              \
+      v4 = fma(v4, m, a), v5 = fma(v5, m, a), v6 = fma(v6, m, a), v7 = fma(v7, m, a);              \
+    }                                                                                              \
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); \
+    volatile float sink = v0[0] + v1[0] + v2[0] + v3[0] + v4[0] + v5[0] + v6[0] + v7[0];           \
+    (void)sink;                                                                                    \
+    best = std::max(best, 8.0 * 20000 / s);                                                        \
+  }                                                                                                \
+  return best
+
+KVR_AVX512 double fmaRate512() {
+  KVR_FMA_RATE(__m512, _mm512_fmadd_ps, _mm512_set1_ps);
+}
+KVR_AVX512 double fmaRate256() {
+  KVR_FMA_RATE(__m256, _mm256_fmadd_ps, _mm256_set1_ps);
+}
+#undef KVR_FMA_RATE
+
+// Twice the lanes at (nearly) the same rate of FMAs: 512-bit units, not halves.
+bool fullWidthAvx512() {
+  return fmaRate512() >= 0.8 * fmaRate256();
+}
+
 }  // namespace
 
 const Kernels* avx512Kernels() {
+  // Only where 512-bit FMAs run at full width (Zen 5, most Xeons): where they
+  // are split in two (Zen 4) these kernels gain nothing over AVX2 and would
+  // take long prefills from the BLAS. Measured once, about a millisecond.
   static const bool supported = __builtin_cpu_supports("avx512f") &&
-                                __builtin_cpu_supports("avx512dq") && avx2Kernels() != nullptr;
+                                __builtin_cpu_supports("avx512dq") && avx2Kernels() != nullptr &&
+                                fullWidthAvx512();
   static const Kernels kernels = [] {
     Kernels k = supported ? *avx2Kernels() : genericKernels();
     k.name = "avx512";
