@@ -91,12 +91,11 @@ void activate(const cpu::Kernels& k, Activation kind, float* x, int n) {
   }
 }
 
-// Softmax of scores[0, valid) in place, zeroing [valid, width).
+// Softmax of scores[0, valid) in place.
 // `live` (eviction, optional): a key flagged 0 takes no part, neither in the
 // maximum nor in the sum, and gets weight 0. Without it, or with every key
 // live, the arithmetic is the same as with no flags at all.
-void softmaxRow(const cpu::Kernels& k, float* scores, int valid, int width,
-                const uint8_t* live = nullptr) {
+void softmaxRow(const cpu::Kernels& k, float* scores, int valid, const uint8_t* live = nullptr) {
   float top = -std::numeric_limits<float>::infinity();
   bool nan = false;
   for (int t = 0; t < valid; ++t) {
@@ -121,7 +120,6 @@ void softmaxRow(const cpu::Kernels& k, float* scores, int valid, int width,
   for (int t = 0; t < valid; ++t) sum += scores[t];
   const float inv = 1.f / sum;
   for (int t = 0; t < valid; ++t) scores[t] *= inv;
-  std::fill(scores + valid, scores + width, 0.f);
 }
 
 // Linear layers stream each weight row once through the engine's kernels for
@@ -241,11 +239,12 @@ class CpuForward {
         partRange(out, part, parts, 16, begin, end);
         if (rows == 1) {
           k_.gemvRows(weight, x, bias, y, in, begin, end, add);
-        }
-        for (int t = 0; t < rows && rows > 1; t += kTokenChunk) {
-          const size_t at = static_cast<size_t>(t);
-          k_.gemmRows(weight, x + at * in, std::min(kTokenChunk, rows - t), bias, y + at * out, out,
-                      in, begin, end, add);
+        } else {
+          for (int t = 0; t < rows; t += kTokenChunk) {
+            const size_t at = static_cast<size_t>(t);
+            k_.gemmRows(weight, x + at * in, std::min(kTokenChunk, rows - t), bias, y + at * out,
+                        out, in, begin, end, add);
+          }
         }
         if (epilogue != Epilogue::Activate) return;
         for (int r = 0; r < rows; ++r) {
@@ -322,7 +321,7 @@ class CpuForward {
   void attendOne(const float* q, const float* keys, const float* values, int total, float scale,
                  const uint8_t* live, float* scores, float* out) const {
     k_.scores(q, keys, total, headDim_, scale, scores);
-    softmaxRow(k_, scores, total, total, live);
+    softmaxRow(k_, scores, total, live);
     k_.weightedSum(scores, values, total, headDim_, out);
   }
 
