@@ -151,12 +151,7 @@ std::vector<EmbeddingIndex::Hit> EmbeddingIndex::search(const std::vector<float>
   const auto* half = graph != nullptr ? dynamic_cast<const SimdHalfIP*>(graph->storage) : nullptr;
   if (half == nullptr) return searchIn(*impl_->index, query, k);
   checkQuery(query, *graph);
-  std::vector<Hit> hits;
-  for (const GraphHit& h :
-       searchHalfGraph(graph->hnsw, *half, query.data(), k, graph->hnsw.efSearch)) {
-    hits.push_back({static_cast<int>(h.row), h.score});
-  }
-  return hits;
+  return searchHalfGraph(graph->hnsw, *half, query.data(), k, graph->hnsw.efSearch);
 }
 
 std::vector<EmbeddingIndex::Hit> EmbeddingIndex::searchExact(const std::vector<float>& query,

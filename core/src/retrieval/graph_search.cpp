@@ -55,7 +55,7 @@ class Scorer {
 
 constexpr size_t kPrefetchAhead = 3;  // vectors in flight while one is scored
 
-// Scores `rows` in order, `fresh` prefetched kPrefetchAhead ahead, into `out`.
+// Scores `rows` in order into `out`, each row's vector prefetched kPrefetchAhead rows ahead.
 void scoreAll(const Scorer& score, const std::vector<faiss::HNSW::storage_idx_t>& rows,
               std::vector<Scored>& out) {
   out.clear();
@@ -68,8 +68,9 @@ void scoreAll(const Scorer& score, const std::vector<faiss::HNSW::storage_idx_t>
 
 }  // namespace
 
-std::vector<GraphHit> searchHalfGraph(const faiss::HNSW& graph, const SimdHalfIP& vectors,
-                                      const float* query, int k, int ef) {
+std::vector<EmbeddingIndex::Hit> searchHalfGraph(const faiss::HNSW& graph,
+                                                 const SimdHalfIP& vectors, const float* query,
+                                                 int k, int ef) {
   const auto rows = static_cast<size_t>(vectors.ntotal);
   if (rows == 0 || k <= 0 || graph.entry_point < 0) return {};
   const Scorer score(vectors, query);
@@ -124,9 +125,9 @@ std::vector<GraphHit> searchHalfGraph(const faiss::HNSW& graph, const SimdHalfIP
       }
     }
   }
-  std::vector<GraphHit> hits;
+  std::vector<EmbeddingIndex::Hit> hits;
   while (!kept.empty()) {
-    hits.push_back({kept.top().first, kept.top().second});
+    hits.push_back({kept.top().second, kept.top().first});
     kept.pop();
   }
   std::reverse(hits.begin(), hits.end());  // best first

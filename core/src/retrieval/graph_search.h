@@ -7,20 +7,17 @@
 // faiss's (greedy descent through the upper levels, a beam of `ef` at level 0).
 #include <faiss/impl/HNSW.h>
 
-#include <cstdint>
 #include <vector>
+
+#include "retrieval/embedding_index.h"
 
 namespace kvr {
 
 struct SimdHalfIP;
 
-struct GraphHit {
-  float score = 0;  // inner product
-  int64_t row = -1;
-};
-
 // Best first; at most k (fewer when the graph has fewer rows).
-std::vector<GraphHit> searchHalfGraph(const faiss::HNSW& graph, const SimdHalfIP& vectors,
-                                      const float* query, int k, int ef);
+std::vector<EmbeddingIndex::Hit> searchHalfGraph(const faiss::HNSW& graph,
+                                                 const SimdHalfIP& vectors, const float* query,
+                                                 int k, int ef);
 
 }  // namespace kvr
