@@ -137,12 +137,14 @@ class TestStoreBudget : public QObject {
                "uses": 3, "hits": 2, "max_hit_depth": 20, "saved_s": 0.04}]})";
     const fs::path file = storeDir / kvr::StoreLedger::kFileName;
     const kvr::StoreLedger legacy = kvr::StoreLedger::load(file);
+    QVERIFY(legacy.fileIsOutdated());
     QCOMPARE(legacy.budget(), int64_t{5000});
     QCOMPARE(legacy.find("x")->hits, int64_t{2});
     QCOMPARE(legacy.find("x")->maxHitDepth, 20);
     legacy.save(file);
     QVERIFY(!fs::exists(storeDir / kvr::StoreLedger::kLegacyFileName));
     const kvr::StoreLedger back = kvr::StoreLedger::load(file);
+    QVERIFY(!back.fileIsOutdated());
     QCOMPARE(back.find("x")->savedSeconds, 0.04);
     QCOMPARE(back.find("x")->lastUseTick, uint64_t{4});
     QCOMPARE(back.secondsPerPrefillToken(), 0.002);

@@ -75,14 +75,12 @@ std::vector<CatalogueEntry> readEntryCatalogue(const KVStore& store,
   auto next = known.begin();  // both lists sorted by id: one merge, no hashing
   for (const ListedFile& f : files) {
     while (next != known.end() && next->id < f.id) ++next;
-    if (next != known.end() && next->id == f.id && f.regular) {
-      entries.push_back(std::move(*next++));
-      ++kept;
-      continue;
-    }
-    const int64_t bytes = regularFileBytes(store.pathFor(f.id));
+    const bool catalogued = next != known.end() && next->id == f.id;
+    // A catalogued regular file keeps its size; anything else is stat'ed.
+    const int64_t bytes =
+        catalogued && f.regular ? next->bytes : regularFileBytes(store.pathFor(f.id));
     if (bytes < 0) continue;
-    if (next != known.end() && next->id == f.id && next->bytes == bytes) {
+    if (catalogued && next->bytes == bytes) {
       entries.push_back(std::move(*next++));
       ++kept;
       continue;

@@ -25,8 +25,6 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
       log_(std::move(log)) {
   const int64_t budget = settings.budget;
   const fs::path file = kvStore_.directory() / StoreLedger::kFileName;
-  const bool legacy =
-      !fs::exists(file) && fs::exists(file.parent_path() / StoreLedger::kLegacyFileName);
   ledger_ = StoreLedger::load(file);
   ledger_.setSavingEstimate(std::move(settings.savedSeconds));
   std::vector<StoredFile> files;
@@ -52,7 +50,7 @@ ResidentStore::ResidentStore(KVStore& kvStore, const Model& model, Settings sett
   sample("start");
   // Nothing is written until something changed: opening a store leaves it as
   // it was.
-  if (newBudget || evicted || learned || forgot || legacy) persist();
+  if (newBudget || evicted || learned || forgot || ledger_.fileIsOutdated()) persist();
 }
 
 void ResidentStore::sample(const std::string& event) {

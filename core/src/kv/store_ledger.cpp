@@ -44,6 +44,7 @@ StoreLedger StoreLedger::loadLegacyJson(const std::filesystem::path& file) {
   StoreLedger ledger;
   std::ifstream in(file, std::ios::binary);
   if (!in) return ledger;
+  ledger.fromLegacyFile_ = true;
   std::stringstream text;
   text << in.rdbuf();
   try {

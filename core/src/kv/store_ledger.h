@@ -46,6 +46,8 @@ class StoreLedger {
   // naming it.
   static StoreLedger load(const std::filesystem::path& file);
   void save(const std::filesystem::path& file) const;  // atomically; removes the legacy JSON
+  // Loaded from the legacy JSON: a save would replace it with the binary file.
+  bool fileIsOutdated() const { return fromLegacyFile_; }
 
   int64_t budget() const { return budget_; }  // 0: no budget
   void setBudget(int64_t bytes);
@@ -95,6 +97,7 @@ class StoreLedger {
  private:
   static StoreLedger loadLegacyJson(const std::filesystem::path& file);
 
+  bool fromLegacyFile_ = false;
   int64_t budget_ = 0;
   uint64_t tick_ = 0;
   double secondsPerToken_ = 0;
