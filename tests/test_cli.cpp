@@ -150,6 +150,42 @@ class TestCli : public QObject {
     QVERIFY(!j["cpu_model"].toString().isEmpty());
     QVERIFY(j["memcpy_traffic_gbs"].toDouble() > 0);
     QVERIFY(j["decode_bound_tokens_per_s"].toDouble() > 0);
+    QCOMPARE(j["weights_dtype"].toString(), QString("fp32"));
+    QVERIFY(!j.contains("fidelity"));  // float32 is the reference itself
+  }
+
+  // bf16 weights: half the bytes per decoded token, and the fidelity against
+  // float32 reported with the speed; an unknown precision is a usage error.
+  void benchEngineReportsBf16Fidelity() {
+    const QStringList args = {"bench-engine",
+                              "--model",
+                              tiny(),
+                              "--prompt-tokens",
+                              "16",
+                              "--new-tokens",
+                              "4",
+                              "--repeats",
+                              "1",
+                              "--device",
+                              "cpu"};
+    const Run fp32 = cli(args);
+    const Run bf16 = cli(args + QStringList{"--weights-dtype", "bf16"});
+    QCOMPARE(bf16.exitCode, 0);
+    const QJsonObject j = bf16.json();
+    QCOMPARE(j["weights_dtype"].toString(), QString("bf16"));
+    QVERIFY(j["forward"].toString().contains("bf16 weights"));
+    QCOMPARE(j["weight_bytes_per_decoded_token"].toDouble() * 2,
+             fp32.json()["weight_bytes_per_decoded_token"].toDouble());
+    const QJsonObject f = j["fidelity"].toObject();
+    QCOMPARE(f["reference"].toString(), QString("fp32"));
+    QCOMPARE(f["generated_tokens"].toInt(), 4);
+    for (const char* key : {"greedy_token_agreement", "teacher_forced_top1_agreement"}) {
+      QVERIFY2(f[key].toDouble() >= 0 && f[key].toDouble() <= 1, key);
+    }
+    QVERIFY(f.contains("first_divergence"));
+    QVERIFY(f["max_abs_logit_delta"].toDouble() > 0);
+    QVERIFY(f["reference_logit_spread"].toDouble() > 0);
+    expectErrorLine(cli(args + QStringList{"--weights-dtype", "fp16"}), 2, "fp16");
   }
 
   void runPrintsTheStudyTableAndJson() {

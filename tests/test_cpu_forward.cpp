@@ -3,6 +3,7 @@
 // on the same weights, for a decode step, a short suffix (attention query by
 // query) and a long prefill (attention as GEMMs).
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <QtTest>
 
 #include <atomic>
@@ -10,6 +11,9 @@
 #include <limits>
 #include <random>
 
+#include "kvrecycle/error.h"
+#include "kvrecycle/weights_fidelity.h"
+#include "model/cpu/bf16.h"
 #include "model/cpu/kernels.h"
 #include "model/cpu/worker_pool.h"
 #include "model/model_impl.h"
@@ -23,6 +27,12 @@ std::vector<float> randomFloats(size_t n, unsigned seed, float scale = 1.f) {
   std::vector<float> v(n);
   for (float& x : v) x = u(rng);
   return v;
+}
+
+std::vector<uint16_t> toBf16(const std::vector<float>& v) {
+  std::vector<uint16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = kvr::cpu::floatToBf16(v[i]);
+  return out;
 }
 
 float maxRelativeDiff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -64,6 +74,17 @@ class TestCpuForward : public QObject {
           plain.gemvRows(w.data(), x.data(), b, y2.data(), cols, 2, rows, accumulate);
           QVERIFY2(maxRelativeDiff(y1, y2) < 1e-5f, qPrintable(QString("cols %1").arg(cols)));
           QCOMPARE(y1[0], y2[0]);  // rows before r0 untouched
+          const std::vector<uint16_t> half = toBf16(w);
+          std::vector<float> h1 = randomFloats(rows, 4), h2 = h1;
+          fast->gemvRowsBf16(half.data(), x.data(), b, h1.data(), cols, 2, rows, accumulate);
+          plain.gemvRowsBf16(half.data(), x.data(), b, h2.data(), cols, 2, rows, accumulate);
+          QVERIFY2(maxRelativeDiff(h1, h2) < 1e-5f, qPrintable(QString("bf16 cols %1").arg(cols)));
+          QCOMPARE(h1[0], h2[0]);
+          // And it is the float32 product over the rounded weights.
+          std::vector<float> widened(half.size()), f = randomFloats(rows, 4);
+          plain.widenBf16(half.data(), widened.data(), half.size());
+          plain.gemvRows(widened.data(), x.data(), b, f.data(), cols, 2, rows, accumulate);
+          QVERIFY(maxRelativeDiff(h2, f) < 1e-5f);
         }
         // Seven tokens at once (blocks of four, two and one), output stride 19.
         const int tokens = 7, ldy = 19;
@@ -88,6 +109,32 @@ class TestCpuForward : public QObject {
       fast->weightedSum(s1.data(), keys.data(), count, dim, o1.data());
       plain.weightedSum(s1.data(), keys.data(), count, dim, o2.data());
       QVERIFY(maxRelativeDiff(o1, o2) < 1e-5f);
+    }
+  }
+
+  void bf16RoundsToNearestEvenAndWidensExactly() {
+    using kvr::cpu::bf16ToFloat;
+    using kvr::cpu::floatToBf16;
+    QCOMPARE(bf16ToFloat(floatToBf16(1.5f)), 1.5f);                         // representable: kept
+    QCOMPARE(bf16ToFloat(floatToBf16(1.f + 1.f / 256)), 1.f);               // a tie: to even (down)
+    QCOMPARE(bf16ToFloat(floatToBf16(1.f + 3.f / 256)), 1.f + 4.f / 256);   // a tie: to even (up)
+    QCOMPARE(bf16ToFloat(floatToBf16(1.f + 1.1f / 256)), 1.f + 2.f / 256);  // past half: up
+    QCOMPARE(bf16ToFloat(floatToBf16(-3.f)), -3.f);
+    const float inf = std::numeric_limits<float>::infinity();
+    QCOMPARE(bf16ToFloat(floatToBf16(inf)), inf);
+    QVERIFY(std::isnan(bf16ToFloat(floatToBf16(std::numeric_limits<float>::quiet_NaN()))));
+    // Widening in every kernel set gives exactly the float32 value, tails included.
+    const std::vector<float> values = randomFloats(37, 9, 100.f);
+    const std::vector<uint16_t> half = toBf16(values);
+    for (const kvr::cpu::Kernels* k :
+         {&kvr::cpu::genericKernels(), kvr::cpu::avx2Kernels(), kvr::cpu::avx512Kernels()}) {
+      if (k == nullptr) continue;
+      std::vector<float> wide(half.size());
+      k->widenBf16(half.data(), wide.data(), half.size());
+      for (size_t i = 0; i < half.size(); ++i) {
+        QCOMPARE(wide[i], bf16ToFloat(half[i]));
+        QVERIFY(std::abs(wide[i] - values[i]) <= std::abs(values[i]) / 256);
+      }
     }
   }
 
@@ -158,6 +205,79 @@ class TestCpuForward : public QObject {
                                             .arg(static_cast<double>(diff))));
     }
     QCOMPARE(cpuCache->tokens(), torchCache->tokens());
+  }
+
+  // A model reading bf16 weights computes what a float32 model computes over
+  // the same weights rounded to bf16 (so neither the rounding, the layout nor
+  // the widening may be wrong), and differs from the unrounded model (so the
+  // comparison could fail).
+  void bf16ForwardIsFloat32OverRoundedWeights() {
+    kvr::LoadOptions bf16;
+    bf16.weightsDtype = kvr::WeightsDtype::BF16;
+    const auto half = kvr::Model::load(kvr::test::tinyChaoticModel(), bf16);
+    const auto exact = kvr::Model::load(kvr::test::tinyChaoticModel());
+    const auto rounded = kvr::Model::load(kvr::test::tinyChaoticModel());
+    auto& impl = const_cast<kvr::Model::Impl&>(kvr::EngineAccess::of(*rounded));
+    c10::InferenceMode inference;  // the weights are inference tensors
+    for (kvr::LayerWeights& l : impl.weights.layers) {
+      for (at::Tensor* m : {&l.attnWeight, &l.attnProjWeight, &l.fcWeight, &l.mlpProjWeight}) {
+        m->copy_(m->to(at::kBFloat16));  // in place: the CPU views keep pointing at it
+      }
+    }
+    // The head is tied to wte, which the embedding reads unrounded: a rounded copy.
+    const at::Tensor head = impl.weights.lmHead.to(at::kBFloat16).to(at::kFloat).contiguous();
+    impl.cpuWeights.lmHead.f32 = head.data_ptr<float>();
+
+    QVERIFY(half->fingerprint() != exact->fingerprint());
+    QCOMPARE(half->fingerprint(), exact->fingerprint() + ":bf16-weights");
+    QCOMPARE(half->weights().fingerprint, exact->weights().fingerprint);
+    QVERIFY(half->forwardKernels().find("bf16 weights") != std::string::npos);
+
+    const auto c1 = half->newCache(), c2 = rounded->newCache(), c3 = exact->newCache();
+    const std::vector<int> tokens = kvr::test::randomTokens(5, 200);
+    const std::vector<std::pair<int, int>> batches = {{0, 100}, {100, 130}, {130, 131}, {131, 132}};
+    float fromExact = 0;
+    for (const auto& [from, to] : batches) {
+      const std::vector<int> ids(tokens.begin() + from, tokens.begin() + to);
+      const std::vector<float> a = half->forward(*c1, ids, true);
+      const std::vector<float> b = rounded->forward(*c2, ids, true);
+      const std::vector<float> c = exact->forward(*c3, ids, true);
+      const float diff = kvr::test::maxAbsDiff(a.data(), b.data(), a.size());
+      QVERIFY2(diff < 1e-4f, qPrintable(QString("tokens %1-%2: max |diff| %3")
+                                            .arg(from)
+                                            .arg(to)
+                                            .arg(static_cast<double>(diff))));
+      fromExact = std::max(fromExact, kvr::test::maxAbsDiff(a.data(), c.data(), a.size()));
+    }
+    QVERIFY2(fromExact > 1e-3f, qPrintable(QString::number(static_cast<double>(fromExact))));
+  }
+
+  // What bench-engine reports: agreement with float32 (high on this model, and
+  // exact when a model is compared with itself), and where outputs part.
+  void weightsFidelityComparesWithFloat32() {
+    kvr::LoadOptions bf16;
+    bf16.weightsDtype = kvr::WeightsDtype::BF16;
+    const auto half = kvr::Model::load(kvr::test::tinyChaoticModel(), bf16);
+    const auto exact = kvr::Model::load(kvr::test::tinyChaoticModel());
+    const std::vector<int> prompt = kvr::test::randomTokens(6, 40);
+    const kvr::WeightsFidelity self = kvr::measureWeightsFidelity(*exact, *exact, prompt, 24);
+    QCOMPARE(self.generatedTokens, 24);
+    QCOMPARE(self.greedyAgreement, 24);
+    QCOMPARE(self.firstDivergence, -1);
+    QCOMPARE(self.teacherForcedTop1Agreement, 1.0);
+    QCOMPARE(self.maxAbsLogitDelta, 0.0);
+    QVERIFY(self.referenceLogitSpread > 0);
+
+    const kvr::WeightsFidelity f = kvr::measureWeightsFidelity(*exact, *half, prompt, 24);
+    QVERIFY(f.maxAbsLogitDelta > 0);
+    QVERIFY2(f.maxAbsLogitDelta < 0.05 * f.referenceLogitSpread,
+             qPrintable(QString::number(f.maxAbsLogitDelta)));
+    QVERIFY(f.firstDivergence == -1 || f.greedyAgreement < 24);
+    QVERIFY(f.firstDivergence == -1 || f.firstDivergence < 24);
+    QVERIFY2(f.teacherForcedTop1Agreement >= 0.75,
+             qPrintable(QString::number(f.teacherForcedTop1Agreement)));
+    QVERIFY_THROWS_EXCEPTION(kvr::Error,
+                             kvr::measureWeightsFidelity(*exact, *half, prompt, 100000));
   }
 };
 

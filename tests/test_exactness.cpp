@@ -14,12 +14,17 @@
 namespace {
 
 constexpr float kTolerance = 1e-4f;
+// The models under test: the standard and the chaotic tiny model, and the
+// chaotic one reading bf16 weights (its own reference: recycling under bf16
+// must match baseline under bf16 as exactly as under float32).
+constexpr int kModels = 3;
+const char* const kModelNames[kModels] = {"standard", "chaotic", "chaotic bf16"};
 
 }  // namespace
 
 class TestExactness : public QObject {
   Q_OBJECT
-  std::unique_ptr<kvr::Model> models_[2];
+  std::unique_ptr<kvr::Model> models_[kModels];
 
   const kvr::Model& model(int which) { return *models_[which]; }
 
@@ -27,16 +32,19 @@ class TestExactness : public QObject {
   void initTestCase() {
     models_[0] = kvr::Model::load(kvr::test::tinyModel());
     models_[1] = kvr::Model::load(kvr::test::tinyChaoticModel());
+    kvr::LoadOptions bf16;
+    bf16.weightsDtype = kvr::WeightsDtype::BF16;
+    models_[2] = kvr::Model::load(kvr::test::tinyChaoticModel(), bf16);
   }
 
   void splitPrefillMatchesFullPrefill_data() {
     QTest::addColumn<int>("which");
     QTest::addColumn<unsigned>("seed");
     QTest::addColumn<int>("length");
-    for (int which : {0, 1}) {
+    for (int which = 0; which < kModels; ++which) {
       for (unsigned seed = 1; seed <= 6; ++seed) {
         const int length = 4 + static_cast<int>(seed * 37 % 120);
-        QTest::addRow("%s seed %u length %d", which ? "chaotic" : "standard", seed, length)
+        QTest::addRow("%s seed %u length %d", kModelNames[which], seed, length)
             << which << seed << length;
       }
     }
@@ -70,9 +78,9 @@ class TestExactness : public QObject {
   void recycledGreedyMatchesBaseline_data() {
     QTest::addColumn<int>("which");
     QTest::addColumn<unsigned>("seed");
-    for (int which : {0, 1}) {
+    for (int which = 0; which < kModels; ++which) {
       for (unsigned seed = 10; seed < 16; ++seed) {
-        QTest::addRow("%s seed %u", which ? "chaotic" : "standard", seed) << which << seed;
+        QTest::addRow("%s seed %u", kModelNames[which], seed) << which << seed;
       }
     }
   }

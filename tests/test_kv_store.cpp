@@ -91,6 +91,16 @@ class TestKVStore : public QObject {
     expectLoadError(*other, "made by model");
   }
 
+  // Same weights read in bf16 give other K/V: an entry of the float32 model is
+  // not reused under bf16 (nor the reverse: the ids differ too).
+  void refusesSameWeightsInAnotherPrecision() {
+    kvr::LoadOptions bf16;
+    bf16.weightsDtype = kvr::WeightsDtype::BF16;
+    const auto half = kvr::Model::load(kvr::test::tinyChaoticModel(), bf16);
+    expectLoadError(*half, "made by model");
+    QVERIFY(kvr::KVStore::entryIdFor(half->fingerprint(), tokens_) != entry_);
+  }
+
   void refusesBadLengths() {
     const auto cache = model_->newCache();
     QVERIFY_THROWS_EXCEPTION(kvr::Error, store_->loadPrefix(*model_, entry_, 41, *cache));

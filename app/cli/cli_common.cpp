@@ -24,6 +24,11 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
                      "Tokenizer used when the model directory has none");
   command.add_option("--threads", options.threads, "Intra-op threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+  command
+      .add_option("--weights-dtype", options.weightsDtype,
+                  "Precision of the weight matrices on the CPU: fp32 (exact reference) or bf16 "
+                  "(half the bytes per decoded token; K/V not shared with fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
 }
 
 TempStore::TempStore() {
@@ -43,6 +48,7 @@ std::unique_ptr<Model> loadModel(const ModelOptions& options) {
   load.device = parseDevicePreference(options.device);
   load.threads = options.threads;
   load.tokenizerDirectory = options.tokenizerDir;
+  load.weightsDtype = parseWeightsDtype(options.weightsDtype);
   return Model::load(options.model, load);
 }
 

@@ -33,6 +33,7 @@ struct ModelOptions {
   std::string device = "auto";
   std::string tokenizerDir;
   int threads = 0;
+  std::string weightsDtype = "fp32";
 };
 void addModelOptions(CLI::App& command, ModelOptions& options);
 // A scratch K/V store in the temporary directory that removes itself.

@@ -1,6 +1,7 @@
 // bench-engine: prefill and decode throughput of one model, with warm-up,
 // repeats, median and spread; efficiency against the same run's GEMV/GEMM
-// ceilings; decode ms/token by context; with --profile, time per op.
+// ceilings; decode ms/token by context; with --profile, time per op; with
+// bf16 weights, their fidelity against the same weights in float32.
 #include <iostream>
 
 #include "cli_common.h"
@@ -11,6 +12,7 @@
 #include "kvrecycle/stats.h"
 #include "kvrecycle/system_info.h"
 #include "kvrecycle/timestamps.h"
+#include "kvrecycle/weights_fidelity.h"
 #include "kvrecycle/workloads.h"
 
 namespace kvr::cli {
@@ -121,6 +123,24 @@ nlohmann::ordered_json opProfile(const Model& model, KVCache& cache, const std::
   return out;
 }
 
+// Against the same weights loaded in float32, on the bench's prompt.
+nlohmann::ordered_json fidelityJson(const Model& model, const ModelOptions& options,
+                                    const std::vector<int>& prompt, int newTokens) {
+  ModelOptions fp32 = options;
+  fp32.weightsDtype = "fp32";
+  const auto reference = loadModel(fp32);
+  const WeightsFidelity f = measureWeightsFidelity(*reference, model, prompt, newTokens);
+  return {{"reference", "fp32"},
+          {"prompt_tokens", f.promptTokens},
+          {"generated_tokens", f.generatedTokens},
+          {"greedy_token_agreement", static_cast<double>(f.greedyAgreement) / f.generatedTokens},
+          {"first_divergence", f.firstDivergence < 0 ? nlohmann::ordered_json(nullptr)
+                                                     : nlohmann::ordered_json(f.firstDivergence)},
+          {"teacher_forced_top1_agreement", f.teacherForcedTop1Agreement},
+          {"max_abs_logit_delta", f.maxAbsLogitDelta},
+          {"reference_logit_spread", f.referenceLogitSpread}};
+}
+
 }  // namespace
 
 void registerBenchEngine(CLI::App& app, Action& action) {
@@ -162,9 +182,12 @@ void registerBenchEngine(CLI::App& app, Action& action) {
         prefillRates.push_back(args->promptTokens / r.prefillSeconds);
         decodeRates.push_back((r.outputIds.size() - 1) / r.decodeSeconds);
       }
-      // Decoding one token reads every weight once, the LM head (tied wte) included.
+      // Decoding one token reads every weight once, the LM head (tied wte)
+      // included; bf16 halves the bytes of the matrices, nearly all of them.
+      const int64_t bytesPerWeight = model->weightsDtype() == WeightsDtype::BF16 ? 2 : 4;
       const int64_t weightBytesPerToken =
-          (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) * 4;
+          (config.nonEmbeddingParameterCount() + int64_t{config.vocabSize} * config.nEmbd) *
+          bytesPerWeight;
       // A decode step reads every weight once: the memory traffic rate bounds it.
       const double bandwidth = measureMemcpyRates().trafficGBs;
       const ComputeCeilings ceilings = measureComputeCeilings(model->threads());
@@ -208,6 +231,9 @@ void registerBenchEngine(CLI::App& app, Action& action) {
           prefillMedian * prefillFlopsPerToken / 1e9 / ceilings.blasSgemmGflops;
       out["decode_by_context"] = decodeByContext(*model, *cache, args->repeats);
       if (args->profile) out["profile"] = opProfile(*model, *cache, prompt, args->repeats);
+      if (model->weightsDtype() != WeightsDtype::F32) {
+        out["fidelity"] = fidelityJson(*model, args->model, prompt, args->newTokens);
+      }
       addMachineInfo(out, *model);
       printJson(out);
       return 0;

@@ -16,9 +16,20 @@ enum class DevicePreference { Auto, Cpu, Cuda };
 // "auto", "cpu" or "cuda"; throws kvr::Error otherwise.
 DevicePreference parseDevicePreference(const std::string& name);
 
+// The precision the CPU forward reads its weight matrices in. F32 is the
+// default and the reference; BF16 keeps each matrix weight's upper 16 bits
+// (rounded to nearest even) and computes in float32 from them: half the bytes
+// a decode step streams, at a fidelity cost bench-engine reports. Never the
+// default, CPU only.
+enum class WeightsDtype { F32, BF16 };
+const char* weightsDtypeName(WeightsDtype dtype);  // "fp32", "bf16"
+// "fp32" or "bf16"; throws kvr::Error otherwise.
+WeightsDtype parseWeightsDtype(const std::string& name);
+
 struct LoadOptions {
   DevicePreference device = DevicePreference::Auto;
-  int threads = 0;  // intra-op threads; 0 = all cores
+  int threads = 0;                                // intra-op threads; 0 = all cores
+  WeightsDtype weightsDtype = WeightsDtype::F32;  // BF16 needs the CPU
   // Tokenizer used when the model directory has none (default: the data directory's).
   std::filesystem::path tokenizerDirectory;
 };
@@ -75,8 +86,11 @@ class Model {
   const WeightsReport& weights() const;
   // xxh3-128 of the architecture and the float32 weights, hex: identifies K/V
   // compatibility. The same weights give the same fingerprint in every file
-  // format (safetensors, torch.save zip or legacy, sharded or not).
+  // format (safetensors, torch.save zip or legacy, sharded or not). With bf16
+  // weights it ends in ":bf16-weights" (their K/V differ from float32's, so
+  // neither may reuse the other's); weights().fingerprint stays the file's.
   const std::string& fingerprint() const;
+  WeightsDtype weightsDtype() const;
   std::string deviceName() const;  // "cpu" or "cuda:N"
   bool onCuda() const;
   int threads() const;

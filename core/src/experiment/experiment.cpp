@@ -92,6 +92,7 @@ std::string machineInfoJson(const Model& model) {
   j["threads"] = model.threads();
   j["threading"] = model.threading();
   j["forward"] = model.forwardKernels();
+  j["weights_dtype"] = weightsDtypeName(model.weightsDtype());
   j["device"] = model.deviceName();
   j["cuda_available"] = s.cudaAvailable;
   j["torch_version"] = s.torchVersion;

@@ -73,6 +73,16 @@ DevicePreference parseDevicePreference(const std::string& name) {
   throw Error("unknown device '" + name + "' (expected cpu, cuda or auto)");
 }
 
+const char* weightsDtypeName(WeightsDtype dtype) {
+  return dtype == WeightsDtype::BF16 ? "bf16" : "fp32";
+}
+
+WeightsDtype parseWeightsDtype(const std::string& name) {
+  if (name == "fp32") return WeightsDtype::F32;
+  if (name == "bf16") return WeightsDtype::BF16;
+  throw Error("unknown weights dtype '" + name + "' (expected fp32 or bf16)");
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
@@ -82,12 +92,19 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   impl->config = ModelConfig::fromFile(impl->directory / "config.json");
   impl->tokenizer = loadTokenizer(impl->directory, options, impl->config);
   impl->device = chooseDevice(options.device);
+  impl->weightsDtype = options.weightsDtype;
+  if (impl->weightsDtype != WeightsDtype::F32 && impl->device.is_cuda()) {
+    throw Error(std::string(weightsDtypeName(impl->weightsDtype)) +
+                " weights run on the CPU only (choose device cpu)");
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   impl->threads = options.threads > 0 ? options.threads : static_cast<int>(cores);
   impl->threadPlan = configureThreads(impl->threads).describe();
 
   LoadedWeights loaded = loadGptWeights(impl->directory, impl->config);
   impl->weightsReport = std::move(loaded.report);
+  impl->fingerprint = impl->weightsReport.fingerprint;
+  if (impl->weightsDtype == WeightsDtype::BF16) impl->fingerprint += ":bf16-weights";
   GptWeights& w = loaded.weights;
   if (impl->device.is_cuda()) {
     const bool tied = w.lmHead.is_same(w.wte);
@@ -100,7 +117,8 @@ std::unique_ptr<Model> Model::load(const fs::path& dir, const LoadOptions& optio
   impl->weights = std::move(w);
   if (!impl->device.is_cuda()) {
     impl->pool = std::make_unique<cpu::WorkerPool>(impl->threads);
-    impl->cpuWeights = layOutForCpu(impl->weights, *impl->pool);
+    impl->cpuWeights =
+        layOutForCpu(impl->weights, impl->weightsDtype, *impl->pool, impl->bf16Matrices);
   }
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
@@ -118,7 +136,10 @@ const WeightsReport& Model::weights() const {
   return impl_->weightsReport;
 }
 const std::string& Model::fingerprint() const {
-  return impl_->weightsReport.fingerprint;
+  return impl_->fingerprint;
+}
+WeightsDtype Model::weightsDtype() const {
+  return impl_->weightsDtype;
 }
 std::string Model::deviceName() const {
   return impl_->device.str();
@@ -176,8 +197,9 @@ std::vector<float> Model::meanHiddenState(const std::vector<int>& tokens) const 
 
 std::string Model::forwardKernels() const {
   if (impl_->device.is_cuda()) return "torch";
-  return std::string(cpu::bestKernels().name) + " kernels, " + cpu::sgemmProvider() + " sgemm, " +
-         std::to_string(impl_->pool->threads()) + " threads";
+  const std::string weights = impl_->weightsDtype == WeightsDtype::BF16 ? ", bf16 weights" : "";
+  return std::string(cpu::bestKernels().name) + " kernels" + weights + ", " + cpu::sgemmProvider() +
+         " sgemm, " + std::to_string(impl_->pool->threads()) + " threads";
 }
 
 void Model::setOpProfiling(bool enabled) const {

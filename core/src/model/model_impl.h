@@ -37,8 +37,11 @@ struct GptWeights {
 };
 
 // Re-lays the Conv1D matrices out [out, in] in place (same shapes, torch still
-// reads them) and returns raw views for model/cpu/forward_cpu.cpp.
-cpu::WeightView layOutForCpu(GptWeights& weights, cpu::WorkerPool& pool);
+// reads them) and returns raw views for model/cpu/forward_cpu.cpp. With BF16,
+// the matrices (and the LM head) become bfloat16 copies [out, in] kept in
+// bf16Matrices, and the Conv1D float32 tensors are freed (torch cannot run).
+cpu::WeightView layOutForCpu(GptWeights& weights, WeightsDtype dtype, cpu::WorkerPool& pool,
+                             std::vector<at::Tensor>& bf16Matrices);
 
 struct KVCache::Impl {
   std::vector<at::Tensor> keys;    // per layer [heads, capacity, headDim]
@@ -58,12 +61,15 @@ struct Model::Impl {
   ModelConfig config;
   std::filesystem::path directory;
   WeightsReport weightsReport;  // file, format, fingerprint
+  WeightsDtype weightsDtype = WeightsDtype::F32;
+  std::string fingerprint;  // the weights', marked when bf16 (Model::fingerprint)
   at::Device device{at::kCPU};
   int threads = 1;
   std::string threadPlan;
   GptWeights weights;
   std::unique_ptr<Gpt2Tokenizer> tokenizer;
-  cpu::WeightView cpuWeights;             // CPU only: views of `weights`
+  cpu::WeightView cpuWeights;             // CPU only: views of `weights` or of bf16Matrices
+  std::vector<at::Tensor> bf16Matrices;   // CPU with bf16 weights only
   std::unique_ptr<cpu::WorkerPool> pool;  // CPU only: the forward's threads
   cpu::OpTimes* profile = nullptr;        // per-op timing while profiling
   std::unique_ptr<cpu::OpTimes> profileTimes;

@@ -127,6 +127,9 @@ void softmaxRow(const cpu::Kernels& k, float* scores, int valid, const uint8_t* 
 // pass); how many tokens in all before the BLAS GEMM wins is the kernels' own
 // (Kernels::gemmRowsMaxTokens).
 constexpr int kTokenChunk = 64;
+// bf16 weight rows widened to float32 at a time per thread in a prefill: 16
+// rows of 3072 columns (an MLP projection) are 192 KiB, still in L2.
+constexpr int kWidenRows = 16;
 
 class CpuForward {
  public:
@@ -152,6 +155,7 @@ class CpuForward {
     grow(s_.inner, rows * inner_);
     const auto perPart = static_cast<size_t>(cache.capacity);
     grow(s_.scores, perPart * pool_.threads());
+    if (n > 1 && w_.lmHead.bf16 != nullptr) grow(s_.expanded, widenedFloats() * pool_.threads());
   }
 
   void hidden(const int* ids) {
@@ -188,24 +192,24 @@ class CpuForward {
     layerNorm(hidden, w.ln1Weight, w.ln1Bias, s_.normed.data(), n_);
     {
       const OpTimer timer(profile_, Op::Qkv);
-      linear(s_.normed.data(), w.attnWeight, w.attnBias, s_.qkv.data(), n_, 3 * embd_, embd_,
+      linear(s_.normed.data(), w.attn, w.attnBias, s_.qkv.data(), n_, 3 * embd_, embd_,
              Epilogue::Store);
     }
     attention(l);
     {
       const OpTimer timer(profile_, Op::AttnProj);
-      linear(s_.context.data(), w.attnProjWeight, w.attnProjBias, hidden, n_, embd_, embd_,
+      linear(s_.context.data(), w.attnProj, w.attnProjBias, hidden, n_, embd_, embd_,
              Epilogue::AddToOutput);
     }
     layerNorm(hidden, w.ln2Weight, w.ln2Bias, s_.normed.data(), n_);
     {
       const OpTimer timer(profile_, Op::Fc);
-      linear(s_.normed.data(), w.fcWeight, w.fcBias, s_.inner.data(), n_, inner_, embd_,
+      linear(s_.normed.data(), w.fc, w.fcBias, s_.inner.data(), n_, inner_, embd_,
              Epilogue::Activate);
     }
     {
       const OpTimer timer(profile_, Op::MlpProj);
-      linear(s_.inner.data(), w.mlpProjWeight, w.mlpProjBias, hidden, n_, embd_, inner_,
+      linear(s_.inner.data(), w.mlpProj, w.mlpProjBias, hidden, n_, embd_, inner_,
              Epilogue::AddToOutput);
     }
   }
@@ -230,20 +234,24 @@ class CpuForward {
   enum class Epilogue { Store, AddToOutput, Activate };
 
   // y[rows, out] from x[rows, in] and W row-major [out, in].
-  void linear(const float* x, const float* weight, const float* bias, float* y, int rows, int out,
-              int in, Epilogue epilogue) {
+  void linear(const float* x, const cpu::Matrix& weight, const float* bias, float* y, int rows,
+              int out, int in, Epilogue epilogue) {
     const bool add = epilogue == Epilogue::AddToOutput;
-    if (k_.gemmRowsMaxTokens == 0 || rows <= k_.gemmRowsMaxTokens) {
+    if (weight.bf16 != nullptr || k_.gemmRowsMaxTokens == 0 || rows <= k_.gemmRowsMaxTokens) {
       pool_.run([&](int part, int parts) {
         int begin = 0, end = 0;
         partRange(out, part, parts, 16, begin, end);
-        if (rows == 1) {
-          k_.gemvRows(weight, x, bias, y, in, begin, end, add);
+        if (rows == 1 && weight.bf16 != nullptr) {
+          k_.gemvRowsBf16(weight.bf16, x, bias, y, in, begin, end, add);
+        } else if (rows == 1) {
+          k_.gemvRows(weight.f32, x, bias, y, in, begin, end, add);
+        } else if (weight.bf16 != nullptr) {
+          gemmRowsBf16(part, weight.bf16, x, rows, bias, y, out, in, begin, end, add);
         } else {
           for (int t = 0; t < rows; t += kTokenChunk) {
             const size_t at = static_cast<size_t>(t);
-            k_.gemmRows(weight, x + at * in, std::min(kTokenChunk, rows - t), bias, y + at * out,
-                        out, in, begin, end, add);
+            k_.gemmRows(weight.f32, x + at * in, std::min(kTokenChunk, rows - t), bias,
+                        y + at * out, out, in, begin, end, add);
           }
         }
         if (epilogue != Epilogue::Activate) return;
@@ -264,13 +272,35 @@ class CpuForward {
         for (int j = 0; j < out; ++j) row[j] += bias[j];
       }
     }
-    cpu::sgemm(true, rows, out, in, 1.f, x, in, weight, in, 1.f, y, out);
+    cpu::sgemm(true, rows, out, in, 1.f, x, in, weight.f32, in, 1.f, y, out);
     if (epilogue != Epilogue::Activate) return;
     pool_.run([&](int part, int parts) {
       int begin = 0, end = 0;
       partRange(rows * out, part, parts, 64, begin, end);
       activate(k_, c_.activation, y + begin, end - begin);
     });
+  }
+
+  // Rows [begin, end) of a prefill over bf16 weights: blocks of kWidenRows rows
+  // widened into this thread's buffer (in L2), then the float32 gemmRows over
+  // them, so a prefill computes with exactly the weights a decode step reads.
+  void gemmRowsBf16(int part, const uint16_t* w, const float* x, int rows, const float* bias,
+                    float* y, int out, int in, int begin, int end, bool add) {
+    float* block = s_.expanded.data() + static_cast<size_t>(part) * widenedFloats();
+    for (int t = 0; t < rows; t += kTokenChunk) {
+      const int tokens = std::min(kTokenChunk, rows - t);
+      const size_t at = static_cast<size_t>(t);
+      for (int r = begin; r < end; r += kWidenRows) {
+        const int count = std::min(kWidenRows, end - r);
+        k_.widenBf16(w + static_cast<size_t>(r) * in, block, static_cast<size_t>(count) * in);
+        k_.gemmRows(block, x + at * in, tokens, bias != nullptr ? bias + r : nullptr,
+                    y + at * out + r, out, in, 0, count, add);
+      }
+    }
+  }
+
+  size_t widenedFloats() const {
+    return static_cast<size_t>(kWidenRows) * static_cast<size_t>(std::max(embd_, inner_));
   }
 
   // Causal attention of the n new queries over positions [0, past + n) of the

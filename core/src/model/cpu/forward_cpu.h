@@ -3,30 +3,41 @@
 // load for streaming), the per-cache scratch that keeps allocations out of the
 // decode step, and the per-op timer behind `bench-engine --profile`.
 #include <array>
+#include <cstdint>
 #include <vector>
 
 namespace kvr::cpu {
 
 // Every matrix is row-major [out, in] (the transpose of GPT-2's Conv1D), so an
-// output is one contiguous row's dot product with the input.
+// output is one contiguous row's dot product with the input. Exactly one of
+// its two views is set: float32, or bfloat16 (the upper half of a float32).
+struct Matrix {
+  const float* f32 = nullptr;
+  const uint16_t* bf16 = nullptr;
+};
+
 struct LayerView {
   const float *ln1Weight, *ln1Bias;
-  const float *attnWeight, *attnBias;          // [3E, E]
-  const float *attnProjWeight, *attnProjBias;  // [E, E]
-  const float *ln2Weight, *ln2Bias;
-  const float *fcWeight, *fcBias;            // [inner, E]
-  const float *mlpProjWeight, *mlpProjBias;  // [E, inner]
+  Matrix attn;  // [3E, E]
+  const float* attnBias;
+  Matrix attnProj;  // [E, E]
+  const float *attnProjBias, *ln2Weight, *ln2Bias;
+  Matrix fc;  // [inner, E]
+  const float* fcBias;
+  Matrix mlpProj;  // [E, inner]
+  const float* mlpProjBias;
 };
 
 struct WeightView {
-  const float *wte, *wpe, *lnfWeight, *lnfBias;
-  const float* lmHead;  // [vocab, E]
+  const float *wte, *wpe, *lnfWeight, *lnfBias;  // wte stays float32 for the embedding
+  Matrix lmHead;                                 // [vocab, E]
   std::vector<LayerView> layers;
 };
 
 // Grown on demand, never shrunk: a decode step after the first allocates nothing.
 struct Scratch {
   std::vector<float> hidden, normed, qkv, context, inner, scores, logits;
+  std::vector<float> expanded;  // per thread: a block of bf16 rows as float32
 };
 
 // y = (x - mean) / sqrt(var + eps) * gamma + beta over n values (y may be x).

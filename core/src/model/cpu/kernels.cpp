@@ -1,6 +1,8 @@
 // Portable kernels and the run-time choice between them and the AVX2 ones.
 #include "model/cpu/kernels.h"
 
+#include "model/cpu/bf16.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -49,11 +51,27 @@ void expGeneric(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
+void gemvRowsBf16Generic(const uint16_t* w, const float* x, const float* bias, float* y, int cols,
+                         int r0, int r1, bool accumulate) {
+  for (int r = r0; r < r1; ++r) {
+    const uint16_t* row = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    float s = 0.f;
+    for (int c = 0; c < cols; ++c) s += bf16ToFloat(row[c]) * x[c];
+    const float v = (bias != nullptr ? bias[r] : 0.f) + s;
+    y[r] = accumulate ? y[r] + v : v;
+  }
+}
+
+void widenBf16Generic(const uint16_t* from, float* to, size_t n) {
+  for (size_t i = 0; i < n; ++i) to[i] = bf16ToFloat(from[i]);
+}
+
 }  // namespace
 
 const Kernels& genericKernels() {
-  static const Kernels kernels{"generic",     gemvRowsGeneric,    gemmRowsGeneric, 40,
-                               scoresGeneric, weightedSumGeneric, expGeneric};
+  static const Kernels kernels{"generic",  gemvRowsGeneric,     gemmRowsGeneric,
+                               40,         scoresGeneric,       weightedSumGeneric,
+                               expGeneric, gemvRowsBf16Generic, widenBf16Generic};
   return kernels;
 }
 

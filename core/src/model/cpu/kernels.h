@@ -4,6 +4,7 @@
 // from what the CPU supports (AVX-512, else AVX2 + FMA, else portable C++), so one binary
 // runs on every x86-64 machine. No torch here.
 #include <cstddef>
+#include <cstdint>
 
 namespace kvr::cpu {
 
@@ -29,6 +30,13 @@ struct Kernels {
   // out[:] = sum over t of p[t] * values[t, :], values [count, dim].
   void (*weightedSum)(const float* p, const float* values, int count, int dim, float* out);
   void (*exp)(float* x, int n);  // in place, |rel err| < 2e-7
+  // gemvRows over bfloat16 weights (model/cpu/bf16.h): each widened exactly
+  // to float32, products and sums in float32. Half the bytes per decode step.
+  void (*gemvRowsBf16)(const uint16_t* w, const float* x, const float* bias, float* y, int cols,
+                       int r0, int r1, bool accumulate);
+  // to[i] = the float32 value of from[i] for i in [0, n): a block of bf16
+  // rows widened for gemmRows (a prefill reuses each row for many tokens).
+  void (*widenBf16)(const uint16_t* from, float* to, size_t n);
 };
 
 // The best kernels this CPU runs; KVR_CPU_KERNELS=generic forces the portable

@@ -2,11 +2,14 @@
 // decode step's output is a strided column; transposed once at load, each
 // output is one contiguous row streamed by a matrix-vector kernel. The tensors
 // keep their shapes (strides {1, in}), so torch and the exports read them as
-// before, and the old copies are freed: no duplicate weights.
+// before, and the old copies are freed: no duplicate weights. With bf16
+// weights each matrix is transposed into a bfloat16 copy instead and its
+// float32 tensor freed (wte stays float32: the embedding reads it).
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
 #include "kvrecycle/error.h"
+#include "model/cpu/bf16.h"
 #include "model/model_impl.h"
 
 namespace kvr {
@@ -15,12 +18,10 @@ namespace {
 // [in, out] row-major -> [out, in] row-major, in 32 x 32 tiles so both sides
 // stay in cache, output rows split over the pool (load time: torch's own
 // transposing copy runs on one thread, ~0.3 s for DialoGPT-small).
-void transposeInMemory(at::Tensor& conv1d, cpu::WorkerPool& pool) {
-  const int64_t in = conv1d.size(0), out = conv1d.size(1);
-  const at::Tensor source = conv1d.contiguous();
-  at::Tensor rows = at::empty({out, in}, source.options());
-  const float* from = source.data_ptr<float>();
-  float* to = rows.data_ptr<float>();
+// `store(o * in + i, from[i * out + o])` for every element of an [in, out] matrix.
+template <typename Store>
+void transposeTiled(const float* from, int64_t in, int64_t out, cpu::WorkerPool& pool,
+                    const Store& store) {
   constexpr int64_t kTile = 32;
   pool.run([&](int part, int parts) {
     int begin = 0, end = 0;
@@ -29,12 +30,52 @@ void transposeInMemory(at::Tensor& conv1d, cpu::WorkerPool& pool) {
       for (int64_t i0 = 0; i0 < in; i0 += kTile) {
         for (int64_t o = o0; o < std::min<int64_t>(o0 + kTile, end); ++o) {
           for (int64_t i = i0; i < std::min(i0 + kTile, in); ++i)
-            to[o * in + i] = from[i * out + o];
+            store(o * in + i, from[i * out + o]);
         }
       }
     }
   });
+}
+
+void transposeInMemory(at::Tensor& conv1d, cpu::WorkerPool& pool) {
+  const int64_t in = conv1d.size(0), out = conv1d.size(1);
+  const at::Tensor source = conv1d.contiguous();
+  at::Tensor rows = at::empty({out, in}, source.options());
+  float* to = rows.data_ptr<float>();
+  transposeTiled(source.data_ptr<float>(), in, out, pool,
+                 [to](int64_t at, float v) { to[at] = v; });
   conv1d = rows.t();  // shape [in, out] again, strides {1, in}
+}
+
+// A bf16 tensor's elements as the kernels read them.
+const uint16_t* bf16Data(const at::Tensor& t) {
+  return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>());
+}
+
+// The Conv1D matrix [in, out] as bfloat16 rows [out, in]; the float32 tensor is freed.
+at::Tensor transposeToBf16(at::Tensor& conv1d, cpu::WorkerPool& pool) {
+  const int64_t in = conv1d.size(0), out = conv1d.size(1);
+  const at::Tensor source = conv1d.contiguous();
+  at::Tensor rows = at::empty({out, in}, source.options().dtype(at::kBFloat16));
+  auto* to = const_cast<uint16_t*>(bf16Data(rows));
+  transposeTiled(source.data_ptr<float>(), in, out, pool,
+                 [to](int64_t at, float v) { to[at] = cpu::floatToBf16(v); });
+  conv1d = at::Tensor();
+  return rows;
+}
+
+// An already row-major [rows, cols] matrix (the LM head) as bfloat16.
+at::Tensor roundToBf16(const at::Tensor& matrix, cpu::WorkerPool& pool) {
+  const at::Tensor source = matrix.contiguous();
+  at::Tensor rows = at::empty(source.sizes(), source.options().dtype(at::kBFloat16));
+  const float* from = source.data_ptr<float>();
+  auto* to = const_cast<uint16_t*>(bf16Data(rows));
+  const int64_t count = source.numel();
+  pool.run([&](int part, int parts) {
+    const int64_t begin = count * part / parts, end = count * (part + 1) / parts;
+    for (int64_t i = begin; i < end; ++i) to[i] = cpu::floatToBf16(from[i]);
+  });
+  return rows;
 }
 
 const float* view(const at::Tensor& t) {
@@ -59,24 +100,51 @@ const float* contiguousView(const at::Tensor& t) {
 
 }  // namespace
 
-cpu::WeightView layOutForCpu(GptWeights& w, cpu::WorkerPool& pool) {
+cpu::WeightView layOutForCpu(GptWeights& w, WeightsDtype dtype, cpu::WorkerPool& pool,
+                             std::vector<at::Tensor>& bf16Matrices) {
   c10::InferenceMode inference;
+  const bool bf16 = dtype == WeightsDtype::BF16;
+  // The matrix's view, its storage made in the chosen precision.
+  const auto matrix = [&](at::Tensor& conv1d) {
+    cpu::Matrix m;
+    if (bf16) {
+      bf16Matrices.push_back(transposeToBf16(conv1d, pool));
+      m.bf16 = bf16Data(bf16Matrices.back());
+    } else {
+      transposeInMemory(conv1d, pool);
+      m.f32 = rowsView(conv1d);
+    }
+    return m;
+  };
   cpu::WeightView v{};
   for (LayerWeights& l : w.layers) {
-    for (at::Tensor* m : {&l.attnWeight, &l.attnProjWeight, &l.fcWeight, &l.mlpProjWeight}) {
-      transposeInMemory(*m, pool);
-    }
-    v.layers.push_back(
-        {contiguousView(l.ln1Weight), contiguousView(l.ln1Bias), rowsView(l.attnWeight),
-         contiguousView(l.attnBias), rowsView(l.attnProjWeight), contiguousView(l.attnProjBias),
-         contiguousView(l.ln2Weight), contiguousView(l.ln2Bias), rowsView(l.fcWeight),
-         contiguousView(l.fcBias), rowsView(l.mlpProjWeight), contiguousView(l.mlpProjBias)});
+    cpu::LayerView layer{};
+    layer.ln1Weight = contiguousView(l.ln1Weight);
+    layer.ln1Bias = contiguousView(l.ln1Bias);
+    layer.attn = matrix(l.attnWeight);
+    layer.attnBias = contiguousView(l.attnBias);
+    layer.attnProj = matrix(l.attnProjWeight);
+    layer.attnProjBias = contiguousView(l.attnProjBias);
+    layer.ln2Weight = contiguousView(l.ln2Weight);
+    layer.ln2Bias = contiguousView(l.ln2Bias);
+    layer.fc = matrix(l.fcWeight);
+    layer.fcBias = contiguousView(l.fcBias);
+    layer.mlpProj = matrix(l.mlpProjWeight);
+    layer.mlpProjBias = contiguousView(l.mlpProjBias);
+    v.layers.push_back(layer);
   }
   v.wte = contiguousView(w.wte);
   v.wpe = contiguousView(w.wpe);
   v.lnfWeight = contiguousView(w.lnfWeight);
   v.lnfBias = contiguousView(w.lnfBias);
-  v.lmHead = contiguousView(w.lmHead);  // [vocab, E]: already one row per output
+  // [vocab, E]: already one row per output. Tied to wte, whose float32 the
+  // embedding still needs, so the bf16 head is an extra copy.
+  if (bf16) {
+    bf16Matrices.push_back(roundToBf16(w.lmHead, pool));
+    v.lmHead.bf16 = bf16Data(bf16Matrices.back());
+  } else {
+    v.lmHead.f32 = contiguousView(w.lmHead);
+  }
   return v;
 }
 
