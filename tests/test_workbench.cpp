@@ -291,6 +291,20 @@ class TestWorkbench : public QObject {
     QVERIFY(kvr::ui::tableText(&table, "md").contains("a\\b\\|c"));
   }
 
+  // bf16 weights chosen in the settings: the model loads with them, says so,
+  // and a run on it recycles exactly (against its own bf16 baseline).
+  void bf16WeightsLoadFromTheSettingsAndRunExactly() {
+    window_->settings()->setLoadChoice({QStringLiteral("cpu"), QStringLiteral("bf16")});
+    window_->loadModel(QString::fromStdString(kvr::test::tinyChaoticModel().string()));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->modelReady(), 60000);
+    QCOMPARE(window_->modelInfo().weightsDtype, QStringLiteral("bf16"));
+    QVERIFY(window_->modelInfo().describe().contains(QStringLiteral("bf16 weights")));
+    QVERIFY(window_->modelInfo().fingerprint.endsWith(QStringLiteral(":bf16-weights")));
+    QCOMPARE(runOnce("longest-prefix"), QStringLiteral("completed"));
+    QCOMPARE(window_->liveRun()->resultsModel()->rowCount(), 7);
+    for (const auto& r : window_->liveRun()->resultsModel()->results()) QVERIFY(r.exactMatch);
+  }
+
   void cleanupTestCase() { window_.reset(); }
 };
 

@@ -35,20 +35,20 @@ void EngineSession::beginLoading() {
   emit modelReadyChanged(false);
 }
 
-void EngineSession::loadModel(const QString& directory, const QString& device) {
+void EngineSession::loadModel(const QString& directory, const ModelLoadChoice& choice) {
   beginLoading();
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, directory, device] { w->loadModel(directory, device); },
+      worker_, [w = worker_, directory, choice] { w->loadModel(directory, choice); },
       Qt::QueuedConnection);
 }
 
-void EngineSession::createSyntheticModel(const QString& preset, const QString& device) {
+void EngineSession::createSyntheticModel(const QString& preset, const ModelLoadChoice& choice) {
   beginLoading();
   const QString dir =
       QString::fromStdString(kvr::syntheticModelDirectory(preset.toStdString()).string());
   emit logLine(tr("Synthetic %1 model in %2").arg(preset, dir));
   QMetaObject::invokeMethod(
-      worker_, [w = worker_, preset, dir, device] { w->makeSyntheticModel(preset, dir, device); },
+      worker_, [w = worker_, preset, dir, choice] { w->makeSyntheticModel(preset, dir, choice); },
       Qt::QueuedConnection);
 }
 

@@ -21,9 +21,9 @@ class EngineSession : public QObject {
   ~EngineSession() override;  // cancels a running experiment and waits for the worker
 
   // Asynchronous: modelLoaded or modelFailed follows.
-  void loadModel(const QString& directory, const QString& device);
+  void loadModel(const QString& directory, const ModelLoadChoice& choice);
   // Writes the preset into <data>/models/synthetic-PRESET once, then loads it.
-  void createSyntheticModel(const QString& preset, const QString& device);
+  void createSyntheticModel(const QString& preset, const ModelLoadChoice& choice);
   // Asynchronous: the worker's run signals follow (connect to worker()).
   void runExperiment(const RunRequest& request);
   void runEviction(const EvictionRequest& request);

@@ -212,7 +212,7 @@ void MainWindow::openDatabaseDialog() {
 
 void MainWindow::showModel(const ModelInfo& info) {
   modelLabel_->setText(tr("%1 — %2%3")
-                           .arg(QDir(info.directory).dirName(), info.device,
+                           .arg(QDir(info.directory).dirName(), info.deviceAndWeights(),
                                 info.synthetic ? tr(" — synthetic") : QString()));
   modelLabel_->setToolTip(tr("Weights: %1").arg(info.weights));
   statusBar()->showMessage(tr("Model loaded"), 3000);

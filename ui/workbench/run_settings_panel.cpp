@@ -33,6 +33,15 @@ RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
   warmup_ = spinBox(0, 20, 1, this);
   device_ = new QComboBox(this);
   device_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
+  device_->setToolTip(tr("Used when a model is loaded"));
+  weightsDtype_ = new QComboBox(this);
+  weightsDtype_->addItem(tr("fp32 (exact reference)"), QStringLiteral("fp32"));
+  weightsDtype_->addItem(tr("bf16 (faster decode, CPU)"), QStringLiteral("bf16"));
+  weightsDtype_->setToolTip(
+      tr("Precision of the weight matrices, used when a model is loaded. bf16 streams half the "
+         "bytes per decoded token; its outputs may differ from fp32's (bench-engine reports by "
+         "how much), and its K/V is never shared with fp32's. Recycling stays exact against "
+         "baseline in either precision."));
   embedder_ = new QComboBox(this);
   embedder_->addItem(tr("hashed n-grams (no weights)"), QStringLiteral("hashed"));
   embedder_->addItem(tr("model hidden states"), QStringLiteral("model"));
@@ -42,7 +51,7 @@ RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
   name_->setPlaceholderText(tr("run <date> when empty"));
 
   // Long item texts must not widen the Setup tab past a 1280 px screen.
-  for (QComboBox* box : {policy_, device_, embedder_}) {
+  for (QComboBox* box : {policy_, device_, weightsDtype_, embedder_}) {
     box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     box->setMinimumContentsLength(14);
   }
@@ -54,6 +63,7 @@ RunSettingsPanel::RunSettingsPanel(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Repeats"), repeats_);
   form->addRow(tr("Warm-up runs"), warmup_);
   form->addRow(tr("Device"), device_);
+  form->addRow(tr("Weights"), weightsDtype_);
   form->addRow(tr("Embedder"), embedder_);
   form->addRow(tr("Prompt template"), template_);
   form->addRow(tr("Run name"), name_);
@@ -91,8 +101,15 @@ void RunSettingsPanel::clearRunName() {
   name_->clear();
 }
 
-QString RunSettingsPanel::device() const {
-  return device_->currentText();
+ModelLoadChoice RunSettingsPanel::loadChoice() const {
+  return {device_->currentText(), weightsDtype_->currentData().toString()};
+}
+
+void RunSettingsPanel::setLoadChoice(const ModelLoadChoice& choice) {
+  const int device = device_->findText(choice.device);
+  if (device >= 0) device_->setCurrentIndex(device);
+  const int dtype = weightsDtype_->findData(choice.weightsDtype);
+  if (dtype >= 0) weightsDtype_->setCurrentIndex(dtype);
 }
 
 void RunSettingsPanel::saveSettings() const {
@@ -107,7 +124,8 @@ void RunSettingsPanel::saveSettings() const {
   s.setValue(QStringLiteral("warmup"), c.warmup);
   s.setValue(QStringLiteral("embedder"), QString::fromUtf8(kvr::embedderKindName(c.embedder)));
   s.setValue(QStringLiteral("template"), QString::fromStdString(c.promptTemplate));
-  s.setValue(QStringLiteral("device"), device());
+  s.setValue(QStringLiteral("device"), device_->currentText());
+  s.setValue(QStringLiteral("weightsDtype"), weightsDtype_->currentData());
 }
 
 void RunSettingsPanel::restoreSettings() {
@@ -133,7 +151,8 @@ void RunSettingsPanel::restoreSettings() {
                          .toString()
                          .toStdString();
   setConfig(c);
-  device_->setCurrentText(s.value(QStringLiteral("device"), device()).toString());
+  setLoadChoice({s.value(QStringLiteral("device")).toString(),
+                 s.value(QStringLiteral("weightsDtype")).toString()});
 }
 
 }  // namespace kvr::ui

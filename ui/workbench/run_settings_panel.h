@@ -4,6 +4,7 @@
 #include <QWidget>
 
 #include "kvrecycle/experiment.h"
+#include "workbench/model_info.h"
 
 class QCheckBox;
 class QComboBox;
@@ -18,7 +19,9 @@ class RunSettingsPanel : public QWidget {
   explicit RunSettingsPanel(QWidget* parent = nullptr);
   kvr::ExperimentConfig config() const;  // store directory and sources left empty
   void setConfig(const kvr::ExperimentConfig& config);
-  QString device() const;
+  // Device and weight precision the next model load uses.
+  ModelLoadChoice loadChoice() const;
+  void setLoadChoice(const ModelLoadChoice& choice);  // unknown names keep the current ones
   void saveSettings() const;
   void restoreSettings();
   // After a run started: the name was that run's; the next one gets the default.
@@ -32,6 +35,7 @@ class RunSettingsPanel : public QWidget {
   QSpinBox* repeats_;
   QSpinBox* warmup_;
   QComboBox* device_;
+  QComboBox* weightsDtype_;
   QComboBox* embedder_;
   QLineEdit* template_;
   QLineEdit* name_;

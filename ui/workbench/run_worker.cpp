@@ -21,6 +21,7 @@ ModelInfo describeModel(const kvr::Model& model) {
                                     QString::fromStdString(model.weights().format));
   info.fingerprint = QString::fromStdString(model.fingerprint());
   info.device = QString::fromStdString(model.deviceName());
+  info.weightsDtype = QString::fromUtf8(kvr::weightsDtypeName(model.weightsDtype()));
   info.threading = QString::fromStdString(model.threading());
   info.preset = QString::fromStdString(c.syntheticPreset);
   info.synthetic = c.synthetic;
@@ -39,11 +40,12 @@ RunWorker::RunWorker(QObject* parent) : QObject(parent) {
 }
 RunWorker::~RunWorker() = default;
 
-void RunWorker::loadModel(const QString& directory, const QString& device) {
+void RunWorker::loadModel(const QString& directory, const ModelLoadChoice& choice) {
   try {
     emit modelProgress(tr("Loading %1").arg(directory), 0.0);
     kvr::LoadOptions options;
-    options.device = kvr::parseDevicePreference(device.toStdString());
+    options.device = kvr::parseDevicePreference(choice.device.toStdString());
+    options.weightsDtype = kvr::parseWeightsDtype(choice.weightsDtype.toStdString());
     model_.reset();  // free the old weights first
     model_ = kvr::Model::load(directory.toStdString(), options);
     emit modelProgress(tr("Loaded"), 1.0);
@@ -54,7 +56,7 @@ void RunWorker::loadModel(const QString& directory, const QString& device) {
 }
 
 void RunWorker::makeSyntheticModel(const QString& preset, const QString& directory,
-                                   const QString& device) {
+                                   const ModelLoadChoice& choice) {
   try {
     const std::filesystem::path dir = directory.toStdString();
     if (!std::filesystem::exists(dir / "config.json")) {
@@ -65,7 +67,7 @@ void RunWorker::makeSyntheticModel(const QString& preset, const QString& directo
       };
       kvr::writeSyntheticModel(dir, options);
     }
-    loadModel(directory, device);
+    loadModel(directory, choice);
   } catch (const std::exception& e) {
     emit modelFailed(QString::fromUtf8(e.what()));
   }
@@ -144,7 +146,13 @@ QString ModelInfo::describe() const {
       .arg(heads)
       .arg(positions)
       .arg(static_cast<double>(parameters) / 1e6, 0, 'f', 1)
-      .arg(device, synthetic ? QStringLiteral(", synthetic (%1)").arg(preset) : QString());
+      .arg(deviceAndWeights(),
+           synthetic ? QStringLiteral(", synthetic (%1)").arg(preset) : QString());
+}
+
+QString ModelInfo::deviceAndWeights() const {
+  if (weightsDtype.isEmpty() || weightsDtype == QStringLiteral("fp32")) return device;
+  return QStringLiteral("%1, %2 weights").arg(device, weightsDtype);
 }
 
 }  // namespace kvr::ui

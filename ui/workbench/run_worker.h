@@ -25,9 +25,10 @@ class RunWorker : public QObject {
   void requestCancel() { cancel_.store(true); }
 
  public slots:
-  void loadModel(const QString& directory, const QString& device);
+  void loadModel(const QString& directory, const ModelLoadChoice& choice);
   // Writes a synthetic preset into `directory` (unless it is already there), then loads it.
-  void makeSyntheticModel(const QString& preset, const QString& directory, const QString& device);
+  void makeSyntheticModel(const QString& preset, const QString& directory,
+                          const ModelLoadChoice& choice);
   void runExperiment(const kvr::ui::RunRequest& request);
   // Every method x budget on every prompt, stored as an eviction run (as kvrecycle-cli evict).
   void runEviction(const kvr::ui::EvictionRequest& request);

@@ -274,11 +274,11 @@ void SetupPage::loadConversationSample() {
 }
 
 void SetupPage::loadModel(const QString& directory) {
-  engine_->loadModel(directory, settings_->device());
+  engine_->loadModel(directory, settings_->loadChoice());
 }
 
 void SetupPage::createSyntheticModel(const QString& preset) {
-  engine_->createSyntheticModel(preset, settings_->device());
+  engine_->createSyntheticModel(preset, settings_->loadChoice());
 }
 
 void SetupPage::openModelDialog() {
