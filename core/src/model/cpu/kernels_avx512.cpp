@@ -79,6 +79,41 @@ KVR_AVX512 inline float dot(const float* a, const float* b, int n) {
   return s;
 }
 
+// Sixteen bfloat16 values widened to float32: zero-extend, shift into the
+// upper half. (The all-ones maskz forms: GCC 12's unmasked ones start from an
+// "undefined" vector that -Wmaybe-uninitialized reports.)
+KVR_AVX512 inline __m512 loadBf16x16(const uint16_t* p) {
+  constexpr __mmask16 kAll = 0xffff;
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(
+      _mm512_maskz_slli_epi32(kAll, _mm512_maskz_cvtepu16_epi32(kAll, h), 16));
+}
+
+KVR_AVX512 inline __m512 load16(const float* p) {
+  return _mm512_loadu_ps(p);
+}
+KVR_AVX512 inline __m512 load16(const uint16_t* p) {
+  return loadBf16x16(p);
+}
+
+// y[r, r + 8) from rows r.. of w (float32 or bf16), cols a multiple of 16.
+template <typename Weight>
+KVR_AVX512 inline void eightRows(const Weight* w, size_t ld, const float* x, int cols,
+                                 const float* bias, float* y, int r, bool accumulate) {
+  const Weight* w0 = w + static_cast<size_t>(r) * ld;
+  __m512 a[8];
+  for (int k = 0; k < 8; ++k) a[k] = _mm512_setzero_ps();
+  for (int c = 0; c < cols; c += 16) {
+    const __m512 xa = _mm512_loadu_ps(x + c);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_ps(load16(w0 + k * ld + c), xa, a[k]);
+  }
+  storeFour(sumsOfFour(a[0], a[1], a[2], a[3]), bias != nullptr ? bias + r : nullptr, y + r,
+            accumulate);
+  storeFour(sumsOfFour(a[4], a[5], a[6], a[7]), bias != nullptr ? bias + r + 4 : nullptr, y + r + 4,
+            accumulate);
+}
+
 // Eight rows at a time, one accumulator each over 16 columns: eight
 // independent FMA chains and eight weight streams for the prefetchers (decode
 // 4-19 % faster than four rows x two accumulators in 5 of 6 paired runs here:
@@ -89,21 +124,7 @@ KVR_AVX512 void gemvRowsAvx512(const float* w, const float* x, const float* bias
   const size_t ld = static_cast<size_t>(cols);
   const int cols32 = cols & ~31;
   int r = r0;
-  for (; r + 8 <= r1 && cols % 16 == 0; r += 8) {
-    const float* w0 = w + static_cast<size_t>(r) * ld;
-    __m512 a[8];
-    for (int k = 0; k < 8; ++k) a[k] = _mm512_setzero_ps();
-    for (int c = 0; c < cols; c += 16) {
-      const __m512 xa = _mm512_loadu_ps(x + c);
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k)
-        a[k] = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + k * ld + c), xa, a[k]);
-    }
-    storeFour(sumsOfFour(a[0], a[1], a[2], a[3]), bias != nullptr ? bias + r : nullptr, y + r,
-              accumulate);
-    storeFour(sumsOfFour(a[4], a[5], a[6], a[7]), bias != nullptr ? bias + r + 4 : nullptr,
-              y + r + 4, accumulate);
-  }
+  for (; r + 8 <= r1 && cols % 16 == 0; r += 8) eightRows(w, ld, x, cols, bias, y, r, accumulate);
   for (; r + 4 <= r1 && cols % 16 == 0; r += 4) {
     const float* w0 = w + static_cast<size_t>(r) * ld;
     __m512 a[4], b[4];
@@ -169,16 +190,6 @@ KVR_AVX512 void gemmRowsAvx512(const float* w, const float* x, int tokens, const
   }
 }
 
-// Sixteen bfloat16 values widened to float32: zero-extend, shift into the
-// upper half. (The all-ones maskz forms: GCC 12's unmasked ones start from an
-// "undefined" vector that -Wmaybe-uninitialized reports.)
-KVR_AVX512 inline __m512 loadBf16x16(const uint16_t* p) {
-  constexpr __mmask16 kAll = 0xffff;
-  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  return _mm512_castsi512_ps(
-      _mm512_maskz_slli_epi32(kAll, _mm512_maskz_cvtepu16_epi32(kAll, h), 16));
-}
-
 // gemvRowsAvx512's eight rows at a time over bf16 rows (half the bytes: the
 // widening is two instructions per 16 weights, cheap beside the memory
 // stream); rows left over, or columns not a multiple of 16, take AVX2's.
@@ -186,20 +197,7 @@ KVR_AVX512 void gemvRowsBf16Avx512(const uint16_t* w, const float* x, const floa
                                    int cols, int r0, int r1, bool accumulate) {
   const size_t ld = static_cast<size_t>(cols);
   int r = r0;
-  for (; r + 8 <= r1 && cols % 16 == 0; r += 8) {
-    const uint16_t* w0 = w + static_cast<size_t>(r) * ld;
-    __m512 a[8];
-    for (int k = 0; k < 8; ++k) a[k] = _mm512_setzero_ps();
-    for (int c = 0; c < cols; c += 16) {
-      const __m512 xa = _mm512_loadu_ps(x + c);
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_ps(loadBf16x16(w0 + k * ld + c), xa, a[k]);
-    }
-    storeFour(sumsOfFour(a[0], a[1], a[2], a[3]), bias != nullptr ? bias + r : nullptr, y + r,
-              accumulate);
-    storeFour(sumsOfFour(a[4], a[5], a[6], a[7]), bias != nullptr ? bias + r + 4 : nullptr,
-              y + r + 4, accumulate);
-  }
+  for (; r + 8 <= r1 && cols % 16 == 0; r += 8) eightRows(w, ld, x, cols, bias, y, r, accumulate);
   if (r < r1) avx2Kernels()->gemvRowsBf16(w, x, bias, y, cols, r, r1, accumulate);
 }
 
