@@ -13,7 +13,7 @@
 
 #include "kvrecycle/error.h"
 #include "kvrecycle/weights_fidelity.h"
-#include "model/cpu/bf16.h"
+#include "model/cpu/bf16_panels.h"
 #include "model/cpu/kernels.h"
 #include "model/cpu/worker_pool.h"
 #include "model/model_impl.h"
@@ -32,6 +32,15 @@ std::vector<float> randomFloats(size_t n, unsigned seed, float scale = 1.f) {
 std::vector<uint16_t> toBf16(const std::vector<float>& v) {
   std::vector<uint16_t> out(v.size());
   for (size_t i = 0; i < v.size(); ++i) out[i] = kvr::cpu::floatToBf16(v[i]);
+  return out;
+}
+
+// A row-major [rows, cols] matrix as the bf16 panels the kernels read.
+std::vector<uint16_t> toBf16Panels(const std::vector<float>& w, int rows, int cols) {
+  std::vector<uint16_t> out(kvr::cpu::panelMatrixElements(rows, cols), 0);
+  kvr::cpu::packBf16Panels(
+      rows, cols, 0, kvr::cpu::panelCount(rows),
+      [&](int r, int c) { return w[static_cast<size_t>(r) * cols + c]; }, out.data());
   return out;
 }
 
@@ -74,15 +83,17 @@ class TestCpuForward : public QObject {
           plain.gemvRows(w.data(), x.data(), b, y2.data(), cols, 2, rows, accumulate);
           QVERIFY2(maxRelativeDiff(y1, y2) < 1e-5f, qPrintable(QString("cols %1").arg(cols)));
           QCOMPARE(y1[0], y2[0]);  // rows before r0 untouched
-          const std::vector<uint16_t> half = toBf16(w);
+          const std::vector<uint16_t> half = toBf16Panels(w, rows, cols);
           std::vector<float> h1 = randomFloats(rows, 4), h2 = h1;
           fast->gemvRowsBf16(half.data(), x.data(), b, h1.data(), cols, 2, rows, accumulate);
           plain.gemvRowsBf16(half.data(), x.data(), b, h2.data(), cols, 2, rows, accumulate);
           QVERIFY2(maxRelativeDiff(h1, h2) < 1e-5f, qPrintable(QString("bf16 cols %1").arg(cols)));
           QCOMPARE(h1[0], h2[0]);
-          // And it is the float32 product over the rounded weights.
-          std::vector<float> widened(half.size()), f = randomFloats(rows, 4);
-          plain.widenBf16(half.data(), widened.data(), half.size());
+          QCOMPARE(h1[1], h2[1]);  // rows of r0's panel before r0 untouched
+          // And it is the float32 product over the rounded weights, which
+          // widening the panels gives back as plain rows.
+          std::vector<float> widened(w.size()), f = randomFloats(rows, 4);
+          plain.widenBf16Rows(half.data(), cols, 0, rows, widened.data());
           plain.gemvRows(widened.data(), x.data(), b, f.data(), cols, 2, rows, accumulate);
           QVERIFY(maxRelativeDiff(h2, f) < 1e-5f);
         }
@@ -123,17 +134,24 @@ class TestCpuForward : public QObject {
     const float inf = std::numeric_limits<float>::infinity();
     QCOMPARE(bf16ToFloat(floatToBf16(inf)), inf);
     QVERIFY(std::isnan(bf16ToFloat(floatToBf16(std::numeric_limits<float>::quiet_NaN()))));
-    // Widening in every kernel set gives exactly the float32 value, tails included.
-    const std::vector<float> values = randomFloats(37, 9, 100.f);
+    // Widening panels in every kernel set gives exactly the float32 values in
+    // plain rows, tails (rows past a panel, columns past 16) included.
+    const int rows = 11, cols = 37;
+    const std::vector<float> values = randomFloats(static_cast<size_t>(rows) * cols, 9, 100.f);
     const std::vector<uint16_t> half = toBf16(values);
+    const std::vector<uint16_t> panels = toBf16Panels(values, rows, cols);
     for (const kvr::cpu::Kernels* k :
          {&kvr::cpu::genericKernels(), kvr::cpu::avx2Kernels(), kvr::cpu::avx512Kernels()}) {
       if (k == nullptr) continue;
-      std::vector<float> wide(half.size());
-      k->widenBf16(half.data(), wide.data(), half.size());
-      for (size_t i = 0; i < half.size(); ++i) {
-        QCOMPARE(wide[i], bf16ToFloat(half[i]));
-        QVERIFY(std::abs(wide[i] - values[i]) <= std::abs(values[i]) / 256);
+      for (const int r0 : {0, 3, 8}) {  // from a panel's start, its middle, the next panel
+        const int count = rows - r0;
+        std::vector<float> wide(static_cast<size_t>(count) * cols);
+        k->widenBf16Rows(panels.data(), cols, r0, count, wide.data());
+        for (size_t i = 0; i < wide.size(); ++i) {
+          const size_t at = static_cast<size_t>(r0) * cols + i;
+          QCOMPARE(wide[i], bf16ToFloat(half[at]));
+          QVERIFY(std::abs(wide[i] - values[at]) <= std::abs(values[at]) / 256);
+        }
       }
     }
   }

@@ -281,9 +281,10 @@ class CpuForward {
     });
   }
 
-  // Rows [begin, end) of a prefill over bf16 weights: blocks of kWidenRows rows
-  // widened into this thread's buffer (in L2), then the float32 gemmRows over
-  // them, so a prefill computes with exactly the weights a decode step reads.
+  // Rows [begin, end) of a prefill over bf16 weights (panels): blocks of
+  // kWidenRows rows widened into this thread's buffer (in L2) as plain rows,
+  // then the float32 gemmRows over them, so a prefill computes with exactly the weights a decode
+  // step reads.
   void gemmRowsBf16(int part, const uint16_t* w, const float* x, int rows, const float* bias,
                     float* y, int out, int in, int begin, int end, bool add) {
     float* block = s_.expanded.data() + static_cast<size_t>(part) * widenedFloats();
@@ -292,7 +293,7 @@ class CpuForward {
       const size_t at = static_cast<size_t>(t);
       for (int r = begin; r < end; r += kWidenRows) {
         const int count = std::min(kWidenRows, end - r);
-        k_.widenBf16(w + static_cast<size_t>(r) * in, block, static_cast<size_t>(count) * in);
+        k_.widenBf16Rows(w, in, r, count, block);
         k_.gemmRows(block, x + at * in, tokens, bias != nullptr ? bias + r : nullptr,
                     y + at * out + r, out, in, 0, count, add);
       }

@@ -8,9 +8,10 @@
 
 namespace kvr::cpu {
 
-// Every matrix is row-major [out, in] (the transpose of GPT-2's Conv1D), so an
-// output is one contiguous row's dot product with the input. Exactly one of
-// its two views is set: float32, or bfloat16 (the upper half of a float32).
+// Every matrix is [out, in] (the transpose of GPT-2's Conv1D), so an output is
+// one row's dot product with the input. Exactly one of its two views is set:
+// float32 rows (row-major), or bfloat16 (the upper half of a float32) in
+// panels of eight rows (model/cpu/bf16_panels.h).
 struct Matrix {
   const float* f32 = nullptr;
   const uint16_t* bf16 = nullptr;

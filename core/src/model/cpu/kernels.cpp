@@ -1,7 +1,7 @@
 // Portable kernels and the run-time choice between them and the AVX2 ones.
 #include "model/cpu/kernels.h"
 
-#include "model/cpu/bf16.h"
+#include "model/cpu/bf16_panels.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -51,19 +51,21 @@ void expGeneric(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
-void gemvRowsBf16Generic(const uint16_t* w, const float* x, const float* bias, float* y, int cols,
-                         int r0, int r1, bool accumulate) {
+void gemvRowsBf16Generic(const uint16_t* panels, const float* x, const float* bias, float* y,
+                         int cols, int r0, int r1, bool accumulate) {
   for (int r = r0; r < r1; ++r) {
-    const uint16_t* row = w + static_cast<size_t>(r) * static_cast<size_t>(cols);
     float s = 0.f;
-    for (int c = 0; c < cols; ++c) s += bf16ToFloat(row[c]) * x[c];
+    for (int c = 0; c < cols; ++c) s += bf16ToFloat(panels[panelIndex(r, c, cols)]) * x[c];
     const float v = (bias != nullptr ? bias[r] : 0.f) + s;
     y[r] = accumulate ? y[r] + v : v;
   }
 }
 
-void widenBf16Generic(const uint16_t* from, float* to, size_t n) {
-  for (size_t i = 0; i < n; ++i) to[i] = bf16ToFloat(from[i]);
+void widenBf16RowsGeneric(const uint16_t* panels, int cols, int r0, int count, float* to) {
+  for (int i = 0; i < count; ++i) {
+    float* row = to + static_cast<size_t>(i) * static_cast<size_t>(cols);
+    for (int c = 0; c < cols; ++c) row[c] = bf16ToFloat(panels[panelIndex(r0 + i, c, cols)]);
+  }
 }
 
 }  // namespace
@@ -71,7 +73,7 @@ void widenBf16Generic(const uint16_t* from, float* to, size_t n) {
 const Kernels& genericKernels() {
   static const Kernels kernels{"generic",  gemvRowsGeneric,     gemmRowsGeneric,
                                40,         scoresGeneric,       weightedSumGeneric,
-                               expGeneric, gemvRowsBf16Generic, widenBf16Generic};
+                               expGeneric, gemvRowsBf16Generic, widenBf16RowsGeneric};
   return kernels;
 }
 

@@ -30,13 +30,15 @@ struct Kernels {
   // out[:] = sum over t of p[t] * values[t, :], values [count, dim].
   void (*weightedSum)(const float* p, const float* values, int count, int dim, float* out);
   void (*exp)(float* x, int n);  // in place, |rel err| < 2e-7
-  // gemvRows over bfloat16 weights (model/cpu/bf16.h): each widened exactly
-  // to float32, products and sums in float32. Half the bytes per decode step.
-  void (*gemvRowsBf16)(const uint16_t* w, const float* x, const float* bias, float* y, int cols,
-                       int r0, int r1, bool accumulate);
-  // to[i] = the float32 value of from[i] for i in [0, n): a block of bf16
-  // rows widened for gemmRows (a prefill reuses each row for many tokens).
-  void (*widenBf16)(const uint16_t* from, float* to, size_t n);
+  // gemvRows over a bfloat16 matrix in panels (model/cpu/bf16_panels.h):
+  // each weight widened exactly to float32, products and sums in float32.
+  // Half the bytes per decode step.
+  void (*gemvRowsBf16)(const uint16_t* panels, const float* x, const float* bias, float* y,
+                       int cols, int r0, int r1, bool accumulate);
+  // Rows [r0, r0 + count) of a bf16 panel matrix as float32 rows to[count,
+  // cols]: a block widened for gemmRows (a prefill reuses each row for many
+  // tokens).
+  void (*widenBf16Rows)(const uint16_t* panels, int cols, int r0, int count, float* to);
 };
 
 // The best kernels this CPU runs; KVR_CPU_KERNELS=generic forces the portable

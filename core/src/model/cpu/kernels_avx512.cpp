@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "model/cpu/bf16.h"
+#include "model/cpu/bf16_panels.h"
 #include "model/cpu/kernels.h"
 
 #define KVR_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
@@ -89,24 +89,16 @@ KVR_AVX512 inline __m512 loadBf16x16(const uint16_t* p) {
       _mm512_maskz_slli_epi32(kAll, _mm512_maskz_cvtepu16_epi32(kAll, h), 16));
 }
 
-KVR_AVX512 inline __m512 load16(const float* p) {
-  return _mm512_loadu_ps(p);
-}
-KVR_AVX512 inline __m512 load16(const uint16_t* p) {
-  return loadBf16x16(p);
-}
-
-// y[r, r + 8) from rows r.. of w (float32 or bf16), cols a multiple of 16.
-template <typename Weight>
-KVR_AVX512 inline void eightRows(const Weight* w, size_t ld, const float* x, int cols,
+// y[r, r + 8) from rows r.. of w, cols a multiple of 16.
+KVR_AVX512 inline void eightRows(const float* w, size_t ld, const float* x, int cols,
                                  const float* bias, float* y, int r, bool accumulate) {
-  const Weight* w0 = w + static_cast<size_t>(r) * ld;
+  const float* w0 = w + static_cast<size_t>(r) * ld;
   __m512 a[8];
   for (int k = 0; k < 8; ++k) a[k] = _mm512_setzero_ps();
   for (int c = 0; c < cols; c += 16) {
     const __m512 xa = _mm512_loadu_ps(x + c);
 #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_ps(load16(w0 + k * ld + c), xa, a[k]);
+    for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + k * ld + c), xa, a[k]);
   }
   storeFour(sumsOfFour(a[0], a[1], a[2], a[3]), bias != nullptr ? bias + r : nullptr, y + r,
             accumulate);
@@ -190,15 +182,42 @@ KVR_AVX512 void gemmRowsAvx512(const float* w, const float* x, int tokens, const
   }
 }
 
-// gemvRowsAvx512's eight rows at a time over bf16 rows (half the bytes: the
-// widening is two instructions per 16 weights, cheap beside the memory
-// stream); rows left over, or columns not a multiple of 16, take AVX2's.
-KVR_AVX512 void gemvRowsBf16Avx512(const uint16_t* w, const float* x, const float* bias, float* y,
-                                   int cols, int r0, int r1, bool accumulate) {
-  const size_t ld = static_cast<size_t>(cols);
-  int r = r0;
-  for (; r + 8 <= r1 && cols % 16 == 0; r += 8) eightRows(w, ld, x, cols, bias, y, r, accumulate);
-  if (r < r1) avx2Kernels()->gemvRowsBf16(w, x, bias, y, cols, r, r1, accumulate);
+// A bf16 panel (eight rows, one sequential stream; model/cpu/bf16_panels.h)
+// at a time, one accumulator per row; the columns past the last multiple of
+// 16 read x through a mask (the panel's padding is zero).
+KVR_AVX512 void gemvRowsBf16Avx512(const uint16_t* panels, const float* x, const float* bias,
+                                   float* y, int cols, int r0, int r1, bool accumulate) {
+  const int full = cols / kPanelCols * kPanelCols;
+  const auto tailMask = static_cast<__mmask16>((1u << (cols - full)) - 1);
+  for (int first = r0 / kPanelRows * kPanelRows; first < r1; first += kPanelRows) {
+    const uint16_t* block = panels + static_cast<size_t>(first / kPanelRows) * panelElements(cols);
+    __m512 a[kPanelRows];
+    for (__m512& v : a) v = _mm512_setzero_ps();
+    for (int c = 0; c < cols; c += kPanelCols, block += kPanelRows * kPanelCols) {
+      const __m512 xa = c < full ? _mm512_loadu_ps(x + c) : _mm512_maskz_loadu_ps(tailMask, x + c);
+#pragma GCC unroll 8
+      for (int k = 0; k < kPanelRows; ++k)
+        a[k] = _mm512_fmadd_ps(loadBf16x16(block + k * kPanelCols), xa, a[k]);
+    }
+    alignas(16) float sums[kPanelRows];
+    _mm_store_ps(sums, sumsOfFour(a[0], a[1], a[2], a[3]));
+    _mm_store_ps(sums + 4, sumsOfFour(a[4], a[5], a[6], a[7]));
+    storePanelRows(sums, first, bias, y, r0, r1, accumulate);
+  }
+}
+
+KVR_AVX512 void widenBf16RowsAvx512(const uint16_t* panels, int cols, int r0, int count,
+                                    float* to) {
+  const int full = cols / kPanelCols * kPanelCols;
+  const auto tailMask = static_cast<__mmask16>((1u << (cols - full)) - 1);
+  for (int i = 0; i < count; ++i) {
+    float* row = to + static_cast<size_t>(i) * static_cast<size_t>(cols);
+    const uint16_t* from = panels + panelIndex(r0 + i, 0, cols);
+    int c = 0;
+    for (; c < full; c += kPanelCols, from += kPanelRows * kPanelCols)
+      _mm512_storeu_ps(row + c, loadBf16x16(from));
+    if (c < cols) _mm512_mask_storeu_ps(row + c, tailMask, loadBf16x16(from));
+  }
 }
 
 // FMAs per second over 8 independent chains (best of 3 short runs), for
@@ -248,6 +267,7 @@ const Kernels* avx512Kernels() {
     k.gemvRows = gemvRowsAvx512;
     k.gemmRows = gemmRowsAvx512;
     k.gemvRowsBf16 = gemvRowsBf16Avx512;
+    k.widenBf16Rows = widenBf16RowsAvx512;
     // Ahead of OpenBLAS (an AVX2 build here) at every length: 64-token chunks
     // measured 209 vs 132 GFLOP/s on 2 threads.
     k.gemmRowsMaxTokens = 0;

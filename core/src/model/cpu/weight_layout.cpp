@@ -3,13 +3,14 @@
 // output is one contiguous row streamed by a matrix-vector kernel. The tensors
 // keep their shapes (strides {1, in}), so torch and the exports read them as
 // before, and the old copies are freed: no duplicate weights. With bf16
-// weights each matrix is transposed into a bfloat16 copy instead and its
-// float32 tensor freed (wte stays float32: the embedding reads it).
+// weights each matrix is transposed into bfloat16 panels instead
+// (model/cpu/bf16_panels.h) and its float32 tensor freed (wte stays float32:
+// the embedding reads it).
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
 #include "kvrecycle/error.h"
-#include "model/cpu/bf16.h"
+#include "model/cpu/bf16_panels.h"
 #include "model/model_impl.h"
 
 namespace kvr {
@@ -18,10 +19,7 @@ namespace {
 // [in, out] row-major -> [out, in] row-major, in 32 x 32 tiles so both sides
 // stay in cache, output rows split over the pool (load time: torch's own
 // transposing copy runs on one thread, ~0.3 s for DialoGPT-small).
-// `store(o * in + i, from[i * out + o])` for every element of an [in, out] matrix.
-template <typename Store>
-void transposeTiled(const float* from, int64_t in, int64_t out, cpu::WorkerPool& pool,
-                    const Store& store) {
+void transposeTiled(const float* from, int64_t in, int64_t out, cpu::WorkerPool& pool, float* to) {
   constexpr int64_t kTile = 32;
   pool.run([&](int part, int parts) {
     int begin = 0, end = 0;
@@ -30,7 +28,7 @@ void transposeTiled(const float* from, int64_t in, int64_t out, cpu::WorkerPool&
       for (int64_t i0 = 0; i0 < in; i0 += kTile) {
         for (int64_t o = o0; o < std::min<int64_t>(o0 + kTile, end); ++o) {
           for (int64_t i = i0; i < std::min(i0 + kTile, in); ++i)
-            store(o * in + i, from[i * out + o]);
+            to[o * in + i] = from[i * out + o];
         }
       }
     }
@@ -42,8 +40,7 @@ void transposeInMemory(at::Tensor& conv1d, cpu::WorkerPool& pool) {
   const at::Tensor source = conv1d.contiguous();
   at::Tensor rows = at::empty({out, in}, source.options());
   float* to = rows.data_ptr<float>();
-  transposeTiled(source.data_ptr<float>(), in, out, pool,
-                 [to](int64_t at, float v) { to[at] = v; });
+  transposeTiled(source.data_ptr<float>(), in, out, pool, to);
   conv1d = rows.t();  // shape [in, out] again, strides {1, in}
 }
 
@@ -52,30 +49,39 @@ const uint16_t* bf16Data(const at::Tensor& t) {
   return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>());
 }
 
-// The Conv1D matrix [in, out] as bfloat16 rows [out, in]; the float32 tensor is freed.
+// A bf16 matrix [rows, cols] in panels (model/cpu/bf16_panels.h) from
+// value(row, col), the panels split over the pool.
+template <typename Value>
+at::Tensor packToBf16(int64_t rows, int64_t cols, cpu::WorkerPool& pool, const Value& value) {
+  const auto r = static_cast<int>(rows), c = static_cast<int>(cols);
+  at::Tensor panels = at::zeros({static_cast<int64_t>(cpu::panelMatrixElements(r, c))},
+                                at::TensorOptions().dtype(at::kBFloat16));
+  auto* to = const_cast<uint16_t*>(bf16Data(panels));
+  const size_t count = cpu::panelCount(r);
+  pool.run([&](int part, int parts) {
+    cpu::packBf16Panels(r, c, count * part / parts, count * (part + 1) / parts, value, to);
+  });
+  return panels;
+}
+
+// The Conv1D matrix [in, out] as bf16 panels of [out, in]; the float32 tensor is freed.
 at::Tensor transposeToBf16(at::Tensor& conv1d, cpu::WorkerPool& pool) {
   const int64_t in = conv1d.size(0), out = conv1d.size(1);
   const at::Tensor source = conv1d.contiguous();
-  at::Tensor rows = at::empty({out, in}, source.options().dtype(at::kBFloat16));
-  auto* to = const_cast<uint16_t*>(bf16Data(rows));
-  transposeTiled(source.data_ptr<float>(), in, out, pool,
-                 [to](int64_t at, float v) { to[at] = cpu::floatToBf16(v); });
+  const float* from = source.data_ptr<float>();
+  at::Tensor panels =
+      packToBf16(out, in, pool, [from, out](int o, int i) { return from[i * out + o]; });
   conv1d = at::Tensor();
-  return rows;
+  return panels;
 }
 
-// An already row-major [rows, cols] matrix (the LM head) as bfloat16.
+// An already row-major [rows, cols] matrix (the LM head) as bf16 panels.
 at::Tensor roundToBf16(const at::Tensor& matrix, cpu::WorkerPool& pool) {
   const at::Tensor source = matrix.contiguous();
-  at::Tensor rows = at::empty(source.sizes(), source.options().dtype(at::kBFloat16));
+  const int64_t cols = source.size(1);
   const float* from = source.data_ptr<float>();
-  auto* to = const_cast<uint16_t*>(bf16Data(rows));
-  const int64_t count = source.numel();
-  pool.run([&](int part, int parts) {
-    const int64_t begin = count * part / parts, end = count * (part + 1) / parts;
-    for (int64_t i = begin; i < end; ++i) to[i] = cpu::floatToBf16(from[i]);
-  });
-  return rows;
+  return packToBf16(source.size(0), cols, pool,
+                    [from, cols](int r, int c) { return from[r * cols + c]; });
 }
 
 const float* view(const at::Tensor& t) {
