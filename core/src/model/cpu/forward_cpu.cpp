@@ -60,7 +60,8 @@ class OpTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-void grow(std::vector<float>& buffer, size_t size) {
+template <typename Buffer>
+void grow(Buffer& buffer, size_t size) {
   if (buffer.size() < size) buffer.resize(size);
 }
 
