@@ -108,18 +108,59 @@ class TestCpuForward : public QObject {
         QVERIFY2(maxRelativeDiff(z1, z2) < 1e-5f, qPrintable(QString("gemm cols %1").arg(cols)));
       }
     }
-    for (const int dim : {20, 64, 96}) {
-      const int count = 23;
-      const auto q = randomFloats(static_cast<size_t>(dim), 5);
+    // Attention for a block of queries (five: AVX-512's group of four and one
+    // more; AVX2's pairs and one), query rows 3 * dim apart as in the qkv
+    // buffer, outputs with a stride; head sizes with and without tails.
+    for (const int dim : {20, 64, 96, 128}) {
+      const int count = 23, queries = 5, ldq = 3 * dim, ldOut = count + 3;
+      const auto q = randomFloats(static_cast<size_t>(queries) * ldq, 5);
       const auto keys = randomFloats(static_cast<size_t>(count) * dim, 6);
-      std::vector<float> s1(count), s2(count);
-      fast->scores(q.data(), keys.data(), count, dim, 0.125f, s1.data());
-      plain.scores(q.data(), keys.data(), count, dim, 0.125f, s2.data());
+      std::vector<float> s1(static_cast<size_t>(queries) * ldOut), s2 = s1;
+      fast->scores(q.data(), ldq, queries, keys.data(), count, dim, 0.125f, s1.data(), ldOut);
+      plain.scores(q.data(), ldq, queries, keys.data(), count, dim, 0.125f, s2.data(), ldOut);
       QVERIFY(maxRelativeDiff(s1, s2) < 1e-5f);
-      std::vector<float> o1(dim), o2(dim);
-      fast->weightedSum(s1.data(), keys.data(), count, dim, o1.data());
-      plain.weightedSum(s1.data(), keys.data(), count, dim, o2.data());
-      QVERIFY(maxRelativeDiff(o1, o2) < 1e-5f);
+      std::vector<float> o1 = randomFloats(static_cast<size_t>(queries) * 2 * dim, 7), o2 = o1;
+      for (const bool accumulate : {false, true}) {
+        fast->weightedSum(s1.data(), ldOut, queries, keys.data(), count, dim, o1.data(), 2 * dim,
+                          accumulate);
+        plain.weightedSum(s1.data(), ldOut, queries, keys.data(), count, dim, o2.data(), 2 * dim,
+                          accumulate);
+        QVERIFY2(maxRelativeDiff(o1, o2) < 1e-5f, qPrintable(QString("dim %1").arg(dim)));
+      }
+    }
+  }
+
+  // The forward attends blocks of queries together and a decode step one
+  // query: a query's scores and sums must be the same numbers either way
+  // (bit for bit), and a sum split in two calls the same as one call, or a
+  // recycled suffix would not compute what a full prefill computes.
+  void attentionOfAQueryDoesNotDependOnItsBlock() {
+    for (const kvr::cpu::Kernels* k :
+         {&kvr::cpu::genericKernels(), kvr::cpu::avx2Kernels(), kvr::cpu::avx512Kernels()}) {
+      if (k == nullptr) continue;
+      const int dim = 64, count = 37, queries = 7;
+      const auto q = randomFloats(static_cast<size_t>(queries) * dim, 11);
+      const auto keys = randomFloats(static_cast<size_t>(count) * dim, 12);
+      std::vector<float> block(static_cast<size_t>(queries) * count);
+      k->scores(q.data(), dim, queries, keys.data(), count, dim, 0.125f, block.data(), count);
+      std::vector<float> alone(count), sums(static_cast<size_t>(queries) * dim);
+      std::vector<float> one(dim), split(dim);
+      k->weightedSum(block.data(), count, queries, keys.data(), count, dim, sums.data(), dim,
+                     false);
+      for (int b = 0; b < queries; ++b) {
+        const float* row = block.data() + static_cast<size_t>(b) * count;
+        k->scores(q.data() + static_cast<size_t>(b) * dim, dim, 1, keys.data(), count - b, dim,
+                  0.125f, alone.data(), count);
+        for (int t = 0; t < count - b; ++t) QCOMPARE(alone[t], row[t]);
+        k->weightedSum(row, count, 1, keys.data(), count, dim, one.data(), dim, false);
+        k->weightedSum(row, count, 1, keys.data(), 10 + b, dim, split.data(), dim, false);
+        k->weightedSum(row + 10 + b, count, 1, keys.data() + static_cast<size_t>(10 + b) * dim,
+                       count - 10 - b, dim, split.data(), dim, true);
+        for (int d = 0; d < dim; ++d) {
+          QCOMPARE(one[d], sums[static_cast<size_t>(b) * dim + d]);
+          QCOMPARE(split[d], one[d]);
+        }
+      }
     }
   }
 

@@ -35,7 +35,7 @@ struct SimdIPDistance : faiss::FlatCodesDistanceComputer {
   }
   float dot(const float* a, const float* b) const {
     float out = 0;
-    kernels.scores(a, b, 1, dimension, 1.f, &out);
+    kernels.scores(a, dimension, 1, b, 1, dimension, 1.f, &out, 1);
     return out;
   }
 
@@ -230,7 +230,8 @@ void SimdFlatIP::search(idx_t n, const float* x, idx_t k, float* distances, idx_
   const auto* base = reinterpret_cast<const float*>(codes.data());
   scanSearch(n, x, d, ntotal, k, distances, labels,
              [&](const float* q, idx_t start, int count, float* out) {
-               kernels.scores(q, base + start * d, count, static_cast<int>(d), 1.f, out);
+               kernels.scores(q, static_cast<int>(d), 1, base + start * d, count,
+                              static_cast<int>(d), 1.f, out, count);
              });
 }
 

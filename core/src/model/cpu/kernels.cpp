@@ -30,20 +30,32 @@ void gemmRowsGeneric(const float* w, const float* x, int tokens, const float* bi
   }
 }
 
-void scoresGeneric(const float* q, const float* keys, int count, int dim, float scale, float* out) {
+void scoresGeneric(const float* q, int ldq, int queries, const float* keys, int count, int dim,
+                   float scale, float* out, int ldOut) {
   for (int t = 0; t < count; ++t) {
     const float* k = keys + static_cast<size_t>(t) * static_cast<size_t>(dim);
-    float s = 0.f;
-    for (int d = 0; d < dim; ++d) s += q[d] * k[d];
-    out[t] = s * scale;
+    for (int b = 0; b < queries; ++b) {
+      const float* qb = q + static_cast<size_t>(b) * static_cast<size_t>(ldq);
+      float s = 0.f;
+      for (int d = 0; d < dim; ++d) s += qb[d] * k[d];
+      out[static_cast<size_t>(b) * static_cast<size_t>(ldOut) + t] = s * scale;
+    }
   }
 }
 
-void weightedSumGeneric(const float* p, const float* values, int count, int dim, float* out) {
-  for (int d = 0; d < dim; ++d) out[d] = 0.f;
+void weightedSumGeneric(const float* p, int ldP, int queries, const float* values, int count,
+                        int dim, float* out, int ldOut, bool accumulate) {
+  for (int b = 0; b < queries && !accumulate; ++b) {
+    float* o = out + static_cast<size_t>(b) * static_cast<size_t>(ldOut);
+    for (int d = 0; d < dim; ++d) o[d] = 0.f;
+  }
   for (int t = 0; t < count; ++t) {
     const float* v = values + static_cast<size_t>(t) * static_cast<size_t>(dim);
-    for (int d = 0; d < dim; ++d) out[d] += p[t] * v[d];
+    for (int b = 0; b < queries; ++b) {
+      const float pt = p[static_cast<size_t>(b) * static_cast<size_t>(ldP) + t];
+      float* o = out + static_cast<size_t>(b) * static_cast<size_t>(ldOut);
+      for (int d = 0; d < dim; ++d) o[d] += pt * v[d];
+    }
   }
 }
 

@@ -24,11 +24,21 @@ struct Kernels {
   // Beyond this many tokens a BLAS GEMM (whose packing pays off) beats
   // gemmRows; 0: never (gemmRows then takes any prefill, in chunks).
   int gemmRowsMaxTokens;
-  // out[t] = scale * q . keys[t, :] for t in [0, count): one query's attention
-  // scores over a head's contiguous [count, dim] keys.
-  void (*scores)(const float* q, const float* keys, int count, int dim, float scale, float* out);
-  // out[:] = sum over t of p[t] * values[t, :], values [count, dim].
-  void (*weightedSum)(const float* p, const float* values, int count, int dim, float* out);
+  // out[b * ldOut + t] = scale * q_b . keys[t, :] for the queries b in [0,
+  // queries) (q_b at q + b * ldq) and keys t in [0, count): a block of
+  // queries' attention scores over a head's contiguous [count, dim] keys, each
+  // key read once for the whole block. A query's scores are the same numbers
+  // whatever block it is computed in.
+  void (*scores)(const float* q, int ldq, int queries, const float* keys, int count, int dim,
+                 float scale, float* out, int ldOut);
+  // out_b[:] = the sum over t in [0, count), in order, of p[b * ldP + t] *
+  // values[t, :], out_b at out + b * ldOut: the block's weighted sums over a
+  // head's [count, dim] values, each value row read once per block. With
+  // accumulate the sums start from out_b instead of 0: one chain of FMAs per
+  // output lane, in order of t, so a sum split in two calls is the same
+  // number, and a query's sums do not depend on its block.
+  void (*weightedSum)(const float* p, int ldP, int queries, const float* values, int count, int dim,
+                      float* out, int ldOut, bool accumulate);
   void (*exp)(float* x, int n);  // in place, |rel err| < 2e-7
   // gemvRows over a bfloat16 matrix in panels (model/cpu/bf16_panels.h):
   // each weight widened exactly to float32, products and sums in float32.

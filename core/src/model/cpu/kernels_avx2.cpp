@@ -3,6 +3,8 @@
 // the CPU reports both features.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "model/cpu/bf16_panels.h"
 #include "model/cpu/kernels.h"
 
@@ -140,58 +142,128 @@ KVR_AVX2 void gemmRowsAvx2(const float* w, const float* x, int tokens, const flo
   }
 }
 
-// Four keys at a time, their four horizontal sums folded together by hadd.
-KVR_AVX2 void scoresAvx2(const float* q, const float* keys, int count, int dim, float scale,
-                         float* out) {
-  const size_t ld = static_cast<size_t>(dim);
-  int t = 0;
-  if (dim % 8 == 0) {
-    const __m128 scaleV = _mm_set1_ps(scale);
-    for (; t + 4 <= count; t += 4) {
-      const float* k0 = keys + static_cast<size_t>(t) * ld;
+constexpr int kMaxZeroPaddedDim = 512;
+
+// Keys four at a time (those missing past count as zeros), every query
+// of the block against the four while they are in L1. Each key's sum is its
+// own tree of adds in the hadd folding, the same whatever the other three
+// are, so a query's scores are the same numbers in a decode step and in any
+// block of any prefill. Head sizes not a multiple of 8 (or above 512) take
+// dotAvx2 per key.
+KVR_AVX2 void scoresAvx2(const float* q, int ldq, int queries, const float* keys, int count,
+                         int dim, float scale, float* out, int ldOut) {
+  const size_t ld = static_cast<size_t>(dim), ldo = static_cast<size_t>(ldOut);
+  if (dim % 8 != 0 || dim > kMaxZeroPaddedDim) {
+    for (int t = 0; t < count; ++t) {
+      for (int b = 0; b < queries; ++b) {
+        out[static_cast<size_t>(b) * ldo + t] =
+            dotAvx2(q + static_cast<size_t>(b) * static_cast<size_t>(ldq), keys + t * ld, dim) *
+            scale;
+      }
+    }
+    return;
+  }
+  // The keys past count read as a row of zeros.
+  static const float kZeros[kMaxZeroPaddedDim] = {};
+  const __m128 scaleV = _mm_set1_ps(scale);
+  for (int t = 0; t < count; t += 4) {
+    const int live = std::min(4, count - t);
+    const float* k[4];
+    for (int j = 0; j < 4; ++j) k[j] = j < live ? keys + static_cast<size_t>(t + j) * ld : kZeros;
+    for (int b = 0; b < queries; ++b) {
+      const float* qb = q + static_cast<size_t>(b) * static_cast<size_t>(ldq);
       __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
       __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
       for (int d = 0; d < dim; d += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + d);
-        a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + d), a0);
-        a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + ld + d), a1);
-        a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 2 * ld + d), a2);
-        a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 3 * ld + d), a3);
+        const __m256 qv = _mm256_loadu_ps(qb + d);
+        a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[0] + d), a0);
+        a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[1] + d), a1);
+        a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[2] + d), a2);
+        a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[3] + d), a3);
       }
       const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-      const __m128 sum = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-      _mm_storeu_ps(out + t, _mm_mul_ps(sum, scaleV));
+      const __m128 sum =
+          _mm_mul_ps(_mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)), scaleV);
+      float* o = out + static_cast<size_t>(b) * ldo + t;
+      if (live == 4) {
+        _mm_storeu_ps(o, sum);
+      } else {
+        alignas(16) float four[4];
+        _mm_store_ps(four, sum);
+        for (int j = 0; j < live; ++j) o[j] = four[j];
+      }
     }
   }
-  for (; t < count; ++t) out[t] = dotAvx2(q, keys + static_cast<size_t>(t) * ld, dim) * scale;
 }
 
-// Columns in blocks of 64 (eight accumulators in registers) while the rows stream by.
-KVR_AVX2 void weightedSumAvx2(const float* p, const float* values, int count, int dim, float* out) {
+KVR_AVX2 inline __m256 startSum(const float* o, bool accumulate) {
+  return accumulate ? _mm256_loadu_ps(o) : _mm256_setzero_ps();
+}
+
+// Columns in blocks of 32 for two queries at a time (eight accumulators in
+// registers) while the value rows stream by, then blocks of 8, then scalars;
+// every output lane is its own chain of FMAs over t in order.
+KVR_AVX2 void weightedSumAvx2(const float* p, int ldP, int queries, const float* values, int count,
+                              int dim, float* out, int ldOut, bool accumulate) {
   const size_t ld = static_cast<size_t>(dim);
+  const auto row = [](auto* base, int b, size_t stride) {
+    return base + static_cast<size_t>(b) * stride;
+  };
+  const size_t ldp = static_cast<size_t>(ldP), ldo = static_cast<size_t>(ldOut);
   int d0 = 0;
-  for (; d0 + 64 <= dim; d0 += 64) {
-    __m256 acc[8];
-    for (__m256& a : acc) a = _mm256_setzero_ps();
-    for (int t = 0; t < count; ++t) {
-      const __m256 pt = _mm256_set1_ps(p[t]);
-      const float* v = values + static_cast<size_t>(t) * ld + d0;
-      for (int j = 0; j < 8; ++j) acc[j] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(v + 8 * j), acc[j]);
+  for (; d0 + 32 <= dim; d0 += 32) {
+    int b = 0;
+    for (; b + 2 <= queries; b += 2) {
+      const float *p0 = row(p, b, ldp), *p1 = row(p, b + 1, ldp);
+      __m256 a[2][4];
+      for (int j = 0; j < 4; ++j) {
+        a[0][j] = startSum(row(out, b, ldo) + d0 + 8 * j, accumulate);
+        a[1][j] = startSum(row(out, b + 1, ldo) + d0 + 8 * j, accumulate);
+      }
+      for (int t = 0; t < count; ++t) {
+        const float* v = values + static_cast<size_t>(t) * ld + d0;
+        const __m256 w0 = _mm256_set1_ps(p0[t]), w1 = _mm256_set1_ps(p1[t]);
+        for (int j = 0; j < 4; ++j) {
+          const __m256 vj = _mm256_loadu_ps(v + 8 * j);
+          a[0][j] = _mm256_fmadd_ps(w0, vj, a[0][j]);
+          a[1][j] = _mm256_fmadd_ps(w1, vj, a[1][j]);
+        }
+      }
+      for (int j = 0; j < 4; ++j) {
+        _mm256_storeu_ps(row(out, b, ldo) + d0 + 8 * j, a[0][j]);
+        _mm256_storeu_ps(row(out, b + 1, ldo) + d0 + 8 * j, a[1][j]);
+      }
     }
-    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + d0 + 8 * j, acc[j]);
+    for (; b < queries; ++b) {
+      const float* pb = row(p, b, ldp);
+      __m256 a[4];
+      for (int j = 0; j < 4; ++j) a[j] = startSum(row(out, b, ldo) + d0 + 8 * j, accumulate);
+      for (int t = 0; t < count; ++t) {
+        const __m256 w = _mm256_set1_ps(pb[t]);
+        const float* v = values + static_cast<size_t>(t) * ld + d0;
+        for (int j = 0; j < 4; ++j) a[j] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * j), a[j]);
+      }
+      for (int j = 0; j < 4; ++j) _mm256_storeu_ps(row(out, b, ldo) + d0 + 8 * j, a[j]);
+    }
   }
   for (; d0 + 8 <= dim; d0 += 8) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int t = 0; t < count; ++t) {
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[t]),
-                            _mm256_loadu_ps(values + static_cast<size_t>(t) * ld + d0), acc);
+    for (int b = 0; b < queries; ++b) {
+      const float* pb = row(p, b, ldp);
+      __m256 a = startSum(row(out, b, ldo) + d0, accumulate);
+      for (int t = 0; t < count; ++t) {
+        a = _mm256_fmadd_ps(_mm256_set1_ps(pb[t]),
+                            _mm256_loadu_ps(values + static_cast<size_t>(t) * ld + d0), a);
+      }
+      _mm256_storeu_ps(row(out, b, ldo) + d0, a);
     }
-    _mm256_storeu_ps(out + d0, acc);
   }
   for (; d0 < dim; ++d0) {
-    float s = 0.f;
-    for (int t = 0; t < count; ++t) s += p[t] * values[static_cast<size_t>(t) * ld + d0];
-    out[d0] = s;
+    for (int b = 0; b < queries; ++b) {
+      const float* pb = row(p, b, ldp);
+      float s = accumulate ? row(out, b, ldo)[d0] : 0.f;
+      for (int t = 0; t < count; ++t) s += pb[t] * values[static_cast<size_t>(t) * ld + d0];
+      row(out, b, ldo)[d0] = s;
+    }
   }
 }
 
